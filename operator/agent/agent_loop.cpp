@@ -1,0 +1,162 @@
+#include "agent/agent_loop.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "agent/log.h"
+#include "kernel/netlink_events.h"
+
+namespace lvsrs {
+namespace {
+
+std::int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+std::string Summarize(const ReconcileOutcome& o) {
+  std::string s = "reconciled: " + std::to_string(o.plan.WriteCount()) + " change(s), " +
+                  std::to_string(o.applied.writes_ok) + " ok";
+  const std::size_t failed = o.applied.address_errors.size() + o.applied.sysctl_errors.size();
+  if (failed) s += ", " + std::to_string(failed) + " failed";
+  for (const auto& [kind, n] : o.repairs) s += ", repaired " + std::to_string(n) + " " + kind;
+  s += o.status.conformant() ? "; node conformant" : "; node NOT conformant";
+  return s;
+}
+
+}  // namespace
+
+void BlockStopSignals() {
+  sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+AgentLoop::AgentLoop(Reconciler& reconciler, DesiredSource& source, Options options)
+    : reconciler_(reconciler), source_(source), options_(options), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+}
+
+AgentLoop::~AgentLoop() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void AgentLoop::AddObserver(std::function<void(const ReconcileOutcome&)> observer) {
+  observers_.push_back(std::move(observer));
+}
+
+void AgentLoop::Wake() {
+  const std::uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+ReconcileOutcome AgentLoop::Pass() {
+  const auto snap = source_.Get();
+  ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node);
+  if (!o.error.empty()) LogError("reconcile: " + o.error);
+  else if (o.plan.HasWrites() || !o.repairs.empty()) LogInfo(Summarize(o));
+  for (const auto& p : o.status.problems)
+    if (o.plan.HasWrites()) LogWarning(p);
+  health_.conformant = o.error.empty() && o.status.conformant();
+  health_.ready = true;
+  for (auto& f : observers_) f(o);
+  return o;
+}
+
+int AgentLoop::Run() {
+  sigset_t stop = StopSignals();
+  FdCloser sig{signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK)};
+  if (sig.fd < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+  std::unique_ptr<NetlinkEvents> events;
+  if (!options_.once) events = std::make_unique<NetlinkEvents>();
+
+  if (options_.once) {
+    // Converge, then verify with a fresh pass: the exit code reflects the kernel, not the plan.
+    ReconcileOutcome o;
+    for (int i = 0; i < 3; ++i) {
+      source_.Poll();
+      o = Pass();
+      if (!o.error.empty()) return 1;
+      if (!o.plan.HasWrites()) break;
+    }
+    for (const auto& p : o.status.problems) LogWarning(p);
+    return o.status.conformant() ? 0 : 1;
+  }
+
+  bool last_conformant = true;
+  auto next_resync = Clock::now();  // first pass right away
+  bool pending = true;
+  for (;;) {
+    health_.last_loop_unix_ms = UnixMs();
+    if (source_.Poll()) pending = true;
+    const auto now = Clock::now();
+    if (now >= next_resync) pending = true;
+    if (auto retry = reconciler_.NextRetry(); retry && *retry <= now) pending = true;
+
+    if (pending && source_.Get().synced) {
+      pending = false;
+      const ReconcileOutcome o = Pass();
+      if (o.status.conformant() != last_conformant && !o.status.conformant())
+        for (const auto& p : o.status.problems) LogWarning(p);
+      last_conformant = o.status.conformant();
+      next_resync = Clock::now() + options_.resync_period;
+    }
+
+    auto deadline = next_resync;
+    if (auto retry = reconciler_.NextRetry(); retry && *retry < deadline) deadline = *retry;
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    // Wake at least once a second to stay live (and to notice file changes) even when idle.
+    const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));
+
+    pollfd fds[3] = {{sig.fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {events ? events->fd() : -1, POLLIN, 0}};
+    const int n = poll(fds, 3, timeout_ms);
+    if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    if (n <= 0) continue;
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si{};
+      if (read(sig.fd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+          pending = true;  // re-read and resync now
+        } else {
+          LogInfo(std::string("received ") + strsignal(static_cast<int>(si.ssi_signo)) +
+                  "; exiting and leaving VIPs and sysctls in place");
+          return 0;
+        }
+      }
+    }
+    if (fds[1].revents & POLLIN) {
+      std::uint64_t v;
+      (void)!read(wake_fd_, &v, sizeof v);
+      pending = true;
+    }
+    if (events && (fds[2].revents & POLLIN)) {
+      const auto d = events->Drain();
+      if (d.overflow) LogWarning("netlink notifications overflowed; resyncing everything");
+      if (d.events > 0 || d.overflow) pending = true;
+    }
+  }
+}
+
+}  // namespace lvsrs

@@ -1,0 +1,179 @@
+#include "agent/reconciler.h"
+
+#include <algorithm>
+
+#include "agent/log.h"
+
+namespace lvsrs {
+namespace {
+
+constexpr auto kFirstRetry = std::chrono::milliseconds(200);
+constexpr auto kMaxRetry = std::chrono::seconds(30);
+
+std::string AddrItem(const IpAddress& ip) { return "ip:" + ip.ToString(); }
+std::string SysctlItem(const SysctlKey& k) { return "sysctl:" + k.ToString(); }
+
+template <typename T, typename Pred>
+void EraseIf(std::vector<T>& v, Pred p) {
+  v.erase(std::remove_if(v.begin(), v.end(), p), v.end());
+}
+
+}  // namespace
+
+Reconciler::Reconciler(KernelApi& kernel, SysctlRecordStore& store, bool dry_run)
+    : kernel_(kernel), store_(store), dry_run_(dry_run) {}
+
+void Reconciler::LoadRecords() { records_ = store_.Load(); }
+
+bool Reconciler::Due(const std::string& item, Clock::time_point now) const {
+  auto it = backoff_.find(item);
+  return it == backoff_.end() || it->second.next <= now;
+}
+
+void Reconciler::Failed(const std::string& item, Clock::time_point now) {
+  Backoff& b = backoff_[item];
+  ++b.failures;
+  auto delay = kFirstRetry * (1 << std::min(b.failures - 1, 8));
+  b.next = now + std::min<Clock::duration>(delay, kMaxRetry);
+}
+
+std::optional<Clock::time_point> Reconciler::NextRetry() const {
+  std::optional<Clock::time_point> next;
+  for (const auto& [item, b] : backoff_)
+    if (!next || b.next < *next) next = b.next;
+  return next;
+}
+
+ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const NodeInfo& node,
+                                       Clock::time_point now) {
+  const auto start = Clock::now();
+  ReconcileOutcome out;
+  ObservedState observed;
+  try {
+    observed = kernel_.Observe();
+  } catch (const KernelError& e) {
+    out.error = e.what();
+    out.duration = Clock::now() - start;
+    return out;
+  }
+  out.desired = BuildDesiredState(vips, node, observed);
+  out.plan = ComputePlan(out.desired, observed, records_);
+
+  // Items still in backoff wait for their turn; everything else proceeds.
+  EraseIf(out.plan.add_addresses, [&](const AddressChange& c) { return !Due(AddrItem(c.ip), now); });
+  EraseIf(out.plan.add_routes, [&](const RouteChange& c) { return !Due(AddrItem(c.dst), now); });
+  EraseIf(out.plan.remove_routes, [&](const RouteChange& c) { return !Due(AddrItem(c.dst), now); });
+  EraseIf(out.plan.remove_addresses, [&](const AddressChange& c) { return !Due(AddrItem(c.ip), now); });
+  EraseIf(out.plan.set_sysctls, [&](const SysctlChange& c) { return !Due(SysctlItem(c.key), now); });
+  EraseIf(out.plan.restore_sysctls, [&](const SysctlChange& c) { return !Due(SysctlItem(c.key), now); });
+
+  if (dry_run_ || !out.plan.HasWrites()) {
+    if (!dry_run_ && !out.plan.drop_records.empty()) {
+      for (const auto& k : out.plan.drop_records) records_.erase(k);
+      try {
+        store_.Save(records_);
+      } catch (const std::exception& e) {
+        LogError(e.what());
+      }
+    }
+    out.status = EvaluateStatus(out.desired, observed);
+  } else {
+    for (const auto& c : out.plan.add_addresses)
+      if (established_addresses_.count(c.ip)) ++out.repairs["address"];
+    for (const auto& c : out.plan.add_routes)
+      if (established_routes_.count(c.dst)) ++out.repairs["route"];
+    for (const auto& c : out.plan.set_sysctls)
+      if (established_sysctls_.count(c.key)) ++out.repairs["sysctl"];
+
+    // Record originals before the first write, durably: a crash after the write must not lose them.
+    SysctlRecord next = records_;
+    for (const auto& c : out.plan.set_sysctls)
+      if (c.record_original) next.emplace(c.key, *c.record_original);
+    if (next != records_) {
+      try {
+        store_.Save(next);
+        records_ = std::move(next);
+      } catch (const std::exception& e) {
+        LogError(std::string(e.what()) + "; not changing ARP sysctls until it can be written");
+        for (const auto& c : out.plan.set_sysctls) {
+          if (c.record_original && !records_.count(c.key)) {
+            out.applied.sysctl_errors[c.key] = "cannot record the original value: " + std::string(e.what());
+            Failed(SysctlItem(c.key), now);
+          }
+        }
+        EraseIf(out.plan.set_sysctls, [&](const SysctlChange& c) { return c.record_original && !records_.count(c.key); });
+      }
+    }
+
+    ApplyResult applied = kernel_.Apply(out.plan);
+    applied.address_errors.merge(out.applied.address_errors);
+    applied.sysctl_errors.merge(out.applied.sysctl_errors);
+    out.applied = std::move(applied);
+
+    for (const auto& [ip, msg] : out.applied.address_errors) {
+      Failed(AddrItem(ip), now);
+      LogWarning(msg);
+    }
+    for (const auto& [key, msg] : out.applied.sysctl_errors) {
+      Failed(SysctlItem(key), now);
+      LogWarning(msg);
+    }
+    for (const auto& c : out.plan.add_addresses)
+      if (!out.applied.address_errors.count(c.ip)) backoff_.erase(AddrItem(c.ip));
+    for (const auto& c : out.plan.set_sysctls)
+      if (!out.applied.sysctl_errors.count(c.key)) backoff_.erase(SysctlItem(c.key));
+
+    bool records_changed = !out.plan.drop_records.empty();
+    for (const auto& k : out.plan.drop_records) records_.erase(k);
+    for (const auto& c : out.plan.restore_sysctls) {
+      if (!out.applied.sysctl_errors.count(c.key)) {
+        records_.erase(c.key);
+        records_changed = true;
+      }
+    }
+    if (records_changed) {
+      try {
+        store_.Save(records_);
+      } catch (const std::exception& e) {
+        LogError(e.what());
+      }
+    }
+
+    try {
+      observed = kernel_.Observe();
+    } catch (const KernelError& e) {
+      out.error = e.what();
+    }
+    out.status = EvaluateStatus(out.desired, observed, out.applied.address_errors);
+  }
+
+  // What is in place now counts as established; a later re-add of it is a repair.
+  established_addresses_.clear();
+  established_routes_.clear();
+  established_sysctls_.clear();
+  for (const auto& s : out.status.vips) {
+    if (s.state != VipState::Configured && s.state != VipState::Adopted) continue;
+    const auto ip = IpAddress::Parse(s.address);
+    if (!ip) continue;
+    established_addresses_.insert(*ip);
+    auto it = out.desired.addresses.find(*ip);
+    if (it != out.desired.addresses.end() && it->second.host_route) established_routes_.insert(*ip);
+  }
+  for (const auto& c : DesiredSysctls(out.desired, observed)) {
+    if (observed.Sysctl(c.key.conf, c.key.key) == c.value) established_sysctls_.insert(c.key);
+  }
+  // Forget backoff of items nobody wants any more.
+  for (auto it = backoff_.begin(); it != backoff_.end();) {
+    const bool addr = it->first.rfind("ip:", 0) == 0;
+    bool wanted = true;
+    if (addr) {
+      const auto ip = IpAddress::Parse(it->first.substr(3));
+      wanted = ip && (out.desired.addresses.count(*ip) || out.applied.address_errors.count(*ip));
+    }
+    it = wanted ? std::next(it) : backoff_.erase(it);
+  }
+  out.duration = Clock::now() - start;
+  return out;
+}
+
+}  // namespace lvsrs

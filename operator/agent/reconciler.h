@@ -1,0 +1,64 @@
+// One level-triggered reconcile pass: observe the whole namespace, build the desired state,
+// diff, execute, evaluate. Whatever woke us (a netlink event, a timer, a new VirtualIP), the
+// pass is the same, so a missed or duplicated wake-up cannot leave the node wrong.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/sysctl_record.h"
+#include "kernel/kernel_api.h"
+#include "reconcile/desired_state.h"
+#include "reconcile/node_status.h"
+#include "reconcile/plan.h"
+
+namespace lvsrs {
+
+using Clock = std::chrono::steady_clock;
+
+struct ReconcileOutcome {
+  DesiredState desired;
+  Plan plan;              // what this pass set out to do (items still in backoff left out)
+  ApplyResult applied;
+  NodeStatus status;      // judged on the kernel state after the pass
+  std::map<std::string, int> repairs;  // "address" | "route" | "sysctl": drift undone this pass
+  std::string error;      // the pass failed as a whole (the kernel could not be read)
+  std::chrono::nanoseconds duration{0};
+};
+
+class Reconciler {
+ public:
+  Reconciler(KernelApi& kernel, SysctlRecordStore& store, bool dry_run = false);
+
+  // Reads the state file; throws std::runtime_error if it is unreadable.
+  void LoadRecords();
+  ReconcileOutcome Reconcile(const std::vector<VirtualIp>& vips, const NodeInfo& node,
+                             Clock::time_point now = Clock::now());
+  // When the earliest item in backoff is due again.
+  std::optional<Clock::time_point> NextRetry() const;
+  const SysctlRecord& records() const { return records_; }
+
+ private:
+  struct Backoff {
+    int failures = 0;
+    Clock::time_point next;
+  };
+  bool Due(const std::string& item, Clock::time_point now) const;
+  void Failed(const std::string& item, Clock::time_point now);
+
+  KernelApi& kernel_;
+  SysctlRecordStore& store_;
+  bool dry_run_;
+  SysctlRecord records_;
+  std::map<std::string, Backoff> backoff_;
+  // Items that were once in place: adding one of them again is a drift repair.
+  std::set<IpAddress> established_addresses_;
+  std::set<IpAddress> established_routes_;
+  std::set<SysctlKey> established_sysctls_;
+};
+
+}  // namespace lvsrs

@@ -1,0 +1,92 @@
+#include <cstdio>
+
+#include "agent/file_source.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/node_identity.h"
+#include "kernel/rtnl_kernel.h"
+#include "model/virtual_ip_parse.h"
+#include "reconcile/audit.h"
+
+namespace lvsrs {
+
+int CheckCommand(int argc, char** argv) {
+  Flags flags({
+      {"file", true, "VirtualIP documents to check against", ""},
+      {"vip", true, "a VIP address to check (repeatable), instead of --file", ""},
+      {"interface", true, "with --vip: interface holding the VIPs", "lo"},
+      {"no-host-route", false, "with --vip: do not expect host routes", ""},
+      {"arp-ignore", true, "with --vip: expected arp_ignore", "1"},
+      {"arp-announce", true, "with --vip: expected arp_announce", "2"},
+      {"arp-scope", true, "with --vip: Global or PerInterface", "Global"},
+      {"node-name", true, "this node's name", "$NODE_NAME or the host name"},
+      {"node-labels", true, "this node's labels, k=v,k2=v2", ""},
+      {"output", true, "text or json", "text"},
+      {"help", false, "show this help", ""},
+  });
+  std::string err;
+  auto usage = [&](const std::string& e) {
+    std::fprintf(stderr, "check: %s\n\nFlags:\n%s", e.c_str(), flags.Help().c_str());
+    return kExitUsage;
+  };
+  if (!flags.Parse(argc, argv, 2, err)) return usage(err);
+  if (!flags.positional().empty()) return usage("unexpected argument " + flags.positional().front());
+  if (flags.Has("help")) {
+    std::printf("Usage: lvs-rs-operator check [--file PATH | --vip ADDR ...] [flags]\n\nFlags:\n%s",
+                flags.Help().c_str());
+    return kExitOk;
+  }
+  const std::string output = flags.Get("output").value_or("text");
+  if (output != "text" && output != "json") return usage("--output must be text or json");
+  if (flags.Has("file") == flags.Has("vip")) return usage("give either --file or --vip");
+
+  NodeInfo node;
+  if (!NodeFromFlags(flags, node, err)) return usage(err);
+
+  std::vector<VirtualIp> vips;
+  if (auto file = flags.Get("file")) {
+    try {
+      vips = LoadVirtualIpFile(*file);
+    } catch (const FileError& e) {
+      std::fprintf(stderr, "check: invalid input:\n%s\n", e.what());
+      return kExitUsage;
+    }
+  } else {
+    // The same validation as a VirtualIP object, so --vip and --file agree on what is valid.
+    nlohmann::json obj = {{"apiVersion", kApiVersion}, {"kind", "VirtualIP"}, {"metadata", {{"name", "command-line"}}}};
+    obj["spec"]["addresses"] = flags.GetAll("vip");
+    obj["spec"]["interface"] = flags.Get("interface").value_or("lo");
+    obj["spec"]["hostRoute"] = !flags.Has("no-host-route");
+    auto as_int = [&](const char* name, int def) -> nlohmann::json {
+      auto v = flags.Get(name);
+      if (!v) return def;
+      try {
+        std::size_t used = 0;
+        const int n = std::stoi(*v, &used);
+        if (used == v->size()) return n;
+      } catch (const std::exception&) {
+      }
+      return *v;  // the validator names the flag's field
+    };
+    obj["spec"]["arp"] = {{"ignore", as_int("arp-ignore", 1)},
+                          {"announce", as_int("arp-announce", 2)},
+                          {"scope", flags.Get("arp-scope").value_or("Global")}};
+    ParsedVirtualIp p = ParseVirtualIp(obj);
+    if (!p.vip) {
+      std::string all;
+      for (const auto& e : p.errors) all += "\n  " + e;
+      return usage("invalid --vip input:" + all);
+    }
+    vips.push_back(std::move(*p.vip));
+  }
+
+  RtnlKernel kernel;
+  const ObservedState observed = kernel.Observe();
+  const DesiredState desired = BuildDesiredState(vips, node, observed);
+  const auto lines = Audit(desired, observed);
+  if (output == "json") std::printf("%s\n", AuditJson(lines).dump(2).c_str());
+  else std::fputs(AuditText(lines).c_str(), stdout);
+  return AllOk(lines) ? kExitOk : kExitNotConformant;
+}
+
+}  // namespace lvsrs

@@ -1,0 +1,49 @@
+#include <cstdio>
+
+#include "agent/reconciler.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "kernel/rtnl_kernel.h"
+
+namespace lvsrs {
+
+int CleanupCommand(int argc, char** argv) {
+  Flags flags({
+      {"state-dir", true, "where original sysctl values are recorded", "/var/lib/lvs-rs-operator"},
+      {"dry-run", false, "print what would be removed and restored", ""},
+      {"help", false, "show this help", ""},
+  });
+  std::string err;
+  if (!flags.Parse(argc, argv, 2, err) || !flags.positional().empty()) {
+    std::fprintf(stderr, "cleanup: %s\n\nFlags:\n%s", err.empty() ? "unexpected argument" : err.c_str(),
+                 flags.Help().c_str());
+    return kExitUsage;
+  }
+  if (flags.Has("help")) {
+    std::printf("Usage: lvs-rs-operator cleanup [flags]\n\nRemoves every address and route carrying the "
+                "operator's mark and restores recorded sysctls.\n\nFlags:\n%s",
+                flags.Help().c_str());
+    return kExitOk;
+  }
+  RtnlKernel kernel;
+  SysctlRecordStore store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
+  Reconciler reconciler(kernel, store, flags.Has("dry-run"));
+  reconciler.LoadRecords();
+  // Cleanup is a reconcile towards "no VirtualIP": the same diff removes only what carries our
+  // mark and restores only what we recorded.
+  const ReconcileOutcome o = reconciler.Reconcile({}, NodeInfo{});
+  if (!o.error.empty()) {
+    std::fprintf(stderr, "cleanup: %s\n", o.error.c_str());
+    return kExitNotConformant;
+  }
+  const std::string text = o.plan.ToText();
+  std::fputs(text.empty() ? "nothing owned by lvs-rs-operator here\n" : text.c_str(), stdout);
+  if (!o.applied.ok()) {
+    for (const auto& [ip, m] : o.applied.address_errors) std::fprintf(stderr, "failed: %s\n", m.c_str());
+    for (const auto& [k, m] : o.applied.sysctl_errors) std::fprintf(stderr, "failed: %s\n", m.c_str());
+    return kExitNotConformant;
+  }
+  return kExitOk;
+}
+
+}  // namespace lvsrs

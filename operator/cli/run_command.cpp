@@ -1,0 +1,108 @@
+#include <cstdio>
+
+#include "agent/agent_loop.h"
+#include "agent/file_source.h"
+#include "agent/log.h"
+#include "agent/reconciler.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/node_identity.h"
+#include "kernel/rtnl_kernel.h"
+#include "model/duration.h"
+
+namespace lvsrs {
+
+namespace {
+
+std::vector<FlagSpec> RunFlags() {
+  return {
+      {"file", true, "VirtualIP documents (YAML, multi-document); re-read when it changes", ""},
+      {"node-name", true, "this node's name", "$NODE_NAME or the host name"},
+      {"node-labels", true, "this node's labels in file mode, k=v,k2=v2", ""},
+      {"resync-period", true, "full resync and ARP sysctl poll interval", "2s"},
+      {"state-dir", true, "where original sysctl values are recorded", "/var/lib/lvs-rs-operator"},
+      {"once", false, "converge, verify and exit (0 conformant, 1 not)", ""},
+      {"dry-run", false, "print the plan and change nothing", ""},
+      {"log-level", true, "debug, info, warning or error", "info"},
+      {"help", false, "show this help", ""},
+  };
+}
+
+}  // namespace
+
+int RunCommand(int argc, char** argv) {
+  Flags flags(RunFlags());
+  std::string err;
+  if (!flags.Parse(argc, argv, 2, err) || !flags.positional().empty()) {
+    if (err.empty()) err = "unexpected argument " + flags.positional().front();
+    std::fprintf(stderr, "run: %s\n\nFlags:\n%s", err.c_str(), flags.Help().c_str());
+    return kExitUsage;
+  }
+  if (flags.Has("help")) {
+    std::printf("Usage: lvs-rs-operator run [flags]\n\nFlags:\n%s", flags.Help().c_str());
+    return kExitOk;
+  }
+  if (auto lvl = flags.Get("log-level")) {
+    if (*lvl == "debug") SetLogLevel(LogLevel::Debug);
+    else if (*lvl == "info") SetLogLevel(LogLevel::Info);
+    else if (*lvl == "warning") SetLogLevel(LogLevel::Warning);
+    else if (*lvl == "error") SetLogLevel(LogLevel::Error);
+    else {
+      std::fprintf(stderr, "run: --log-level must be debug, info, warning or error\n");
+      return kExitUsage;
+    }
+  }
+  AgentLoop::Options opts;
+  if (auto d = flags.Get("resync-period")) {
+    auto parsed = ParseDuration(*d);
+    if (!parsed || parsed->count() < 100) {
+      std::fprintf(stderr, "run: --resync-period must be a duration of at least 100ms, like 2s\n");
+      return kExitUsage;
+    }
+    opts.resync_period = *parsed;
+  }
+  opts.once = flags.Has("once");
+  NodeInfo node;
+  if (!NodeFromFlags(flags, node, err)) {
+    std::fprintf(stderr, "run: %s\n", err.c_str());
+    return kExitUsage;
+  }
+  const auto file = flags.Get("file");
+  if (!file) {
+    std::fprintf(stderr, "run: --file is required (Kubernetes mode is not built into this binary yet)\n");
+    return kExitUsage;
+  }
+
+  std::unique_ptr<FileSource> source;
+  try {
+    source = std::make_unique<FileSource>(*file, node);
+  } catch (const FileError& e) {
+    std::fprintf(stderr, "run: invalid input, nothing changed:\n%s\n", e.what());
+    return kExitUsage;
+  }
+
+  RtnlKernel kernel;
+  SysctlRecordStore store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
+  Reconciler reconciler(kernel, store, flags.Has("dry-run"));
+  reconciler.LoadRecords();
+
+  if (flags.Has("dry-run")) {
+    const auto snap = source->Get();
+    const ReconcileOutcome o = reconciler.Reconcile(snap.vips, snap.node);
+    if (!o.error.empty()) {
+      std::fprintf(stderr, "run: %s\n", o.error.c_str());
+      return kExitNotConformant;
+    }
+    for (const auto& [name, why] : o.desired.refused)
+      std::printf("refuse VirtualIP %s: %s\n", name.c_str(), why.c_str());
+    const std::string text = o.plan.ToText();
+    std::fputs(text.empty() ? "nothing to do\n" : text.c_str(), stdout);
+    return kExitOk;
+  }
+
+  LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + node.name + ", VirtualIPs from " + *file);
+  AgentLoop loop(reconciler, *source, opts);
+  return loop.Run();
+}
+
+}  // namespace lvsrs

@@ -1,0 +1,39 @@
+// The seam between decisions and side effects: read the namespace's state, execute a plan.
+// RtnlKernel (netlink + /proc/sys) is the real one; tests use the real kernel in a network
+// namespace of their own.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "reconcile/observed_state.h"
+#include "reconcile/plan.h"
+
+namespace lvsrs {
+
+struct KernelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ApplyResult {
+  std::size_t writes_ok = 0;
+  // Per-item failures, so one bad item never blocks the others. Messages carry the errno text
+  // and the kernel's extended ack where it sent one.
+  std::map<IpAddress, std::string> address_errors;  // add/remove of address or route
+  std::map<SysctlKey, std::string> sysctl_errors;
+  bool ok() const { return address_errors.empty() && sysctl_errors.empty(); }
+};
+
+class KernelApi {
+ public:
+  virtual ~KernelApi() = default;
+  // Throws KernelError when the state cannot be read at all.
+  virtual ObservedState Observe() = 0;
+  virtual ApplyResult Apply(const Plan& plan) = 0;
+  // Netlink requests sent so far (dumps count one each): benchmarks count them.
+  virtual std::size_t RequestCount() const = 0;
+};
+
+}  // namespace lvsrs

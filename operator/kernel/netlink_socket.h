@@ -1,0 +1,60 @@
+// A NETLINK_ROUTE socket (libnl) that pipelines requests: many messages per sendmsg, acks
+// matched back by sequence number. One round trip per request is what makes `ip` slow at
+// thousands of VIPs; the kernel processes every message of a batch even when one fails.
+#pragma once
+
+#include <netlink/msg.h>
+#include <netlink/socket.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lvsrs {
+
+struct NlSockDeleter {
+  void operator()(nl_sock* s) const { nl_socket_free(s); }
+};
+using NlSockPtr = std::unique_ptr<nl_sock, NlSockDeleter>;
+
+struct NlMsgDeleter {
+  void operator()(nl_msg* m) const { nlmsg_free(m); }
+};
+using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgDeleter>;
+
+// Allocates a request message; throws KernelError on allocation failure.
+NlMsgPtr NewRequest(int type, int flags);
+
+struct AckResult {
+  int error = 0;        // positive errno, 0 on success
+  std::string message;  // strerror plus the kernel's extended ack, when error != 0
+};
+
+class NetlinkSocket {
+ public:
+  NetlinkSocket();  // connects; throws KernelError with the reason
+  NetlinkSocket(NetlinkSocket&&) = default;
+  NetlinkSocket& operator=(NetlinkSocket&&) = default;
+
+  // Sends every request with NLM_F_ACK and returns one AckResult per request, in order.
+  std::vector<AckResult> Transact(std::vector<NlMsgPtr>& requests);
+  // One dump request; on_msg sees each reply. Retries when the kernel flags the dump as
+  // interrupted (NLM_F_DUMP_INTR: the table changed under it). Throws KernelError.
+  // on_restart is called before such a retry so the caller can discard what it collected.
+  void Dump(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_msg,
+            const std::function<void()>& on_restart);
+
+  std::size_t requests_sent() const { return requests_sent_; }
+
+ private:
+  // Receives one datagram; returns its size, or -errno.
+  long Receive();
+
+  NlSockPtr sock_;
+  std::vector<char> buf_;
+  unsigned seq_ = 1;
+  std::size_t requests_sent_ = 0;
+};
+
+}  // namespace lvsrs

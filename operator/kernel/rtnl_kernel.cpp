@@ -1,0 +1,285 @@
+#include "kernel/rtnl_kernel.h"
+
+#include "kernel/netlink_socket.h"
+
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace lvsrs {
+namespace {
+
+int AfOf(const IpAddress& ip) { return ip.is_v4() ? AF_INET : AF_INET6; }
+
+// Index into IFLA_INET_CONF (an array of u32, devconf index minus one; see inet_fill_link_af).
+int DevconfIndex(ArpKey key) {
+  return key == ArpKey::Ignore ? IPV4_DEVCONF_ARP_IGNORE : IPV4_DEVCONF_ARP_ANNOUNCE;
+}
+
+void Put(nl_msg* m, int type, const IpAddress& ip) {
+  if (nla_put(m, type, static_cast<int>(ip.size()), ip.bytes()) < 0) throw KernelError("netlink: message too large");
+}
+
+template <typename T>
+void AppendHeader(nl_msg* m, const T& hdr) {
+  if (nlmsg_append(m, const_cast<T*>(&hdr), sizeof hdr, NLMSG_ALIGNTO) < 0)
+    throw KernelError("netlink: message too large");
+}
+
+NlMsgPtr AddressRequest(int type, int flags, const AddressChange& c, bool add) {
+  NlMsgPtr m = NewRequest(type, flags);
+  ifaddrmsg ifa{};
+  ifa.ifa_family = static_cast<unsigned char>(AfOf(c.ip));
+  ifa.ifa_prefixlen = c.ip.host_prefix();
+  ifa.ifa_index = static_cast<unsigned>(c.ifindex);
+  ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  // No duplicate address detection: the VIP is shared with the director and every real server
+  // by design, and DAD would leave it "tentative" (unusable) or "dadfailed".
+  if (!c.ip.is_v4()) ifa.ifa_flags = IFA_F_NODAD;
+  AppendHeader(m.get(), ifa);
+  Put(m.get(), IFA_LOCAL, c.ip);
+  Put(m.get(), IFA_ADDRESS, c.ip);
+  if (add) {
+    if (c.ip.is_v4()) {
+      const std::string label = OwnerLabel(c.interface);
+      if (!label.empty()) nla_put_string(m.get(), IFA_LABEL, label.c_str());
+    }
+    nla_put_u8(m.get(), IFA_PROTO, kOwnerProtocol);
+  }
+  return m;
+}
+
+NlMsgPtr RouteRequest(int type, int flags, const RouteChange& c, bool add) {
+  NlMsgPtr m = NewRequest(type, flags);
+  rtmsg rtm{};
+  rtm.rtm_family = static_cast<unsigned char>(AfOf(c.dst));
+  rtm.rtm_dst_len = c.dst.host_prefix();
+  rtm.rtm_table = RT_TABLE_MAIN;
+  rtm.rtm_protocol = kOwnerProtocol;  // delete matches on it too: never removes a foreign route
+  // `route add -host VIP dev lo` makes a link-scope IPv4 route; IPv6 routes ignore scope.
+  rtm.rtm_scope = add ? (c.dst.is_v4() ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE) : RT_SCOPE_NOWHERE;
+  rtm.rtm_type = RTN_UNICAST;
+  AppendHeader(m.get(), rtm);
+  Put(m.get(), RTA_DST, c.dst);
+  nla_put_u32(m.get(), RTA_OIF, static_cast<unsigned>(c.oif));
+  return m;
+}
+
+// RTM_SETLINK with IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { [devconf] = value } } }: the
+// per-interface sysctl through netlink, which needs CAP_NET_ADMIN but no writable /proc/sys.
+NlMsgPtr InetConfRequest(const SysctlChange& c) {
+  NlMsgPtr m = NewRequest(RTM_SETLINK, 0);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = c.ifindex;
+  AppendHeader(m.get(), ifi);
+  nlattr* af_spec = nla_nest_start(m.get(), IFLA_AF_SPEC);
+  nlattr* inet = nla_nest_start(m.get(), AF_INET);
+  nlattr* conf = nla_nest_start(m.get(), IFLA_INET_CONF);
+  nla_put_u32(m.get(), DevconfIndex(c.key.key), static_cast<unsigned>(c.value));
+  nla_nest_end(m.get(), conf);
+  nla_nest_end(m.get(), inet);
+  nla_nest_end(m.get(), af_spec);
+  return m;
+}
+
+bool BenignAddError(int err) { return err == EEXIST; }
+bool BenignRemoveError(int err) {
+  return err == EADDRNOTAVAIL || err == ESRCH || err == ENOENT || err == ENODEV;
+}
+
+}  // namespace
+
+RtnlKernel::RtnlKernel(SysctlProcfs procfs)
+    : sock_(std::make_unique<NetlinkSocket>()), procfs_(std::move(procfs)) {}
+RtnlKernel::~RtnlKernel() = default;
+
+std::size_t RtnlKernel::RequestCount() const { return sock_->requests_sent(); }
+
+ObservedState RtnlKernel::Observe() {
+  ObservedState o;
+
+  {
+    NlMsgPtr req = NewRequest(RTM_GETLINK, 0);
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    AppendHeader(req.get(), ifi);
+    sock_->Dump(
+        std::move(req),
+        [&](nlmsghdr* h) {
+          if (h->nlmsg_type != RTM_NEWLINK) return;
+          const auto* info = static_cast<const ifinfomsg*>(nlmsg_data(h));
+          nlattr* tb[IFLA_MAX + 1] = {};
+          if (nlmsg_parse(h, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0 || !tb[IFLA_IFNAME]) return;
+          Link l;
+          l.index = info->ifi_index;
+          l.name = nla_get_string(tb[IFLA_IFNAME]);
+          l.up = info->ifi_flags & IFF_UP;
+          l.loopback = info->ifi_flags & IFF_LOOPBACK;
+          l.noarp = info->ifi_flags & IFF_NOARP;
+          // Per-interface ARP settings come with the link dump, so one request reads them all.
+          if (tb[IFLA_AF_SPEC]) {
+            nlattr* af[AF_MAX + 1] = {};
+            if (nla_parse_nested(af, AF_MAX, tb[IFLA_AF_SPEC], nullptr) == 0 && af[AF_INET]) {
+              nlattr* in[IFLA_INET_MAX + 1] = {};
+              if (nla_parse_nested(in, IFLA_INET_MAX, af[AF_INET], nullptr) == 0 && in[IFLA_INET_CONF]) {
+                const auto* conf = static_cast<const std::uint32_t*>(nla_data(in[IFLA_INET_CONF]));
+                const int n = nla_len(in[IFLA_INET_CONF]) / 4;
+                for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
+                  const int i = DevconfIndex(k) - 1;
+                  if (i < n) o.sysctls[SysctlKey{l.name, k}] = static_cast<int>(conf[i]);
+                }
+              }
+            }
+          }
+          o.links.push_back(std::move(l));
+        },
+        [&] {
+          o.links.clear();
+          o.sysctls.clear();
+        });
+  }
+
+  {
+    NlMsgPtr req = NewRequest(RTM_GETADDR, 0);
+    ifaddrmsg ifa{};
+    ifa.ifa_family = AF_UNSPEC;
+    AppendHeader(req.get(), ifa);
+    sock_->Dump(
+        std::move(req),
+        [&](nlmsghdr* h) {
+          if (h->nlmsg_type != RTM_NEWADDR) return;
+          const auto* info = static_cast<const ifaddrmsg*>(nlmsg_data(h));
+          if (info->ifa_family != AF_INET && info->ifa_family != AF_INET6) return;
+          nlattr* tb[IFA_MAX + 1] = {};
+          if (nlmsg_parse(h, sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0) return;
+          // IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on point-to-point links.
+          nlattr* a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+          const Family fam = info->ifa_family == AF_INET ? Family::V4 : Family::V6;
+          if (!a || nla_len(a) != (fam == Family::V4 ? 4 : 16)) return;
+          KernelAddress ka;
+          ka.ip = IpAddress::FromBytes(fam, nla_data(a));
+          ka.prefix = info->ifa_prefixlen;
+          ka.ifindex = static_cast<int>(info->ifa_index);
+          if (tb[IFA_LABEL]) ka.label = nla_get_string(tb[IFA_LABEL]);
+          if (tb[IFA_PROTO]) ka.proto = nla_get_u8(tb[IFA_PROTO]);
+          o.addresses.push_back(std::move(ka));
+        },
+        [&] { o.addresses.clear(); });
+  }
+
+  for (int family : {AF_INET, AF_INET6}) {
+    NlMsgPtr req = NewRequest(RTM_GETROUTE, 0);
+    rtmsg rtm{};
+    rtm.rtm_family = static_cast<unsigned char>(family);
+    rtm.rtm_table = RT_TABLE_MAIN;  // with NETLINK_GET_STRICT_CHK the kernel filters for us
+    AppendHeader(req.get(), rtm);
+    const std::size_t keep = o.routes.size();
+    sock_->Dump(
+        std::move(req),
+        [&](nlmsghdr* h) {
+          if (h->nlmsg_type != RTM_NEWROUTE) return;
+          const auto* r = static_cast<const rtmsg*>(nlmsg_data(h));
+          if (r->rtm_type != RTN_UNICAST) return;
+          nlattr* tb[RTA_MAX + 1] = {};
+          if (nlmsg_parse(h, sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0) return;
+          const std::uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : r->rtm_table;
+          if (table != kMainTable || !tb[RTA_DST]) return;  // no RTA_DST: the default route
+          const Family fam = r->rtm_family == AF_INET ? Family::V4 : Family::V6;
+          if (nla_len(tb[RTA_DST]) != (fam == Family::V4 ? 4 : 16)) return;
+          KernelRoute kr;
+          kr.dst = IpAddress::FromBytes(fam, nla_data(tb[RTA_DST]));
+          kr.prefix = r->rtm_dst_len;
+          kr.oif = tb[RTA_OIF] ? static_cast<int>(nla_get_u32(tb[RTA_OIF])) : 0;
+          kr.table = table;
+          kr.protocol = r->rtm_protocol;
+          o.routes.push_back(kr);
+        },
+        [&] { o.routes.resize(keep); });
+  }
+
+  // conf/all and conf/default have no netlink read that carries ARP keys: procfs.
+  for (const char* conf : {"all", "default"}) {
+    for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
+      const SysctlKey key{conf, k};
+      if (auto v = procfs_.Read(key)) o.sysctls[key] = *v;
+      else throw KernelError("cannot read /proc/sys/net/ipv4/conf/" + std::string(conf) + "/" + ToString(k));
+    }
+  }
+  return o;
+}
+
+ApplyResult RtnlKernel::Apply(const Plan& plan) {
+  ApplyResult result;
+  // One pipeline, in dependency order: the kernel processes a batch's messages in sequence.
+  enum class Kind { AddAddr, AddRoute, SetConf, DelRoute, DelAddr, RestoreConf };
+  struct Item {
+    Kind kind;
+    IpAddress ip;
+    SysctlKey key;
+    std::string what;
+  };
+  std::vector<NlMsgPtr> reqs;
+  std::vector<Item> items;
+  for (const auto& a : plan.add_addresses) {
+    reqs.push_back(AddressRequest(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, a, true));
+    items.push_back({Kind::AddAddr, a.ip, {}, "add " + a.Describe()});
+  }
+  for (const auto& r : plan.add_routes) {
+    reqs.push_back(RouteRequest(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r, true));
+    items.push_back({Kind::AddRoute, r.dst, {}, "add " + r.Describe()});
+  }
+  for (const auto& s : plan.set_sysctls) {
+    if (s.ifindex == 0) continue;
+    reqs.push_back(InetConfRequest(s));
+    items.push_back({Kind::SetConf, {}, s.key, "set " + s.Describe()});
+  }
+  for (const auto& r : plan.remove_routes) {
+    reqs.push_back(RouteRequest(RTM_DELROUTE, 0, r, false));
+    items.push_back({Kind::DelRoute, r.dst, {}, "remove " + r.Describe()});
+  }
+  for (const auto& a : plan.remove_addresses) {
+    reqs.push_back(AddressRequest(RTM_DELADDR, 0, a, false));
+    items.push_back({Kind::DelAddr, a.ip, {}, "remove " + a.Describe()});
+  }
+  for (const auto& s : plan.restore_sysctls) {
+    if (s.ifindex == 0) continue;
+    reqs.push_back(InetConfRequest(s));
+    items.push_back({Kind::RestoreConf, {}, s.key, "restore " + s.Describe()});
+  }
+
+  const auto acks = sock_->Transact(reqs);
+  for (std::size_t i = 0; i < acks.size(); ++i) {
+    const Item& it = items[i];
+    const bool removal = it.kind == Kind::DelAddr || it.kind == Kind::DelRoute;
+    const bool ok = acks[i].error == 0 || (removal ? BenignRemoveError(acks[i].error)
+                                                   : (it.kind == Kind::AddAddr || it.kind == Kind::AddRoute) &&
+                                                         BenignAddError(acks[i].error));
+    if (ok) {
+      ++result.writes_ok;
+      continue;
+    }
+    const std::string msg = it.what + ": " + acks[i].message;
+    if (it.kind == Kind::SetConf || it.kind == Kind::RestoreConf) result.sysctl_errors[it.key] = msg;
+    else result.address_errors[it.ip] = msg;
+  }
+
+  for (const auto* list : {&plan.set_sysctls, &plan.restore_sysctls}) {
+    for (const auto& s : *list) {
+      if (s.ifindex != 0) continue;
+      const std::string err = procfs_.Write(s.key, s.value);
+      if (err.empty()) ++result.writes_ok;
+      else result.sysctl_errors[s.key] = s.Describe() + ": " + err;
+    }
+  }
+  return result;
+}
+
+}  // namespace lvsrs

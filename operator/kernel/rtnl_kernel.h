@@ -1,0 +1,28 @@
+// The real KernelApi: rtnetlink through libnl for links, addresses, routes and per-interface
+// ARP settings; /proc/sys for conf/all and conf/default. Acts on the network namespace the
+// process runs in (the host's, under hostNetwork).
+#pragma once
+
+#include <memory>
+
+#include "kernel/kernel_api.h"
+#include "kernel/sysctl_procfs.h"
+
+namespace lvsrs {
+
+class NetlinkSocket;  // libnl stays inside kernel/
+
+class RtnlKernel : public KernelApi {
+ public:
+  explicit RtnlKernel(SysctlProcfs procfs = SysctlProcfs());
+  ~RtnlKernel() override;
+  ObservedState Observe() override;
+  ApplyResult Apply(const Plan& plan) override;
+  std::size_t RequestCount() const override;
+
+ private:
+  std::unique_ptr<NetlinkSocket> sock_;
+  SysctlProcfs procfs_;
+};
+
+}  // namespace lvsrs

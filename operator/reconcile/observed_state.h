@@ -1,0 +1,81 @@
+// What the kernel of one network namespace holds, in our own types. Filled by the kernel
+// adapter (kernel/rtnl_kernel.cpp, kernel/sysctl_procfs.cpp); read by the pure diff.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/ip_address.h"
+
+namespace lvsrs {
+
+// Ownership marks. What carries neither mark is never deleted or changed.
+//  - addresses: IFA_PROTO = kOwnerProtocol (IPv4 and IPv6, survives restarts), and on IPv4 also
+//    the label "<dev>:lvsrs", so `ip addr` shows them the way admins know from lo:1.
+//  - routes: rtm_protocol = kOwnerProtocol ("proto 245" in `ip route`).
+inline constexpr std::uint8_t kOwnerProtocol = 245;
+inline constexpr const char* kLabelSuffix = ":lvsrs";
+// The label for an interface, or "" when "<dev>:lvsrs" would not fit in IFNAMSIZ.
+std::string OwnerLabel(const std::string& interface);
+
+inline constexpr std::uint32_t kMainTable = 254;
+
+struct Link {
+  int index = 0;
+  std::string name;
+  bool up = false;
+  bool loopback = false;
+  bool noarp = false;
+  // The kernel answers ARP only on interfaces without IFF_NOARP; lo is IFF_LOOPBACK|IFF_NOARP.
+  bool arp_capable() const { return !loopback && !noarp; }
+};
+
+struct KernelAddress {
+  IpAddress ip;
+  std::uint8_t prefix = 0;
+  int ifindex = 0;
+  std::string label;         // IPv4 only
+  std::uint8_t proto = 0;    // IFA_PROTO, 0 when absent
+  bool owned() const;
+};
+
+struct KernelRoute {
+  IpAddress dst;
+  std::uint8_t prefix = 0;
+  int oif = 0;
+  std::uint32_t table = 0;
+  std::uint8_t protocol = 0;
+  bool owned() const { return protocol == kOwnerProtocol; }
+};
+
+enum class ArpKey { Ignore, Announce };
+const char* ToString(ArpKey key);  // "arp_ignore" / "arp_announce"
+
+// net.ipv4.conf.<conf>.<key>, where conf is "all", "default" or an interface name.
+struct SysctlKey {
+  std::string conf;
+  ArpKey key = ArpKey::Ignore;
+  std::string ToString() const;  // "net.ipv4.conf.all.arp_ignore"
+  auto operator<=>(const SysctlKey&) const = default;
+};
+
+struct ObservedState {
+  std::vector<Link> links;
+  std::vector<KernelAddress> addresses;
+  std::vector<KernelRoute> routes;           // main table only
+  std::map<SysctlKey, int> sysctls;          // all, default and every link, both keys
+
+  const Link* LinkByName(const std::string& name) const;
+  const Link* LinkByIndex(int index) const;
+  std::optional<int> Sysctl(const std::string& conf, ArpKey key) const;
+};
+
+// Effective value the kernel uses on an interface: max(conf/all, conf/<dev>) for both keys
+// (IN_DEV_ARP_IGNORE / IN_DEV_ARP_ANNOUNCE in include/linux/inetdevice.h).
+std::optional<int> EffectiveArp(const ObservedState& observed, const std::string& interface, ArpKey key);
+
+}  // namespace lvsrs

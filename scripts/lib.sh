@@ -1,0 +1,47 @@
+# Shared by scripts/*.sh: install Debian packages listed in scripts/deps/*.txt, run setup steps.
+# Everything is idempotent, so a second run on the same machine is fast.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+# Heavy artefacts (kube-apiserver, container base image) live outside the clone so that CI and
+# later sessions on the same machine reuse them.
+export LVSRS_CACHE=${LVSRS_CACHE:-/var/cache/lvs-rs-operator}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "this needs root (network namespaces, apt-get): run it with sudo" >&2
+    exit 2
+  fi
+}
+
+install_deps() {
+  local pkgs=() missing=()
+  mapfile -t pkgs < <(cat "$ROOT"/scripts/deps/*.txt | sed 's/#.*//' | awk 'NF{print $1}' | sort -u)
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+run_setup_steps() {
+  mkdir -p "$LVSRS_CACHE"
+  local step
+  for step in "$ROOT"/scripts/setup.d/*.sh; do
+    [ -e "$step" ] || continue
+    log "setup: $(basename "$step")"
+    bash "$step"
+  done
+}
+
+build() {
+  log "building in $BUILD_DIR"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_WERROR=ON "$@" >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
