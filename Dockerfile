@@ -4,26 +4,31 @@
 # list stays right as subsystems (metrics, kube) add libraries.
 
 FROM docker.io/library/debian:bookworm-slim AS build
+# The machines this is built on have 2 cores shared with other work: `--build-arg JOBS=N` for more.
 ARG JOBS=2
+# The -dev packages of scripts/deps/{core,metrics}.txt, without the test-only ones.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ make cmake pkg-config \
       libnl-3-dev libnl-route-3-dev nlohmann-json3-dev libyaml-cpp-dev \
-      libcpprest-dev prometheus-cpp-dev \
+      libcpprest-dev libssl-dev prometheus-cpp-dev libcivetweb-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# .dockerignore lets in only CMakeLists.txt, operator/ and cmake/ (tests are not built here).
 COPY . .
+# Build, strip, and record the Debian packages that own the shared libraries the binary needs
+# (libc6 and friends are in the base already; apt-get skips them). /build is removed in the same
+# step so the cached layer holds only /out.
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
  && cmake --build /build --target lvs-rs-operator -j"${JOBS}" \
  && mkdir /out \
  && strip -o /out/lvs-rs-operator /build/lvs-rs-operator \
- && /out/lvs-rs-operator version
-# The Debian packages that own the shared libraries the binary needs (libc6 and friends are
-# already in the base; apt-get skips them).
-RUN ldd /out/lvs-rs-operator | awk '$2 == "=>" && $3 ~ /^\// {print $3}' \
+ && rm -rf /build \
+ && /out/lvs-rs-operator version \
+ && ldd /out/lvs-rs-operator | awk '$2 == "=>" && $3 ~ /^\// {print $3}' \
   | while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib"; done \
   | cut -d: -f1 | sort -u > /out/runtime-packages.txt \
- && cat /out/runtime-packages.txt
+ && echo "runtime packages:" $(cat /out/runtime-packages.txt)
 
 FROM docker.io/library/debian:bookworm-slim
 COPY --from=build /out/runtime-packages.txt /tmp/runtime-packages.txt
