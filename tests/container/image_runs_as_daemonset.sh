@@ -168,5 +168,16 @@ expect "PerInterface: VIP on lo" lo_has 192.0.2.10 32
 expect "PerInterface: eth0 arp_ignore=1 arp_announce=2 (set through netlink)" arp_is eth0 1 2
 expect "PerInterface: conf/all left alone" arp_is all 0 0
 
+# The documented limit: Global scope must write conf/all under the read-only /proc/sys.
+netadmin_run cleanup --state-dir /var/lib/lvs-rs-operator >/dev/null 2>&1 || true
+sed -i '/arp:/,$d' "$WORK/etc/vips.yaml"
+if netadmin_run run --file /etc/lvs-rs-operator/vips.yaml --once >"$WORK/global.log" 2>&1; then
+  fail "Global scope with only NET_ADMIN claimed success"
+else
+  ok "Global scope with only NET_ADMIN is reported not conformant (exit $?)"
+fi
+sed 's/^/  log: /' "$WORK/global.log" | tail -n 3
+expect "Global scope with only NET_ADMIN: conf/all still 0" arp_is all 0 0
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
