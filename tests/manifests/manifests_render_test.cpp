@@ -20,7 +20,7 @@ constexpr const char* kStateDir = "/var/lib/lvs-rs-operator";
 class RenderedManifests : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    render_ = new CommandResult(Run("kubectl kustomize " + Quote(SourceDir() + "/manifests")));
+    render_ = new CommandResult(lvsrs::testing::Run("kubectl kustomize " + Quote(SourceDir() + "/manifests")));
     if (render_->exit_code == 0) docs_ = new std::vector<YAML::Node>(YAML::LoadAll(render_->output));
   }
   static void TearDownTestSuite() {
@@ -182,7 +182,7 @@ TEST_F(RenderedManifests, ProbesAndScrapeAnnotationsMatchTheListeners) {
 
 TEST_F(RenderedManifests, EveryFlagIsOneTheBinaryKnows) {
   // A flag the binary does not know is a usage error (exit 2): the pod would crash-loop.
-  const auto help = Run(OperatorBinary() + " run --help");
+  const auto help = lvsrs::testing::Run(OperatorBinary() + " run --help");
   ASSERT_EQ(help.exit_code, 0) << help.output;
   for (const auto& a : Args()) {
     if (a.rfind("--", 0) != 0) continue;
@@ -199,7 +199,7 @@ TEST_F(RenderedManifests, ImageTagIsTheProjectVersion) {
 
 TEST(NetAdminOnlyOverlay, DropsPrivilegedKeepsOnlyNetAdmin) {
   // docs/deploy.md's alternative: PerInterface VirtualIPs only, no privileged container.
-  const auto r = Run("kubectl kustomize " + Quote(SourceDir() + "/overlays/net-admin-only"));
+  const auto r = lvsrs::testing::Run("kubectl kustomize " + Quote(SourceDir() + "/overlays/net-admin-only"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   YAML::Node sc;
   for (const auto& d : YAML::LoadAll(r.output))
