@@ -157,6 +157,7 @@ netadmin_opts=(--rm --cap-drop all --cap-add NET_ADMIN --network "ns:/run/netns/
   -v "$WORK/etc:/etc/lvs-rs-operator:ro" -v "$WORK/state:/var/lib/lvs-rs-operator")
 netadmin_run() { podman run "${netadmin_opts[@]}" "$IMAGE" "$@"; }
 netadmin_run_sh() { podman run "${netadmin_opts[@]}" --entrypoint /bin/sh "$IMAGE" -c "$1"; }
+# shellcheck disable=SC2016 # the awk program runs inside the container, unexpanded on purpose
 expect "/proc/sys is mounted read-only without privileged" netadmin_run_sh \
   'awk '"'"'$2 == "/proc/sys" {split($4, o, ","); print o[1]}'"'"' /proc/mounts | grep -qx ro'
 if netadmin_run run --file /etc/lvs-rs-operator/vips.yaml --once; then
