@@ -116,9 +116,6 @@ expect "check in the container exits 0 (conformant)" \
 
 echo "== run (continuous, image default entrypoint) repairs drift; podman stop leaves VIPs"
 CONTAINERS+=(lvsrs-p-ct-$$)
-daemonset_run -d --name "lvsrs-p-ct-$$" "$IMAGE" run --file /etc/lvs-rs-operator/vips.yaml --resync-period 500ms >/dev/null
-ip -n "$NS" addr del 192.0.2.10/32 dev lo
-ip netns exec "$NS" sysctl -q -w net.ipv4.conf.all.arp_ignore=0
 eventually() {  # eventually COMMAND...: true within 30 s (a bound for a loaded machine, not a timing)
   local deadline=$((SECONDS + 30))
   until "$@"; do
@@ -126,6 +123,23 @@ eventually() {  # eventually COMMAND...: true within 30 s (a bound for a loaded 
     sleep 0.2
   done
 }
+# The DaemonSet's listener flags (manifests/daemonset.yaml), once the binary has them (metrics).
+listeners=()
+if podman run --rm "$IMAGE" run --help | grep -q -- '--health-probe-bind-address'; then
+  listeners=(--metrics-bind-address=:8470 --health-probe-bind-address=:8471)
+fi
+daemonset_run -d --name "lvsrs-p-ct-$$" "$IMAGE" run --file /etc/lvs-rs-operator/vips.yaml \
+  --state-dir=/var/lib/lvs-rs-operator --resync-period 500ms "${listeners[@]}" >/dev/null
+http_ok() { ip netns exec "$NS" curl -fsS -o /dev/null "http://127.0.0.1:$1"; }
+if ((${#listeners[@]})); then
+  expect "readiness probe /readyz answers 200 (as the kubelet probes it)" eventually http_ok 8471/readyz
+  expect "liveness probe /healthz answers 200" http_ok 8471/healthz
+  expect "metrics served on :8470 (prometheus.io/port)" http_ok 8470/metrics
+else
+  echo "note: this binary has no --health-probe-bind-address yet; probes not exercised"
+fi
+ip -n "$NS" addr del 192.0.2.10/32 dev lo
+ip netns exec "$NS" sysctl -q -w net.ipv4.conf.all.arp_ignore=0
 expect "deleted VIP and reset arp_ignore repaired by the running container" eventually converged
 podman stop -t 10 "lvsrs-p-ct-$$" >/dev/null
 code=$(podman inspect --format '{{.State.ExitCode}}' "lvsrs-p-ct-$$")
