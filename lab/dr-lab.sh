@@ -130,13 +130,19 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # Anything else still running inside our namespaces (a probe interrupted mid-way) was started by
+  # this script too; stop it by pid before the namespace goes, or it would outlive it.
   local n
-  for n in "${CREATED_NS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
+  for n in "${CREATED_NS[@]}"; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+  done
   [ -n "$TMP" ] && rm -rf "$TMP"
-  local left
+  local left alive=''
   left=$(ip netns list | awk -v p="$PREFIX-" 'index($1, p) == 1 {print $1}')
-  if [ -n "$left" ]; then
-    printf '%sdr-lab: namespaces left behind: %s%s\n' "$R" "$left" "$N" >&2
+  for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=" $pid"; done
+  if [ -n "$left$alive" ]; then
+    printf '%sdr-lab: left behind: namespaces %s processes %s%s\n' "$R" "${left:-none}" "${alive:-none}" "$N" >&2
     ((rc)) || rc=1
   else
     detail "cleanup: namespaces ${PREFIX}-*, processes and $([ -n "$TMP" ] && echo "$TMP" || echo 'temporary files') removed"
@@ -144,7 +150,12 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'printf "\n%sinterrupted, cleaning up%s\n" "$R" "$N" >&2; exit 130' INT TERM
+interrupted() {
+  printf '\n%sinterrupted, cleaning up%s\n' "$R" "$N" >&2
+  exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 
 # ---------------------------------------------------------------------------------------------
 # Preflight
@@ -289,7 +300,9 @@ for rs in "${REAL_SERVERS[@]}"; do
   in_ns "$rs" ip addr add "$VIP/32" dev lo
   mkdir -p "$TMP/www-$rs"
   echo "$rs" >"$TMP/www-$rs/index.html"
-  in_ns "$rs" "$PYTHON" -m http.server 80 --bind 0.0.0.0 --directory "$TMP/www-$rs" \
+  # Started with `ip netns exec` directly (not through a shell function) so that $! is the
+  # responder's own pid and cleanup can stop it.
+  ip netns exec "$(ns "$rs")" "$PYTHON" -m http.server 80 --bind 0.0.0.0 --directory "$TMP/www-$rs" \
     >"$TMP/http-$rs.log" 2>&1 &
   PIDS+=($!)
 done
@@ -342,7 +355,7 @@ operator_conformant() {
 for rs in "${REAL_SERVERS[@]}"; do
   mkdir -p "$TMP/state-$rs"
   t0=$(now_ms)
-  in_ns "$rs" "$BINARY" run --file "$TMP/virtualip.yaml" --node-name "$rs" --state-dir "$TMP/state-$rs" \
+  ip netns exec "$(ns "$rs")" "$BINARY" run --file "$TMP/virtualip.yaml" --node-name "$rs" --state-dir "$TMP/state-$rs" \
     --resync-period 500ms >"$TMP/operator-$rs.log" 2>&1 &
   PIDS+=($!)
   if wait_until 15000 operator_conformant "$rs"; then
