@@ -217,8 +217,8 @@ in_ns director ip route add table "$DR_TABLE" "$VIP/32" proto static \
 in_ns director ip rule add pref "$DR_RULE_PREF" iif eth0 to "$VIP/32" ipproto tcp dport 80 lookup "$DR_TABLE"
 in_ns director ip rule add pref "$LOCAL_RULE_PREF" lookup local
 in_ns director ip rule del pref 0
-detail "ip rule:  $(in_ns director ip rule show pref $DR_RULE_PREF)"
-detail "table $DR_TABLE: $(in_ns director ip route show table $DR_TABLE | tr -s ' \n' ' ')"
+detail "ip rule   $(in_ns director ip rule show pref $DR_RULE_PREF | tr -s '\t ' ' ')"
+detail "table $DR_TABLE $(in_ns director ip route show table $DR_TABLE | tr -s '\t\n ' ' ')"
 
 # Counters on the wire. Director: VIP packets seen on eth0, forwarded, delivered locally, and any
 # reply from the VIP (DR replies must never come back through it). Real servers: VIP requests, and
@@ -365,6 +365,10 @@ for rs in "${REAL_SERVERS[@]}"; do
     sed 's/^/     /' "$TMP/operator-$rs.log"
   fi
   check "lvs-rs-operator check on $rs: VIP on lo, host route, arp_ignore=1, arp_announce=2" operator_conformant "$rs"
+  detail "$rs kernel: $(in_ns "$rs" ip -4 -o addr show dev lo to "$VIP/32" | awk '{print $4, "on", $2}');" \
+    "route $(in_ns "$rs" ip route show "$VIP" | tr -s ' ' | sed 's/ $//');" \
+    "conf/all arp_ignore=$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_ignore)" \
+    "arp_announce=$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_announce)"
 done
 
 # ---------------------------------------------------------------------------------------------
