@@ -385,7 +385,7 @@ traffic_check() { # traffic_check PHASE
   local started
   started=$(now_ms)
   for ((i = 1; i <= REQUESTS; i++)); do
-    body=$(in_ns client curl -s --max-time 3 "http://$VIP/" 2>/dev/null || true)
+    body=$(in_ns client curl -s --max-time 5 "http://$VIP/" 2>/dev/null || true)
     case $body in
       rs1 | rs2) SERVED[$phase:$body]=$((SERVED[$phase:$body] + 1)) ;;
       *) body=FAIL SERVED[$phase:failed]=$((SERVED[$phase:failed] + 1)) ;;
