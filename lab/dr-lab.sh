@@ -73,6 +73,14 @@ else
 fi
 
 ns() { echo "$PREFIX-$1"; }
+# Exactly our names: another lab's prefix may start with ours (lvsrs-lab-test-123-* vs lvsrs-lab-*).
+our_namespaces_present() {
+  local h
+  for h in switch "${HOSTS[@]}"; do
+    [ -e "/run/netns/$(ns "$h")" ] && echo "$(ns "$h")"
+  done
+  return 0
+}
 in_ns() { # in_ns HOST cmd...: run a command inside HOST's namespace
   local host=$1
   shift
@@ -139,13 +147,13 @@ cleanup() {
   done
   [ -n "$TMP" ] && rm -rf "$TMP"
   local left alive=''
-  left=$(ip netns list | awk -v p="$PREFIX-" 'index($1, p) == 1 {print $1}')
+  left=$(our_namespaces_present | xargs)
   for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=" $pid"; done
   if [ -n "$left$alive" ]; then
     printf '%sdr-lab: left behind: namespaces %s processes %s%s\n' "$R" "${left:-none}" "${alive:-none}" "$N" >&2
     ((rc)) || rc=1
   else
-    detail "cleanup: namespaces ${PREFIX}-*, processes and $([ -n "$TMP" ] && echo "$TMP" || echo 'temporary files') removed"
+    detail "cleanup: namespaces ${PREFIX}-{switch,client,director,rs1,rs2}, processes and $([ -n "$TMP" ] && echo "$TMP" || echo 'temporary files') removed"
   fi
   exit "$rc"
 }
@@ -166,7 +174,7 @@ for tool in ip arping nft curl; do
   command -v "$tool" >/dev/null || die "$tool is missing (Debian packages: scripts/deps/lab.txt)"
 done
 [ -n "$PYTHON" ] || die "python3 is missing (Debian packages: scripts/deps/lab.txt)"
-stale=$(ip netns list | awk -v p="$PREFIX-" 'index($1, p) == 1 {print $1}')
+stale=$(our_namespaces_present)
 if [ -n "$stale" ]; then
   die "namespaces with prefix $PREFIX- exist already (another lab running?): $(echo $stale)
   remove them with: for n in $(echo $stale); do ip netns del \$n; done"
