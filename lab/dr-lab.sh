@@ -146,13 +146,13 @@ cleanup() {
     ip netns del "$n" 2>/dev/null || true
   done
   [ -n "$TMP" ] && rm -rf "$TMP"
-  local left alive=''
-  left=$(our_namespaces_present | xargs)
+  local left='' alive=''
+  for n in "${CREATED_NS[@]}"; do [ -e "/run/netns/$n" ] && left+=" $n"; done
   for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=" $pid"; done
   if [ -n "$left$alive" ]; then
     printf '%sdr-lab: left behind: namespaces %s processes %s%s\n' "$R" "${left:-none}" "${alive:-none}" "$N" >&2
     ((rc)) || rc=1
-  else
+  elif ((${#CREATED_NS[@]})); then
     detail "cleanup: namespaces ${PREFIX}-{switch,client,director,rs1,rs2}, processes and $([ -n "$TMP" ] && echo "$TMP" || echo 'temporary files') removed"
   fi
   exit "$rc"
@@ -176,7 +176,7 @@ done
 [ -n "$PYTHON" ] || die "python3 is missing (Debian packages: scripts/deps/lab.txt)"
 stale=$(our_namespaces_present)
 if [ -n "$stale" ]; then
-  die "namespaces with prefix $PREFIX- exist already (another lab running?): $(echo $stale)
+  die "namespaces of this lab exist already (another lab running with --prefix $PREFIX?): $(echo $stale)
   remove them with: for n in $(echo $stale); do ip netns del \$n; done"
 fi
 TMP=$(mktemp -d /tmp/lvsrs-lab.XXXXXX)
