@@ -77,7 +77,7 @@ ns() { echo "$PREFIX-$1"; }
 our_namespaces_present() {
   local h
   for h in switch "${HOSTS[@]}"; do
-    [ -e "/run/netns/$(ns "$h")" ] && echo "$(ns "$h")"
+    [ -e "/run/netns/$PREFIX-$h" ] && echo "$PREFIX-$h"
   done
   return 0
 }
@@ -127,10 +127,12 @@ wait_until() {
 # the temporary directory. Nothing was changed in the host namespace, so nothing to undo there.
 PIDS=()
 TMP=
+FINISHED=
 CREATED_NS=()
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  trap - EXIT
+  [ -n "$FINISHED" ] || ((rc)) || printf '\n%sstopped before the end (interrupted), cleaning up%s\n' "$R" "$N" >&2
   local pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
@@ -157,13 +159,10 @@ cleanup() {
   fi
   exit "$rc"
 }
+# Only an EXIT trap: bash runs it on Ctrl-C and SIGTERM too (then dies by that signal, exit status
+# 130/143). A separate INT trap would be unsafe here: bash 5.2 fails to parse a trap that fires while
+# a command with two $(...) is running ("interrupt trap: unexpected EOF") and then carries on.
 trap cleanup EXIT
-interrupted() {
-  printf '\n%sinterrupted, cleaning up%s\n' "$R" "$N" >&2
-  exit "$1"
-}
-trap 'interrupted 130' INT
-trap 'interrupted 143' TERM
 
 # ---------------------------------------------------------------------------------------------
 # Preflight
@@ -176,8 +175,9 @@ done
 [ -n "$PYTHON" ] || die "python3 is missing (Debian packages: scripts/deps/lab.txt)"
 stale=$(our_namespaces_present)
 if [ -n "$stale" ]; then
-  die "namespaces of this lab exist already (another lab running with --prefix $PREFIX?): $(echo $stale)
-  remove them with: for n in $(echo $stale); do ip netns del \$n; done"
+  die "namespaces of this lab exist already (another lab running with --prefix $PREFIX?):
+  ${stale//$'\n'/ }
+  remove them with: for n in ${stale//$'\n'/ }; do ip netns del \$n; done"
 fi
 TMP=$(mktemp -d /tmp/lvsrs-lab.XXXXXX)
 
@@ -383,54 +383,57 @@ done
 # Traffic: fresh neighbour caches (so every host ARPs again, and a real server's ARP request for the
 # client shows whether it would advertise the VIP), then N HTTP requests, each a new TCP connection
 # from a new source port, so the director's L4 hash spreads them.
-declare -A SERVED
-traffic_check() { # traffic_check PHASE
-  local phase=$1 i body line='' h
+declare -A SERVED # [PHASE:rs1], [PHASE:rs2], [PHASE:failed]: requests answered by each, and not
+holds() { (("$1")); } # holds 'ARITHMETIC': for check, e.g. check "x" holds "a == b"
+traffic_check() { # traffic_check PHASE (one word)
+  local phase=$1 i body line='' h served_rs1=0 served_rs2=0 failed=0 started
   for h in "${HOSTS[@]}"; do in_ns "$h" ip neigh flush dev eth0 2>/dev/null || true; done
   install_counters
-  SERVED[$phase:rs1]=0 SERVED[$phase:rs2]=0 SERVED[$phase:failed]=0
   say "$REQUESTS requests from the client: curl http://$VIP/ (which server answered each):"
-  local started
   started=$(now_ms)
   for ((i = 1; i <= REQUESTS; i++)); do
     body=$(in_ns client curl -s --max-time 5 "http://$VIP/" 2>/dev/null || true)
     case $body in
-      rs1 | rs2) SERVED[$phase:$body]=$((SERVED[$phase:$body] + 1)) ;;
-      *) body=FAIL SERVED[$phase:failed]=$((SERVED[$phase:failed] + 1)) ;;
+      rs1) served_rs1=$((served_rs1 + 1)) ;;
+      rs2) served_rs2=$((served_rs2 + 1)) ;;
+      *) body=FAIL failed=$((failed + 1)) ;;
     esac
     line+=$(printf '#%-2d %-5s' "$i" "$body")
     if ((i % 10 == 0 || i == REQUESTS)); then say "  $line"; line=''; fi
   done
   detail "($REQUESTS requests in $(($(now_ms) - started)) ms)"
-  local d_in d_fwd d_local d_rin d_rout c_dir c_rs1 c_rs2
-  d_in=$(counter director netdev requests_in) d_fwd=$(counter director ip forwarded)
-  d_local=$(counter director ip local_in) d_rin=$(counter director netdev replies_in)
+  SERVED[$phase:rs1]=$served_rs1 SERVED[$phase:rs2]=$served_rs2 SERVED[$phase:failed]=$failed
+
+  local d_in d_fwd d_local d_rin d_rout c_dir c_rs1 c_rs2 rs1_req rs1_dir rs2_req rs2_dir
+  d_in=$(counter director netdev requests_in)
+  d_fwd=$(counter director ip forwarded)
+  d_local=$(counter director ip local_in)
+  d_rin=$(counter director netdev replies_in)
   d_rout=$(counter director ip replies_out)
-  c_dir=$(counter client netdev from_director) c_rs1=$(counter client netdev from_rs1)
+  c_dir=$(counter client netdev from_director)
+  c_rs1=$(counter client netdev from_rs1)
   c_rs2=$(counter client netdev from_rs2)
+  rs1_req=$(counter rs1 netdev requests)
+  rs1_dir=$(counter rs1 netdev from_director)
+  rs2_req=$(counter rs2 netdev requests)
+  rs2_dir=$(counter rs2 netdev from_director)
   say "director: $d_in request packets in, $d_fwd forwarded, $d_local delivered locally;" \
     "reply packets seen: $d_rin in, $d_rout out"
-  for h in "${REAL_SERVERS[@]}"; do
-    local req fromdir
-    req=$(counter "$h" netdev requests) fromdir=$(counter "$h" netdev from_director)
-    say "$h: $req request packets to $VIP received, $fromdir of them from the director's MAC; served ${SERVED[$phase:$h]} requests"
-    SERVED[$phase:$h:packets]=$req SERVED[$phase:$h:fromdir]=$fromdir
-  done
+  say "rs1: $rs1_req request packets to $VIP received, $rs1_dir of them from the director's MAC; served $served_rs1 requests"
+  say "rs2: $rs2_req request packets to $VIP received, $rs2_dir of them from the director's MAC; served $served_rs2 requests"
   say "client: reply packets from $VIP by sender MAC: rs1 $c_rs1, rs2 $c_rs2, director $c_dir"
-  local neigh
+  local neigh whose=''
   neigh=$(in_ns client ip neigh show "$VIP" dev eth0 | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
-  say "client's neighbour entry for $VIP: ${neigh:-none}$([ "$neigh" = "${MAC[director]}" ] && echo ' (director)')"
+  for h in "${HOSTS[@]}"; do [ "$neigh" = "${MAC[$h]}" ] && whose=" ($h)"; done
+  say "client's neighbour entry for $VIP: ${neigh:-none}$whose"
 
-  check "$phase: all $REQUESTS requests answered" [ "${SERVED[$phase:failed]}" = 0 ]
-  check "$phase: requests reached both real servers (rs1 ${SERVED[$phase:rs1]}, rs2 ${SERVED[$phase:rs2]})" \
-    [ "${SERVED[$phase:rs1]}" -gt 0 -a "${SERVED[$phase:rs2]}" -gt 0 ]
+  check "$phase: all $REQUESTS requests answered" holds "failed == 0"
+  check "$phase: requests reached both real servers (rs1 $served_rs1, rs2 $served_rs2)" \
+    holds "served_rs1 > 0 && served_rs2 > 0"
   check "$phase: the director forwarded every request packet at L2, destination IP unchanged (VIP)" \
-    [ "$d_in" -gt 0 -a "$d_fwd" = "$d_in" -a "$d_local" = 0 \
-    -a "${SERVED[$phase:rs1:fromdir]}" = "${SERVED[$phase:rs1:packets]}" \
-    -a "${SERVED[$phase:rs2:fromdir]}" = "${SERVED[$phase:rs2:packets]}" \
-    -a $((SERVED[$phase:rs1:fromdir] + SERVED[$phase:rs2:fromdir])) = "$d_in" ]
+    holds "d_in > 0 && d_fwd == d_in && d_local == 0 && rs1_dir == rs1_req && rs2_dir == rs2_req && rs1_dir + rs2_dir == d_in"
   check "$phase: replies went straight from the real servers to the client (director saw 0 reply packets)" \
-    [ "$d_rin" = 0 -a "$d_rout" = 0 -a "$c_dir" = 0 -a "$c_rs1" -gt 0 -a "$c_rs2" -gt 0 ]
+    holds "d_rin == 0 && d_rout == 0 && c_dir == 0 && c_rs1 > 0 && c_rs2 > 0"
   check "$phase: the client's neighbour entry for the VIP is the director's MAC" [ "$neigh" = "${MAC[director]}" ]
 }
 
@@ -463,8 +466,8 @@ for rs in "${REAL_SERVERS[@]}"; do
   check "drift: lvs-rs-operator check on $rs is conformant again" operator_conformant "$rs"
 done
 arp_probe repaired
-check "after repair: only the director answers ARP for the VIP" arp_only_director repaired
-traffic_check "after repair"
+check "repaired: only the director answers ARP for the VIP" arp_only_director repaired
+traffic_check repaired
 
 # ---------------------------------------------------------------------------------------------
 step "Summary"
@@ -475,12 +478,13 @@ for h in director "${REAL_SERVERS[@]}"; do
 done
 printf '\n   %-27s %-10s %-10s\n' "requests served by" "operator" "repaired"
 for h in "${REAL_SERVERS[@]}"; do
-  printf '   %-27s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[after repair:$h]}"
+  printf '   %-27s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}"
 done
-printf '   %-27s %-10s %-10s\n' "failed" "${SERVED[after:failed]}" "${SERVED[after repair:failed]}"
+printf '   %-27s %-10s %-10s\n' "failed" "${SERVED[after:failed]}" "${SERVED[repaired:failed]}"
 printf '\n   time to repair: rs1 VIP %s ms, rs2 arp_ignore %s ms (resync period 500 ms)\n' \
   "${REPAIR_RS1:-never}" "${REPAIR_RS2:-never}"
 
+FINISHED=1
 failed=0
 for i in "${!CHECK_RESULTS[@]}"; do
   [ "${CHECK_RESULTS[$i]}" = PASS ] || { failed=$((failed + 1)); printf '   %sFAIL%s  %s\n' "$R" "$N" "${CHECK_NAMES[$i]}"; }
