@@ -1,5 +1,6 @@
 #include "metrics/monitoring.h"
 
+#include <civetweb.h>
 #include <prometheus/exposer.h>
 
 #include <algorithm>
@@ -33,6 +34,8 @@ std::unique_ptr<prometheus::Exposer> StartExposer(const BindAddress& bind) {
 
 }  // namespace
 
+bool HttpServerSupportsIpv6() { return mg_check_feature(8) != 0; }  // 8: USE_IPV6
+
 MonitoringOptions MonitoringOptions::Disabled() {
   MonitoringOptions o;
   o.metrics.disabled = true;
@@ -53,6 +56,17 @@ bool MonitoringOptionsFromFlags(const std::optional<std::string>& metrics_bind,
   if (!h) {
     error = "--health-probe-bind-address " + why;
     return false;
+  }
+  // Debian's civetweb (under prometheus-cpp's exposer too) is built without IPv6: say so now
+  // rather than fail to bind later. ":PORT" still works, on IPv4.
+  if (!HttpServerSupportsIpv6()) {
+    for (const auto* b : {&*m, &*h}) {
+      if (b->host.find(':') != std::string::npos) {
+        error = std::string(b == &*m ? "--metrics-bind-address" : "--health-probe-bind-address") + " " + b->ToString() +
+                ": this build's HTTP server (civetweb) has no IPv6 support; use an IPv4 address";
+        return false;
+      }
+    }
   }
   // Two listeners on one port: the second would fail to bind (or, with "every address" and one
   // address mixed, steal some connections), so say so before starting anything.
