@@ -42,11 +42,13 @@ ProbeResult Readiness(bool ready) {
   return {false, "not ready: VirtualIPs not synced or first reconcile pass not done"};
 }
 
+HealthServer::LibraryRef::LibraryRef() { mg_init_library(0); }
+HealthServer::LibraryRef::~LibraryRef() { mg_exit_library(); }
+
 void HealthServer::ContextStopper::operator()(mg_context* ctx) const { mg_stop(ctx); }
 
 HealthServer::HealthServer(const BindAddress& bind, const AgentHealth& health, std::chrono::milliseconds max_age)
     : health_(health), max_age_(max_age), started_unix_ms_(NowUnixMs()) {
-  mg_init_library(0);
   std::string why = "nothing to listen on";
   for (const std::string& ports : bind.CivetListeningPorts()) {
     const char* options[] = {"listening_ports",    ports.c_str(), "num_threads", "2",

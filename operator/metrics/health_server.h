@@ -44,6 +44,14 @@ class HealthServer {
   static int HandleHealthz(mg_connection* conn, void* self);
   static int HandleReadyz(mg_connection* conn, void* self);
 
+  // civetweb's library-wide state, counted: taken before the context starts, released after
+  // it stops.
+  struct LibraryRef {
+    LibraryRef();
+    ~LibraryRef();
+    LibraryRef(const LibraryRef&) = delete;
+    LibraryRef& operator=(const LibraryRef&) = delete;
+  } library_;
   const AgentHealth& health_;
   std::chrono::milliseconds max_age_;
   std::int64_t started_unix_ms_;
