@@ -460,6 +460,13 @@ while [ -z "$REPAIR_RS1" ] || [ -z "$REPAIR_RS2" ]; do
 done
 say "rs1: VIP back on lo after ${REPAIR_RS1:-never (>15000)} ms"
 say "rs2: conf/all/arp_ignore back to 1 after ${REPAIR_RS2:-never (>15000)} ms"
+# The operator's own account, from its Prometheus endpoint (default :8470 inside each namespace);
+# shown for the reader, not checked here (the metrics have their own tests).
+for rs in "${REAL_SERVERS[@]}"; do
+  repairs=$(in_ns "$rs" curl -s --max-time 2 "http://127.0.0.1:8470/metrics" 2>/dev/null |
+    awk '/^lvs_rs_drift_repairs_total/ && $NF != 0 {sub(/^lvs_rs_drift_repairs_total/, ""); printf "%s ", $0}' || true)
+  detail "$rs lvs_rs_drift_repairs_total: ${repairs:-n/a}"
+done
 check "drift: the operator restored the VIP on rs1" [ -n "$REPAIR_RS1" ]
 check "drift: the operator restored arp_ignore=1 on rs2" [ -n "$REPAIR_RS2" ]
 for rs in "${REAL_SERVERS[@]}"; do
