@@ -18,18 +18,18 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
   NodeStatus st;
   const Plan plan = ComputePlan(desired, observed, {});
 
+  const ObservedIndex index(observed);
   for (const auto& [ip, want] : desired.addresses) {
     const Link* link = observed.LinkByName(want.interface);
     bool has_addr = false, owned = false, has_route = !want.host_route;
-    for (const auto& a : observed.addresses) {
-      if (link && a.ip == ip && a.ifindex == link->index && a.prefix == ip.host_prefix()) {
+    for (const KernelAddress* a : index.AddressesOf(ip)) {
+      if (link && a->ifindex == link->index && a->prefix == ip.host_prefix()) {
         has_addr = true;
-        owned = a.owned();
+        owned = a->owned();
       }
     }
-    for (const auto& r : observed.routes) {
-      if (link && r.table == kMainTable && r.dst == ip && r.prefix == ip.host_prefix() && r.oif == link->index)
-        has_route = true;
+    for (const KernelRoute* r : index.RoutesTo(ip)) {
+      if (link && r->table == kMainTable && r->prefix == ip.host_prefix() && r->oif == link->index) has_route = true;
     }
     VipAddressStatus s;
     s.address = ip.ToString();
@@ -64,8 +64,8 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
     st.sysctls[change.key.ToString()] = v.value_or(-1);
     if (v != change.value) {
       st.arp_conformant = false;
-      st.problems.push_back(change.key.ToString() + " is " + (v ? std::to_string(*v) : "unreadable") +
-                            ", want " + std::to_string(change.value));
+      st.problems.push_back(change.key.ToString() + " is " + (v ? std::to_string(*v) : "unreadable") + ", want " +
+                            std::to_string(change.value));
     }
   }
   for (const auto& l : observed.links) {
@@ -81,8 +81,8 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
       if (is.arp_ignore != desired.arp->ignore)
         msg = "effective arp_ignore " + std::to_string(is.arp_ignore) + ", want " + std::to_string(desired.arp->ignore);
       if (is.arp_announce != desired.arp->announce)
-        msg += (msg.empty() ? "" : "; ") + std::string("effective arp_announce ") +
-               std::to_string(is.arp_announce) + ", want " + std::to_string(desired.arp->announce);
+        msg += (msg.empty() ? "" : "; ") + std::string("effective arp_announce ") + std::to_string(is.arp_announce) +
+               ", want " + std::to_string(desired.arp->announce);
       if (!msg.empty()) {
         msg += " (the kernel uses max(conf/all, conf/" + l.name + "))";
         is.conformant = false;
