@@ -101,7 +101,8 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
             Failed(SysctlItem(c.key), now);
           }
         }
-        EraseIf(out.plan.set_sysctls, [&](const SysctlChange& c) { return c.record_original && !records_.count(c.key); });
+        EraseIf(out.plan.set_sysctls,
+                [&](const SysctlChange& c) { return c.record_original && !records_.count(c.key); });
       }
     }
 

@@ -22,11 +22,11 @@ using Clock = std::chrono::steady_clock;
 
 struct ReconcileOutcome {
   DesiredState desired;
-  Plan plan;              // what this pass set out to do (items still in backoff left out)
+  Plan plan;  // what this pass set out to do (items still in backoff left out)
   ApplyResult applied;
-  NodeStatus status;      // judged on the kernel state after the pass
+  NodeStatus status;                   // judged on the kernel state after the pass
   std::map<std::string, int> repairs;  // "address" | "route" | "sysctl": drift undone this pass
-  std::string error;      // the pass failed as a whole (the kernel could not be read)
+  std::string error;                   // the pass failed as a whole (the kernel could not be read)
   std::chrono::nanoseconds duration{0};
 };
 

@@ -43,10 +43,14 @@ int RunCommand(int argc, char** argv) {
     return kExitOk;
   }
   if (auto lvl = flags.Get("log-level")) {
-    if (*lvl == "debug") SetLogLevel(LogLevel::Debug);
-    else if (*lvl == "info") SetLogLevel(LogLevel::Info);
-    else if (*lvl == "warning") SetLogLevel(LogLevel::Warning);
-    else if (*lvl == "error") SetLogLevel(LogLevel::Error);
+    if (*lvl == "debug")
+      SetLogLevel(LogLevel::Debug);
+    else if (*lvl == "info")
+      SetLogLevel(LogLevel::Info);
+    else if (*lvl == "warning")
+      SetLogLevel(LogLevel::Warning);
+    else if (*lvl == "error")
+      SetLogLevel(LogLevel::Error);
     else {
       std::fprintf(stderr, "run: --log-level must be debug, info, warning or error\n");
       return kExitUsage;

@@ -12,8 +12,7 @@ bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; 
 bool IsQualifiedNamePart(const std::string& s, std::size_t max) {
   if (s.empty() || s.size() > max) return false;
   if (!IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return IsAlnum(c) || c == '-' || c == '_' || c == '.'; });
+  return std::all_of(s.begin(), s.end(), [](char c) { return IsAlnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 // DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253.
@@ -32,9 +31,7 @@ bool IsValidLabelKey(const std::string& key) {
   return IsDnsSubdomain(key.substr(0, slash)) && IsQualifiedNamePart(key.substr(slash + 1), 63);
 }
 
-bool IsValidLabelValue(const std::string& value) {
-  return value.empty() || IsQualifiedNamePart(value, 63);
-}
+bool IsValidLabelValue(const std::string& value) { return value.empty() || IsQualifiedNamePart(value, 63); }
 
 bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) const {
   for (const auto& [k, v] : match_labels) {
@@ -63,8 +60,7 @@ bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) co
   return true;
 }
 
-LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path,
-                                 std::vector<std::string>& errors) {
+LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path, std::vector<std::string>& errors) {
   LabelSelector sel;
   if (j.is_null()) return sel;
   if (!j.is_object()) {
@@ -116,13 +112,16 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         } else {
           r.key = e["key"].get<std::string>();
         }
-        const std::string op = e.contains("operator") && e["operator"].is_string()
-                                   ? e["operator"].get<std::string>()
-                                   : "";
-        if (op == "In") r.op = LabelRequirement::Op::In;
-        else if (op == "NotIn") r.op = LabelRequirement::Op::NotIn;
-        else if (op == "Exists") r.op = LabelRequirement::Op::Exists;
-        else if (op == "DoesNotExist") r.op = LabelRequirement::Op::DoesNotExist;
+        const std::string op =
+            e.contains("operator") && e["operator"].is_string() ? e["operator"].get<std::string>() : "";
+        if (op == "In")
+          r.op = LabelRequirement::Op::In;
+        else if (op == "NotIn")
+          r.op = LabelRequirement::Op::NotIn;
+        else if (op == "Exists")
+          r.op = LabelRequirement::Op::Exists;
+        else if (op == "DoesNotExist")
+          r.op = LabelRequirement::Op::DoesNotExist;
         else {
           errors.push_back(p + ".operator: must be one of In, NotIn, Exists, DoesNotExist");
           ok = false;
@@ -160,13 +159,11 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
   return sel;
 }
 
-bool ParseLabelList(const std::string& text, std::map<std::string, std::string>& out,
-                    std::string& error) {
+bool ParseLabelList(const std::string& text, std::map<std::string, std::string>& out, std::string& error) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
-    const std::string item =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!item.empty()) {
       const auto eq = item.find('=');
       const std::string k = item.substr(0, eq);

@@ -34,15 +34,17 @@ void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
       const auto v = value.get<std::int64_t>();
       const bool ok = ignore ? (v == 0 || v == 1 || v == 2 || v == 3 || v == 8) : (v >= 0 && v <= 2);
       if (!ok) {
-        errors.push_back(p + ": " + std::to_string(v) + " is not one of " +
-                         (ignore ? "0, 1, 2, 3, 8" : "0, 1, 2"));
+        errors.push_back(p + ": " + std::to_string(v) + " is not one of " + (ignore ? "0, 1, 2, 3, 8" : "0, 1, 2"));
         continue;
       }
       (ignore ? out.ignore : out.announce) = static_cast<int>(v);
     } else if (key == "scope") {
-      if (value == "Global") out.scope = ArpScope::Global;
-      else if (value == "PerInterface") out.scope = ArpScope::PerInterface;
-      else errors.push_back(p + ": must be \"Global\" or \"PerInterface\"");
+      if (value == "Global")
+        out.scope = ArpScope::Global;
+      else if (value == "PerInterface")
+        out.scope = ArpScope::PerInterface;
+      else
+        errors.push_back(p + ": must be \"Global\" or \"PerInterface\"");
     } else {
       errors.push_back(p + ": unknown field");
     }
@@ -51,9 +53,7 @@ void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
 
 }  // namespace
 
-const char* ToString(ArpScope scope) {
-  return scope == ArpScope::Global ? "Global" : "PerInterface";
-}
+const char* ToString(ArpScope scope) { return scope == ArpScope::Global ? "Global" : "PerInterface"; }
 
 bool IsValidInterfaceName(const std::string& name) {
   // The kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or whitespace, not "." or "..".
@@ -144,8 +144,10 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
       else
         vip.interface = value.get<std::string>();
     } else if (key == "hostRoute") {
-      if (!value.is_boolean()) errors.push_back("spec.hostRoute: must be true or false, got " + TypeName(value));
-      else vip.host_route = value.get<bool>();
+      if (!value.is_boolean())
+        errors.push_back("spec.hostRoute: must be true or false, got " + TypeName(value));
+      else
+        vip.host_route = value.get<bool>();
     } else if (key == "arp") {
       ParseArp(value, vip.arp, errors);
     } else {
@@ -193,8 +195,7 @@ ParsedDocuments ParseVirtualIpDocuments(const std::string& text, const std::stri
         out.errors.push_back(source + ": " + where + ": items: must be a list");
         continue;
       }
-      for (std::size_t k = 0; k < items.size(); ++k)
-        one(items[k], where + " items[" + std::to_string(k) + "]");
+      for (std::size_t k = 0; k < items.size(); ++k) one(items[k], where + " items[" + std::to_string(k) + "]");
       continue;
     }
     one(d, where);

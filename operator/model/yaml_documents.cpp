@@ -34,10 +34,8 @@ json ToJson(const YAML::Node& node, int depth) {
   if (depth > 64) throw YamlError("document nested deeper than 64 levels");
   switch (node.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      return ScalarToJson(node);
+    case YAML::NodeType::Undefined: return nullptr;
+    case YAML::NodeType::Scalar: return ScalarToJson(node);
     case YAML::NodeType::Sequence: {
       json arr = json::array();
       for (const auto& item : node) arr.push_back(ToJson(item, depth + 1));
@@ -66,8 +64,8 @@ std::vector<json> ParseYamlDocuments(const std::string& text) {
   try {
     docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
-    throw YamlError("line " + std::to_string(e.mark.line + 1) + ", column " +
-                    std::to_string(e.mark.column + 1) + ": " + e.msg);
+    throw YamlError("line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1) + ": " +
+                    e.msg);
   }
   std::vector<json> out;
   for (const auto& d : docs) {

@@ -1,0 +1,91 @@
+#include "reconcile/node_status.h"
+
+#include <gtest/gtest.h>
+
+#include "observed_builder.h"
+#include "reconcile/audit.h"
+
+namespace lvsrs {
+namespace {
+
+using testing::BasicNode;
+using testing::Ip;
+using testing::MakeVip;
+using testing::SimulateApply;
+
+const NodeInfo kNode{"rs1", {}};
+
+ObservedState Converged(const std::vector<VirtualIp>& vips) {
+  auto o = BasicNode();
+  SimulateApply(o, ComputePlan(BuildDesiredState(vips, kNode, o), o, {}));
+  return o;
+}
+
+TEST(NodeStatus, ConvergedNodeIsConformant) {
+  const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
+  const auto o = Converged(vips);
+  const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
+  EXPECT_TRUE(st.conformant()) << (st.problems.empty() ? "" : st.problems.front());
+  ASSERT_EQ(st.vips.size(), 1u);
+  EXPECT_EQ(st.vips[0].state, VipState::Configured);
+  ASSERT_EQ(st.interfaces.size(), 1u);  // eth0; lo answers no ARP
+  EXPECT_EQ(st.interfaces[0].arp_ignore, 1);
+  EXPECT_TRUE(AllOk(Audit(BuildDesiredState(vips, kNode, o), o)));
+}
+
+TEST(NodeStatus, EffectiveValueIsTheMaxOfAllAndDevice) {
+  const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
+  auto o = Converged(vips);
+  // conf/all=1 is right, but an admin's conf/eth0/arp_ignore=3 wins (max) and 3 answers ARP for
+  // a scope-global VIP on lo: the interface is not conformant although every file line is.
+  o.sysctls[SysctlKey{"eth0", ArpKey::Ignore}] = 3;
+  const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
+  EXPECT_FALSE(st.arp_conformant);
+  EXPECT_TRUE(st.vips_configured);
+  EXPECT_EQ(st.interfaces[0].arp_ignore, 3);
+  EXPECT_NE(st.interfaces[0].message.find("max(conf/all, conf/eth0)"), std::string::npos);
+}
+
+TEST(NodeStatus, MissingRouteAndRefusalMakeTheNodeNotConformant) {
+  const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"}), MakeVip("bad", {"127.0.0.5"})};
+  auto o = Converged(vips);
+  std::erase_if(o.routes, [](const KernelRoute& r) { return r.owned(); });
+  const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
+  EXPECT_FALSE(st.vips_configured);
+  bool refused = false, pending = false;
+  for (const auto& v : st.vips) {
+    refused |= v.virtual_ip == "bad" && v.state == VipState::Refused;
+    pending |= v.virtual_ip == "web" && v.state == VipState::Pending && v.message == "host route missing";
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(pending);
+}
+
+TEST(NodeStatus, AdoptedAddressesAreReportedAsSuch) {
+  auto o = BasicNode();
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0});
+  o.routes.push_back(KernelRoute{Ip("192.0.2.10"), 32, 1, kMainTable, 4});
+  const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
+  const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
+  ASSERT_EQ(st.vips.size(), 1u);
+  EXPECT_EQ(st.vips[0].state, VipState::Adopted);
+}
+
+TEST(Audit, ListsEachManualStepWithExpectedAndActual) {
+  const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
+  const auto o = BasicNode();
+  const auto lines = Audit(BuildDesiredState(vips, kNode, o), o);
+  EXPECT_FALSE(AllOk(lines));
+  const auto text = AuditText(lines);
+  EXPECT_NE(text.find("sysctl net.ipv4.conf.all.arp_ignore"), std::string::npos);
+  EXPECT_NE(text.find("address 192.0.2.10/32 on lo"), std::string::npos);
+  EXPECT_NE(text.find("host route 192.0.2.10/32 dev lo"), std::string::npos);
+  EXPECT_NE(text.find("NOT conformant"), std::string::npos);
+  const auto j = AuditJson(lines);
+  EXPECT_FALSE(j["conformant"].get<bool>());
+  EXPECT_EQ(j["checks"][0]["expected"], "1");
+  EXPECT_EQ(j["checks"][0]["actual"], "0");
+}
+
+}  // namespace
+}  // namespace lvsrs
