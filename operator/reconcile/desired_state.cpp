@@ -34,6 +34,18 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
   // Name order makes conflicts between VirtualIPs resolve the same way on every node and run.
   std::sort(ordered.begin(), ordered.end(), [](const VirtualIp* a, const VirtualIp* b) { return a->name < b->name; });
 
+  // Only two kinds of observed address can refuse a VIP: one with the same IP, and a subnet
+  // whose broadcast it is. Look those up instead of scanning every address per VIP (quadratic
+  // at thousands of VIPs), and visit them in observed order so the first match, and so the
+  // message, is the one a full scan would find.
+  const ObservedIndex index(observed);
+  std::vector<std::size_t> subnets;  // IPv4 addresses with a broadcast (prefix < 31)
+  for (std::size_t i = 0; i < observed.addresses.size(); ++i) {
+    const KernelAddress& a = observed.addresses[i];
+    if (a.ip.is_v4() && a.prefix < 31) subnets.push_back(i);
+  }
+  std::vector<std::size_t> candidates;
+
   DesiredState d;
   for (const VirtualIp* vip : ordered) {
     if (!vip->node_selector.Matches(node.labels)) continue;
@@ -44,7 +56,13 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
         why = ip.ToString() + " " + reserved;
         break;
       }
-      for (const auto& a : observed.addresses) {
+      candidates = subnets;
+      for (const KernelAddress* a : index.AddressesOf(ip))
+        candidates.push_back(static_cast<std::size_t>(a - observed.addresses.data()));
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+      for (std::size_t i : candidates) {
+        const KernelAddress& a = observed.addresses[i];
         const Link* link = observed.LinkByIndex(a.ifindex);
         const std::string dev = link ? link->name : std::to_string(a.ifindex);
         if (a.ip == ip && !a.owned() && dev != vip->interface) {

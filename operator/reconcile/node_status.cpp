@@ -18,18 +18,18 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
   NodeStatus st;
   const Plan plan = ComputePlan(desired, observed, {});
 
+  const ObservedIndex index(observed);
   for (const auto& [ip, want] : desired.addresses) {
     const Link* link = observed.LinkByName(want.interface);
     bool has_addr = false, owned = false, has_route = !want.host_route;
-    for (const auto& a : observed.addresses) {
-      if (link && a.ip == ip && a.ifindex == link->index && a.prefix == ip.host_prefix()) {
+    for (const KernelAddress* a : index.AddressesOf(ip)) {
+      if (link && a->ifindex == link->index && a->prefix == ip.host_prefix()) {
         has_addr = true;
-        owned = a.owned();
+        owned = a->owned();
       }
     }
-    for (const auto& r : observed.routes) {
-      if (link && r.table == kMainTable && r.dst == ip && r.prefix == ip.host_prefix() && r.oif == link->index)
-        has_route = true;
+    for (const KernelRoute* r : index.RoutesTo(ip)) {
+      if (link && r->table == kMainTable && r->prefix == ip.host_prefix() && r->oif == link->index) has_route = true;
     }
     VipAddressStatus s;
     s.address = ip.ToString();

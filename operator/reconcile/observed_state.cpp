@@ -3,6 +3,17 @@
 #include <algorithm>
 
 namespace lvsrs {
+namespace {
+
+// Heterogeneous comparison for equal_range over pointers sorted by address.
+struct IpLess {
+  bool operator()(const KernelAddress* a, const IpAddress& ip) const { return a->ip < ip; }
+  bool operator()(const IpAddress& ip, const KernelAddress* a) const { return ip < a->ip; }
+  bool operator()(const KernelRoute* r, const IpAddress& ip) const { return r->dst < ip; }
+  bool operator()(const IpAddress& ip, const KernelRoute* r) const { return ip < r->dst; }
+};
+
+}  // namespace
 
 std::string OwnerLabel(const std::string& interface) {
   std::string label = interface + kLabelSuffix;
@@ -33,6 +44,27 @@ std::optional<int> ObservedState::Sysctl(const std::string& conf, ArpKey key) co
   auto it = sysctls.find(SysctlKey{conf, key});
   if (it == sysctls.end()) return std::nullopt;
   return it->second;
+}
+
+ObservedIndex::ObservedIndex(const ObservedState& observed) {
+  addresses_.reserve(observed.addresses.size());
+  for (const auto& a : observed.addresses) addresses_.push_back(&a);
+  std::stable_sort(addresses_.begin(), addresses_.end(),
+                   [](const KernelAddress* x, const KernelAddress* y) { return x->ip < y->ip; });
+  routes_.reserve(observed.routes.size());
+  for (const auto& r : observed.routes) routes_.push_back(&r);
+  std::stable_sort(routes_.begin(), routes_.end(),
+                   [](const KernelRoute* x, const KernelRoute* y) { return x->dst < y->dst; });
+}
+
+std::span<const KernelAddress* const> ObservedIndex::AddressesOf(const IpAddress& ip) const {
+  auto [lo, hi] = std::equal_range(addresses_.begin(), addresses_.end(), ip, IpLess{});
+  return {lo, hi};
+}
+
+std::span<const KernelRoute* const> ObservedIndex::RoutesTo(const IpAddress& ip) const {
+  auto [lo, hi] = std::equal_range(routes_.begin(), routes_.end(), ip, IpLess{});
+  return {lo, hi};
 }
 
 std::optional<int> EffectiveArp(const ObservedState& observed, const std::string& interface, ArpKey key) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,22 @@ struct ObservedState {
   const Link* LinkByName(const std::string& name) const;
   const Link* LinkByIndex(int index) const;
   std::optional<int> Sysctl(const std::string& conf, ArpKey key) const;
+};
+
+// The addresses and routes of an ObservedState by IP, for O(log n) lookups. The diff, the
+// desired state and the status all ask "what does the kernel hold for this VIP?" once per VIP;
+// a scan of every address per VIP made a resync of 10,000 VIPs take seconds (see BENCHMARKS.md).
+// Equal IPs keep their order in the ObservedState, so results match a front-to-back scan.
+// Holds pointers into the ObservedState, which must outlive it and stay unchanged.
+class ObservedIndex {
+ public:
+  explicit ObservedIndex(const ObservedState& observed);
+  std::span<const KernelAddress* const> AddressesOf(const IpAddress& ip) const;
+  std::span<const KernelRoute* const> RoutesTo(const IpAddress& ip) const;
+
+ private:
+  std::vector<const KernelAddress*> addresses_;  // stable-sorted by ip
+  std::vector<const KernelRoute*> routes_;       // stable-sorted by dst
 };
 
 // Effective value the kernel uses on an interface: max(conf/all, conf/<dev>) for both keys

@@ -61,6 +61,7 @@ Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, con
   // Addresses. An address lives on one interface; identical foreign state is adopted (never
   // relabelled, never removed), owned state elsewhere is moved.
   std::set<std::pair<IpAddress, int>> kept_addresses;
+  const ObservedIndex index(observed);
   for (const auto& [ip, want] : desired.addresses) {
     const Link* link = observed.LinkByName(want.interface);
     if (!link) {
@@ -68,8 +69,8 @@ Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, con
       continue;
     }
     bool present = false;
-    for (const auto& a : observed.addresses) {
-      if (a.ip == ip && a.ifindex == link->index && a.prefix == ip.host_prefix()) present = true;
+    for (const KernelAddress* a : index.AddressesOf(ip)) {
+      if (a->ifindex == link->index && a->prefix == ip.host_prefix()) present = true;
     }
     kept_addresses.insert({ip, link->index});
     if (!present) plan.add_addresses.push_back(AddressChange{ip, link->index, link->name});
@@ -77,12 +78,12 @@ Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, con
     if (!want.host_route) continue;
     bool route_ok = false;
     const KernelRoute* foreign = nullptr;
-    for (const auto& r : observed.routes) {
-      if (r.table != kMainTable || r.dst != ip || r.prefix != ip.host_prefix()) continue;
-      if (r.oif == link->index)
+    for (const KernelRoute* r : index.RoutesTo(ip)) {
+      if (r->table != kMainTable || r->prefix != ip.host_prefix()) continue;
+      if (r->oif == link->index)
         route_ok = true;
-      else if (!r.owned())
-        foreign = &r;
+      else if (!r->owned())
+        foreign = r;
     }
     if (!route_ok && foreign) {
       const Link* other = observed.LinkByIndex(foreign->oif);

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Turns the raw results of bench/run.sh (OUT/*.json) into the Markdown table of BENCHMARKS.md
+and OUT/converge.dat for the plot. Usage: report.py OUT "10 100 1000 10000"."""
+import json
+import os
+import statistics
+import sys
+
+out, sizes = sys.argv[1], [int(s) for s in sys.argv[2].split()]
+
+
+def load(name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def ms(x):
+    return f"{x * 1e3:.3g} ms" if x < 1 else f"{x:.3g} s"
+
+
+def us(x):  # microseconds in
+    return ms(x / 1e6)
+
+
+rows = []  # figure, result, spread, anchor, ratio, goal, verdict
+
+
+def row(*cells):
+    rows.append(cells)
+
+
+machine = {}
+with open(os.path.join(out, "machine.txt")) as f:
+    for line in f:
+        k, _, v = line.strip().partition("=")
+        machine[k] = v
+
+# Converge: operator vs ip -batch vs manual, all sizes; the table shows 1,000 (or the largest).
+dat = []
+conv = {}
+estimated = set()  # manual anchor timed on its last 1,000 VIPs and scaled
+for n in sizes:
+    c = load(f"converge-{n}.json")
+    m = load(f"converge-manual-{n}.json")
+    scale = 1
+    if not m:
+        m, scale = load(f"converge-manual-tail-{n}.json"), n / 1000
+        estimated.add(n)
+    if not c or not m:
+        continue
+    times = {r["command"]: r["times"] for r in c["results"]}
+    times["manual"] = [t * scale for t in m["results"][0]["times"]]
+    conv[n] = times
+    dat.append((n, *(statistics.median(times[k]) * 1e3 for k in ("operator", "ip-batch", "manual"))))
+with open(os.path.join(out, "converge.dat"), "w") as f:
+    f.write("# vips operator_ms ip_batch_ms manual_ms (medians)\n")
+    for d in dat:
+        f.write(" ".join(f"{x:g}" for x in d) + "\n")
+
+key_n = 1000 if 1000 in conv else max(conv)
+for n in sorted(conv):
+    t = conv[n]
+    op, ib, man = (statistics.median(t[k]) for k in ("operator", "ip-batch", "manual"))
+    spread = f"{ms(min(t['operator']))} – {ms(max(t['operator']))} ({len(t['operator'])} runs)"
+    star = " **(goal figure)**" if n == key_n else ""
+    row(f"converge {n:,} VIPs vs `ip -batch`{star}", ms(op), spread,
+        f"{ms(ib)} ({ms(min(t['ip-batch']))} – {ms(max(t['ip-batch']))})", f"{op / ib:.2f}×",
+        "≤ 1.0×", "met" if op <= ib else f"missed by {op / ib - 1:.0%}")
+    est = ", estimated: last 1,000 VIPs timed × n/1,000" if n in estimated else ""
+    row(f"converge {n:,} VIPs vs one process per command{star}", ms(op), "",
+        f"{ms(man)} ({ms(min(t['manual']))} – {ms(max(t['manual']))}, {len(t['manual'])} runs{est})",
+        f"{man / op:.1f}× faster", "≥ 20× faster", "met" if man / op >= 20 else f"missed: {man / op:.1f}×")
+
+p = load("passes.json")
+if p:
+    n = p["present"]
+    a = p["add_one_us"]
+    row(f"add 1 VIP with {n:,} present: whole pass (observe, diff, apply, verify)", us(statistics.median(a)),
+        f"{us(min(a))} – {us(max(a))} ({len(a)} trials)", "", "", "≤ 1 ms",
+        "met" if statistics.median(a) <= 1000 else f"missed: {statistics.median(a) / 1000:.0f}×")
+    row(f"add 1 VIP with {n:,} present: netlink requests per pass", str(p["add_one_requests"]),
+        f"of which {p['add_one_writes']} writes", "", "", "O(1)", "met" if p["add_one_requests"] <= 12 else "missed")
+    ap = p["apply_one_us"]
+    row(f"add 1 VIP with {n:,} present: the kernel write alone (RtnlKernel::Apply)", us(statistics.median(ap)),
+        f"{us(min(ap))} – {us(max(ap))}", "", "", f"{p['apply_one_requests']} requests, 1 round trip", "")
+    r = p["resync_us"]
+    row(f"full resync, {n:,} VIPs, nothing to do", us(statistics.median(r)),
+        f"{us(min(r))} – {us(max(r))}; {statistics.median(r) * 1e3 / n:.0f} ns per VIP", "", "",
+        "no writes; time per VIP", f"{p['resync_writes']} writes, {p['resync_requests']} requests (dumps)")
+    o = p["observe_us"]
+    row(f"  of which the netlink dumps (Observe)", us(statistics.median(o)), f"{us(min(o))} – {us(max(o))}",
+        "", "", "", "")
+
+for kind in ("address", "route"):
+    d = load(f"drift-{kind}.json")
+    if not d:
+        continue
+    s = d["repair_us"]
+    p99 = pct(s, 99)
+    row(f"drift repair, {kind} deleted by someone else ({d['vips']:,} VIPs)", f"p50 {us(pct(s, 50))}",
+        f"p99 {us(p99)}, max {us(max(s))} ({len(s)} trials, {d['timeouts']} lost)", "", "", "p99 ≤ 10 ms",
+        "met" if p99 <= 10000 and not d["timeouts"] else f"missed: p99 {p99 / 10000:.1f}× the goal")
+
+d = load("arp.json")
+if d and d["repair_us"]:
+    s = d["repair_us"]
+    row("drift repair, conf/all.arp_ignore reset to 0 (resync period 2 s)", us(statistics.median(s)),
+        f"max {us(max(s))} ({len(s)} trials)", "", "", "≤ resync period (2 s)",
+        "met" if max(s) <= 2.1e6 and not d["timeouts"] else "missed")
+
+idle = load("idle.json")
+if idle:
+    w, tck = idle["window_s"], idle["clk_tck"]
+    op, ne = idle["operator"], idle["node_exporter"]
+    op_cpu, ne_cpu = op["cpu_ticks"] / tck, ne["cpu_ticks"] / tck
+    row(f"RSS with {idle['vips']:,} VIPs (after the drift trials)", f"{op['rss_kib'] / 1024:.1f} MiB", "",
+        f"node_exporter {ne['rss_kib'] / 1024:.1f} MiB", f"{op['rss_kib'] / ne['rss_kib']:.2f}×",
+        "≤ 16 MiB and below node_exporter",
+        "met" if op["rss_kib"] <= 16384 and op["rss_kib"] < ne["rss_kib"] else "missed")
+    row(f"idle CPU over {w} s, {idle['vips']:,} VIPs, extrapolated to 10 min", f"{op_cpu * 600 / w:.2f} s",
+        f"{op_cpu:.2f} s measured in {w} s (10 ms ticks)", f"node_exporter {ne_cpu * 600 / w:.2f} s (unscraped)",
+        "", "≤ 1 s per 10 min", "met" if op_cpu * 600 / w <= 1 else f"missed: {op_cpu * 600 / w:.1f} s")
+
+plan = load("plan.json")
+if plan:
+    best = {}
+    for b in plan["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        best[b["run_name"]] = b
+    for name, b in best.items():
+        if "per_vip" not in b:
+            continue
+        row(f"pure: {name.replace('BM_', '')}", f"{b['per_vip'] * 1e9:.0f} ns per VIP (CPU)",
+            f"{b['cpu_time']:.4g} {b['time_unit']} CPU per call, {b['real_time']:.4g} wall", "", "",
+            "linear or better", "")
+
+for fig, why in [
+    ("/metrics scrape p99 with 1,000 VIPs", "the metrics code has not landed on main yet"),
+    ("`kubectl apply` → address present", "Kubernetes mode has not landed on main yet"),
+    ("API requests at steady state", "Kubernetes mode has not landed on main yet"),
+    ("fleet simulation, 50 nodes", "Kubernetes mode and its test harness have not landed on main yet"),
+]:
+    row(fig, "not measured yet", why, "", "", "", "")
+
+print(f"Run {machine.get('date')} at commit {machine.get('commit')}: {machine.get('nproc')} CPUs "
+      f"({machine.get('cpu')}), kernel {machine.get('kernel')}, load average at start {machine.get('loadavg')}"
+      f"{' — SMOKE RUN, tiny sizes, numbers meaningless' if machine.get('smoke') == '1' else ''}.\n")
+print("| figure | result (median) | spread | anchor, same run | ratio | goal | verdict |")
+print("|---|---|---|---|---|---|---|")
+for r in rows:
+    print("| " + " | ".join(str(c) for c in r) + " |")

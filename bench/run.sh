@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# The whole benchmark suite (issue 6), anchors measured side by side in the same run, in network
+# namespaces it creates (lvsrs-b-<pid>-*) and always deletes. Needs root.
+#
+#   sudo bench/run.sh            full suite (~10 min): writes bench/results/latest.md (the table),
+#                                bench/results/*.json (raw samples) and bench/converge.svg
+#   sudo bench/run.sh --smoke    tiny sizes (~30 s), into a temporary directory; ctest runs this
+#   OUT=/some/dir bench/run.sh   results elsewhere
+#
+# It builds the bench targets in $BUILD_DIR (default build/) if needed, with the same cmake
+# invocation as scripts/test.sh (the top-level CMakeLists.txt adds bench/).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+SMOKE=0
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+
+if [ "$(id -u)" != 0 ]; then
+  echo "bench/run.sh needs root (network namespaces): run it with sudo" >&2
+  exit 2
+fi
+for tool in hyperfine gnuplot python3 ip curl prometheus-node-exporter; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing (scripts/deps/bench.txt)" >&2; exit 2; }
+done
+
+if ((SMOKE)); then
+  OUT=${OUT:-$(mktemp -d /tmp/lvsrs-bench-smoke.XXXXXX)}
+  PLOT=$OUT/converge.svg
+  SIZES="10 30"; RUNS=2; MANUAL_RUNS=2; MANUAL_10K_RUNS=2
+  PRESENT=10; PASS_TRIALS=2; DRIFT_VIPS=10; DRIFT_TRIALS=5; ARP_TRIALS=1; IDLE_WINDOW=3
+  GBENCH_ARGS=(--benchmark_filter='/10$' --benchmark_min_time=0.01)
+else
+  OUT=${OUT:-$ROOT/bench/results}
+  PLOT=${PLOT:-$ROOT/bench/converge.svg}
+  SIZES="10 100 1000 10000"; RUNS=10; MANUAL_RUNS=5; MANUAL_10K_RUNS=2
+  PRESENT=10000; PASS_TRIALS=20; DRIFT_VIPS=1000; DRIFT_TRIALS=200; ARP_TRIALS=5
+  IDLE_WINDOW=${IDLE_WINDOW:-120}
+  GBENCH_ARGS=(--benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
+fi
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/lvsrs-bench.XXXXXX)
+PREFIX=lvsrs-b-$$
+PIDS=()
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+cleanup() {
+  local pid ns
+  pkill -TERM -P $$ 2>/dev/null || true  # our own children (hyperfine, a running benchmark)
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX-" || true); do ip netns del "$ns"; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+fresh_netns() {  # fresh_netns NAME: an empty namespace with lo up, as on a node before the operator
+  ip netns del "$1" 2>/dev/null || true
+  ip netns add "$1"
+  ip -n "$1" link set lo up
+}
+
+log "building bench targets in $BUILD_DIR"
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_WERROR=ON >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j2 --target lvs-rs-operator lvsrs-bench-plan lvsrs-bench-kernel >/dev/null
+BIN=$BUILD_DIR/lvs-rs-operator
+KBENCH=$BUILD_DIR/bench/lvsrs-bench-kernel
+
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "kernel=$(uname -r)"
+  echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "idle_window_s=$IDLE_WINDOW"
+  echo "smoke=$SMOKE"
+} >"$OUT/machine.txt"
+
+# ---- 1. pure diff/plan (Google Benchmark) -------------------------------------------------
+log "pure diff/plan (Google Benchmark)"
+"$BUILD_DIR/bench/lvsrs-bench-plan" "${GBENCH_ARGS[@]}" --benchmark_format=json \
+  --benchmark_out="$OUT/plan.json" --benchmark_out_format=json >/dev/null
+
+# ---- 2. converge N VIPs: operator vs ip -batch vs one process per command -------------------
+# The same work for all three: N addresses on lo (label lo:lvsrs), N host routes (proto 245),
+# and conf/{all,default,lo}.arp_{ignore,announce}. (`ip addr add` of iproute2 6.1 cannot set
+# IFA_PROTO, so the anchors' addresses carry the label only.)
+write_workload() {  # write_workload N: vips-N.yaml, batch-N.txt, manual-N.sh in $WORK
+  python3 - "$1" "$WORK" <<'EOF'
+import ipaddress, sys
+n, work = int(sys.argv[1]), sys.argv[2]
+ips = [str(ipaddress.IPv4Address(int(ipaddress.IPv4Address("198.18.0.1")) + i)) for i in range(n)]
+sysctls = [f"net.ipv4.conf.{c}.{k}={v}" for c in ("all", "default", "lo") for k, v in (("arp_ignore", 1), ("arp_announce", 2))]
+with open(f"{work}/vips-{n}.yaml", "w") as f:
+    for i, ip in enumerate(ips):
+        f.write(f"---\napiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata:\n  name: vip-{i}\nspec:\n  addresses: [\"{ip}\"]\n")
+with open(f"{work}/batch-{n}.txt", "w") as f:
+    for ip in ips:
+        f.write(f"addr add {ip}/32 dev lo label lo:lvsrs\nroute add {ip}/32 dev lo proto 245\n")
+with open(f"{work}/batch-{n}.sh", "w") as f:
+    f.write(f"ip -batch {work}/batch-{n}.txt\n")
+    for s in sysctls:
+        key, v = s.split("=")
+        f.write(f"echo {v} > /proc/sys/{key.replace('.', '/')}\n")
+def manual(path, part):
+    with open(path, "w") as f:
+        f.write("set -e\n")
+        for ip in part:
+            f.write(f"ip addr add {ip}/32 dev lo label lo:lvsrs\nip route add {ip}/32 dev lo proto 245\n")
+        for s in sysctls:
+            f.write(f"sysctl -q -w {s}\n")
+manual(f"{work}/manual-{n}.sh", ips)
+if n > 1000:
+    # Above 1,000 the manual way takes minutes per run here: time its last 1,000 commands pairs
+    # (with the first n-1,000 VIPs already present) and scale by n/1,000 (report.py).
+    with open(f"{work}/head-{n}.txt", "w") as f:
+        for ip in ips[:-1000]:
+            f.write(f"addr add {ip}/32 dev lo label lo:lvsrs\nroute add {ip}/32 dev lo proto 245\n")
+    manual(f"{work}/manual-tail-{n}.sh", ips[-1000:])
+EOF
+}
+
+verify_converged() {  # verify_converged NS N WHO: the namespace holds exactly what was asked
+  local got_a got_r ign
+  got_a=$(ip -n "$1" -4 addr show dev lo | grep -c 'inet 198\.1[89]\.' || true)
+  got_r=$(ip -n "$1" -4 route show table main proto 245 | grep -c . || true)
+  ign=$(ip netns exec "$1" cat /proc/sys/net/ipv4/conf/all/arp_ignore)
+  if [ "$got_a" != "$2" ] || [ "$got_r" != "$2" ] || [ "$ign" != 1 ]; then
+    echo "bench: $3 did not converge $2 VIPs ($got_a addresses, $got_r routes, arp_ignore=$ign)" >&2
+    exit 1
+  fi
+}
+
+NS=$PREFIX-conv
+for n in $SIZES; do
+  write_workload "$n"
+  runs=$RUNS
+  [ "$n" -ge 10000 ] && runs=3  # seconds per run at 10k: keeps the suite under 15 minutes
+  log "converge $n VIPs: operator and ip -batch ($runs runs each)"
+  hyperfine --style none --runs "$runs" --export-json "$OUT/converge-$n.json" \
+    --prepare "ip netns del $NS 2>/dev/null; ip netns add $NS && ip -n $NS link set lo up && rm -rf $WORK/state" \
+    -n operator "ip netns exec $NS $BIN run --file $WORK/vips-$n.yaml --once --state-dir $WORK/state --log-level warning" \
+    -n ip-batch "ip netns exec $NS sh $WORK/batch-$n.sh" >/dev/null
+  verify_converged "$NS" "$n" "ip -batch"
+  fresh_netns "$NS"
+  ip netns exec "$NS" "$BIN" run --file "$WORK/vips-$n.yaml" --once --state-dir "$WORK/state" --log-level warning
+  verify_converged "$NS" "$n" "the operator"
+  if [ "$n" -le 1000 ]; then
+    runs=$MANUAL_RUNS
+    [ "$n" -ge 1000 ] && runs=3
+    log "converge $n VIPs: one process per command ($runs runs)"
+    hyperfine --style none --runs "$runs" --export-json "$OUT/converge-manual-$n.json" \
+      --prepare "ip netns del $NS 2>/dev/null; ip netns add $NS && ip -n $NS link set lo up" \
+      -n manual "ip netns exec $NS sh $WORK/manual-$n.sh" >/dev/null
+  else
+    log "converge $n VIPs: one process per command, last 1,000 of $n timed ($MANUAL_10K_RUNS runs)"
+    hyperfine --style none --runs "$MANUAL_10K_RUNS" --export-json "$OUT/converge-manual-tail-$n.json" \
+      --prepare "ip netns del $NS 2>/dev/null; ip netns add $NS && ip -n $NS link set lo up && ip -n $NS -batch $WORK/head-$n.txt" \
+      -n manual "ip netns exec $NS sh $WORK/manual-tail-$n.sh" >/dev/null
+  fi
+  verify_converged "$NS" "$n" "the manual script"
+done
+ip netns del "$NS"
+
+# ---- 3. add 1 VIP with N present; full resync with nothing to do -----------------------------
+log "add 1 VIP with $PRESENT present, full resync ($PASS_TRIALS trials)"
+NS=$PREFIX-kern
+fresh_netns "$NS"
+ip netns exec "$NS" "$KBENCH" passes --netns "$NS" --present "$PRESENT" --trials "$PASS_TRIALS" \
+  --state-dir "$WORK/kstate" >"$OUT/passes.json"
+ip netns del "$NS"
+
+# ---- 4. the operator running: drift repair, ARP reset repair, RSS and idle CPU ---------------
+NS=$PREFIX-run
+fresh_netns "$NS"
+write_workload "$DRIFT_VIPS"
+log "operator running with $DRIFT_VIPS VIPs (resync period 2s)"
+ip netns exec "$NS" "$BIN" run --file "$WORK/vips-$DRIFT_VIPS.yaml" --state-dir "$WORK/rstate" \
+  --resync-period 2s --log-level warning 2>"$OUT/operator.log" &
+OP_PID=$!
+PIDS+=("$OP_PID")
+for _ in $(seq 300); do
+  [ "$(ip -n "$NS" -4 addr show dev lo | grep -c 'inet 198\.1[89]\.' || true)" = "$DRIFT_VIPS" ] && break
+  sleep 0.1  # setup only: waiting for the first converge, not a measurement
+done
+verify_converged "$NS" "$DRIFT_VIPS" "the running operator"
+
+for kind in address route; do
+  log "drift repair: $kind deleted by someone else ($DRIFT_TRIALS trials)"
+  ip netns exec "$NS" "$KBENCH" drift --netns "$NS" --kind "$kind" --vips "$DRIFT_VIPS" \
+    --trials "$DRIFT_TRIALS" >"$OUT/drift-$kind.json"
+done
+log "ARP sysctl reset repair ($ARP_TRIALS trials)"
+ip netns exec "$NS" "$KBENCH" arp --netns "$NS" --trials "$ARP_TRIALS" >"$OUT/arp.json"
+
+log "RSS and idle CPU over ${IDLE_WINDOW}s, prometheus-node-exporter alongside"
+ip netns exec "$NS" prometheus-node-exporter --web.listen-address=127.0.0.1:9100 >/dev/null 2>&1 &
+NE_PID=$!
+PIDS+=("$NE_PID")
+for _ in $(seq 100); do
+  ip netns exec "$NS" curl -sf -o /dev/null http://127.0.0.1:9100/metrics && break
+  sleep 0.1
+done
+ip netns exec "$NS" curl -sf -o /dev/null http://127.0.0.1:9100/metrics  # one scrape: collectors initialised
+sleep 2
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+op0=$(cpu_ticks "$OP_PID"); ne0=$(cpu_ticks "$NE_PID")
+sleep "$IDLE_WINDOW"
+op1=$(cpu_ticks "$OP_PID"); ne1=$(cpu_ticks "$NE_PID")
+cat >"$OUT/idle.json" <<EOF
+{"window_s": $IDLE_WINDOW, "vips": $DRIFT_VIPS, "clk_tck": $(getconf CLK_TCK),
+ "operator": {"rss_kib": $(rss_kib "$OP_PID"), "cpu_ticks": $((op1 - op0))},
+ "node_exporter": {"rss_kib": $(rss_kib "$NE_PID"), "cpu_ticks": $((ne1 - ne0))}}
+EOF
+kill -TERM "$OP_PID" "$NE_PID"
+wait "$OP_PID" "$NE_PID" 2>/dev/null || true
+PIDS=()
+ip netns del "$NS"
+
+# ---- 5. the table and the plot -----------------------------------------------------------------
+log "writing $OUT/latest.md and $PLOT"
+python3 "$ROOT/bench/report.py" "$OUT" "$SIZES" >"$OUT/latest.md"
+gnuplot -e "datafile='$OUT/converge.dat'; outfile='$PLOT'" "$ROOT/bench/converge.gp"
+cat "$OUT/latest.md"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The benchmark suite at tiny sizes: checks that every benchmark still runs and that the table
+# and the plot are produced. Never checks the numbers (they belong in BENCHMARKS.md).
+set -euo pipefail
+OUT=$(mktemp -d /tmp/lvsrs-bench-smoke.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+OUT=$OUT bash "$1/bench/run.sh" --smoke >"$OUT/run.log" 2>&1 || { cat "$OUT/run.log"; exit 1; }
+table=$OUT/latest.md
+fail() { echo "smoke: $*" >&2; cat "$table" >&2 || true; exit 1; }
+[ -s "$table" ] || fail "no table written"
+grep -q '^| figure | result (median) |' "$table" || fail "table header missing"
+for figure in 'converge 10 VIPs vs `ip -batch`' 'converge 30 VIPs vs one process per command' \
+  'add 1 VIP with 10 present: whole pass' 'full resync, 10 VIPs, nothing to do' \
+  'drift repair, address deleted' 'drift repair, route deleted' 'arp_ignore reset' \
+  'RSS with 10 VIPs' 'idle CPU' 'pure: DesiredAndPlan_Resync/10' 'pure: ParseVirtualIpFile/10'; do
+  grep -qF "| $figure" "$table" || grep -qF "$figure" "$table" || fail "row missing: $figure"
+done
+grep -qw 'nan' "$table" && fail "a figure has no samples"
+grep -q '<svg' "$OUT/converge.svg" || fail "no plot"
+[ -z "$(ip netns list | grep '^lvsrs-b-' || true)" ] || fail "namespaces left behind"
+echo "benchmark smoke run ok"
