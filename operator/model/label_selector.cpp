@@ -12,8 +12,7 @@ bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; 
 bool IsQualifiedNamePart(const std::string& s, std::size_t max) {
   if (s.empty() || s.size() > max) return false;
   if (!IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return IsAlnum(c) || c == '-' || c == '_' || c == '.'; });
+  return std::all_of(s.begin(), s.end(), [](char c) { return IsAlnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 // DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', at most 253.
@@ -24,6 +23,9 @@ bool IsDnsSubdomain(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [&](char c) { return ok(c) || c == '-' || c == '.'; });
 }
 
+// Keys and values from hostile input are echoed into messages: keep those lines readable.
+std::string Shown(const std::string& s) { return s.size() > 64 ? s.substr(0, 64) + "..." : s; }
+
 }  // namespace
 
 bool IsValidLabelKey(const std::string& key) {
@@ -32,9 +34,7 @@ bool IsValidLabelKey(const std::string& key) {
   return IsDnsSubdomain(key.substr(0, slash)) && IsQualifiedNamePart(key.substr(slash + 1), 63);
 }
 
-bool IsValidLabelValue(const std::string& value) {
-  return value.empty() || IsQualifiedNamePart(value, 63);
-}
+bool IsValidLabelValue(const std::string& value) { return value.empty() || IsQualifiedNamePart(value, 63); }
 
 bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) const {
   for (const auto& [k, v] : match_labels) {
@@ -63,8 +63,7 @@ bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) co
   return true;
 }
 
-LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path,
-                                 std::vector<std::string>& errors) {
+LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path, std::vector<std::string>& errors) {
   LabelSelector sel;
   if (j.is_null()) return sel;
   if (!j.is_object()) {
@@ -79,14 +78,14 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         continue;
       }
       for (const auto& [lk, lv] : value.items()) {
-        const std::string p = path + ".matchLabels." + lk;
+        const std::string p = path + ".matchLabels." + Shown(lk);
         if (!IsValidLabelKey(lk)) errors.push_back(p + ": invalid label key");
         if (!lv.is_string()) {
           errors.push_back(p + ": value must be a string");
           continue;
         }
         if (!IsValidLabelValue(lv.get<std::string>()))
-          errors.push_back(p + ": invalid label value \"" + lv.get<std::string>() + "\"");
+          errors.push_back(p + ": invalid label value \"" + Shown(lv.get<std::string>()) + "\"");
         sel.match_labels[lk] = lv.get<std::string>();
       }
     } else if (key == "matchExpressions") {
@@ -106,7 +105,7 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         bool ok = true;
         for (const auto& [ek, ev] : e.items()) {
           if (ek != "key" && ek != "operator" && ek != "values") {
-            errors.push_back(p + "." + ek + ": unknown field");
+            errors.push_back(p + "." + Shown(ek) + ": unknown field");
             ok = false;
           }
         }
@@ -116,13 +115,16 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         } else {
           r.key = e["key"].get<std::string>();
         }
-        const std::string op = e.contains("operator") && e["operator"].is_string()
-                                   ? e["operator"].get<std::string>()
-                                   : "";
-        if (op == "In") r.op = LabelRequirement::Op::In;
-        else if (op == "NotIn") r.op = LabelRequirement::Op::NotIn;
-        else if (op == "Exists") r.op = LabelRequirement::Op::Exists;
-        else if (op == "DoesNotExist") r.op = LabelRequirement::Op::DoesNotExist;
+        const std::string op =
+            e.contains("operator") && e["operator"].is_string() ? e["operator"].get<std::string>() : "";
+        if (op == "In")
+          r.op = LabelRequirement::Op::In;
+        else if (op == "NotIn")
+          r.op = LabelRequirement::Op::NotIn;
+        else if (op == "Exists")
+          r.op = LabelRequirement::Op::Exists;
+        else if (op == "DoesNotExist")
+          r.op = LabelRequirement::Op::DoesNotExist;
         else {
           errors.push_back(p + ".operator: must be one of In, NotIn, Exists, DoesNotExist");
           ok = false;
@@ -154,25 +156,23 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         if (ok) sel.match_expressions.push_back(std::move(r));
       }
     } else {
-      errors.push_back(path + "." + key + ": unknown field");
+      errors.push_back(path + "." + Shown(key) + ": unknown field");
     }
   }
   return sel;
 }
 
-bool ParseLabelList(const std::string& text, std::map<std::string, std::string>& out,
-                    std::string& error) {
+bool ParseLabelList(const std::string& text, std::map<std::string, std::string>& out, std::string& error) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
-    const std::string item =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!item.empty()) {
       const auto eq = item.find('=');
       const std::string k = item.substr(0, eq);
       const std::string v = eq == std::string::npos ? "" : item.substr(eq + 1);
       if (!IsValidLabelKey(k) || !IsValidLabelValue(v)) {
-        error = "invalid label \"" + item + "\" (want key=value)";
+        error = "invalid label \"" + Shown(item) + "\" (want key=value)";
         return false;
       }
       out[k] = v;

@@ -17,6 +17,10 @@ bool IsDnsSubdomainName(const std::string& s) {
 
 std::string TypeName(const json& j) { return j.type_name(); }
 
+// Names and keys from hostile input are echoed into messages (logs, Events, status): cut them
+// so that a 1 MB key makes a readable line, not a 1 MB one.
+std::string Shown(const std::string& s) { return s.size() > 64 ? s.substr(0, 64) + "..." : s; }
+
 void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
   if (arp.is_null()) return;
   if (!arp.is_object()) {
@@ -24,7 +28,7 @@ void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
     return;
   }
   for (const auto& [key, value] : arp.items()) {
-    const std::string p = "spec.arp." + key;
+    const std::string p = "spec.arp." + Shown(key);
     if (key == "ignore" || key == "announce") {
       const bool ignore = key == "ignore";
       if (!value.is_number_integer()) {
@@ -34,15 +38,17 @@ void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
       const auto v = value.get<std::int64_t>();
       const bool ok = ignore ? (v == 0 || v == 1 || v == 2 || v == 3 || v == 8) : (v >= 0 && v <= 2);
       if (!ok) {
-        errors.push_back(p + ": " + std::to_string(v) + " is not one of " +
-                         (ignore ? "0, 1, 2, 3, 8" : "0, 1, 2"));
+        errors.push_back(p + ": " + std::to_string(v) + " is not one of " + (ignore ? "0, 1, 2, 3, 8" : "0, 1, 2"));
         continue;
       }
       (ignore ? out.ignore : out.announce) = static_cast<int>(v);
     } else if (key == "scope") {
-      if (value == "Global") out.scope = ArpScope::Global;
-      else if (value == "PerInterface") out.scope = ArpScope::PerInterface;
-      else errors.push_back(p + ": must be \"Global\" or \"PerInterface\"");
+      if (value == "Global")
+        out.scope = ArpScope::Global;
+      else if (value == "PerInterface")
+        out.scope = ArpScope::PerInterface;
+      else
+        errors.push_back(p + ": must be \"Global\" or \"PerInterface\"");
     } else {
       errors.push_back(p + ": unknown field");
     }
@@ -51,9 +57,7 @@ void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
 
 }  // namespace
 
-const char* ToString(ArpScope scope) {
-  return scope == ArpScope::Global ? "Global" : "PerInterface";
-}
+const char* ToString(ArpScope scope) { return scope == ArpScope::Global ? "Global" : "PerInterface"; }
 
 bool IsValidInterfaceName(const std::string& name) {
   // The kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or whitespace, not "." or "..".
@@ -91,7 +95,7 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
 
   for (const auto& [key, _] : object.items()) {
     if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "spec" && key != "status")
-      errors.push_back(key + ": unknown field");
+      errors.push_back(Shown(key) + ": unknown field");
   }
 
   const json spec = object.value("spec", json());
@@ -118,7 +122,7 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
           continue;
         }
         const auto text = value[i].get<std::string>();
-        const std::string shown = text.size() > 64 ? text.substr(0, 64) + "..." : text;
+        const std::string shown = Shown(text);
         const auto ip = IpAddress::Parse(text);
         if (!ip) {
           errors.push_back(p + ": \"" + shown + "\" is not an IPv4 or IPv6 address (no prefix length)");
@@ -144,12 +148,14 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
       else
         vip.interface = value.get<std::string>();
     } else if (key == "hostRoute") {
-      if (!value.is_boolean()) errors.push_back("spec.hostRoute: must be true or false, got " + TypeName(value));
-      else vip.host_route = value.get<bool>();
+      if (!value.is_boolean())
+        errors.push_back("spec.hostRoute: must be true or false, got " + TypeName(value));
+      else
+        vip.host_route = value.get<bool>();
     } else if (key == "arp") {
       ParseArp(value, vip.arp, errors);
     } else {
-      errors.push_back("spec." + key + ": unknown field");
+      errors.push_back("spec." + Shown(key) + ": unknown field");
     }
   }
   if (!spec.contains("addresses")) errors.push_back("spec.addresses: required");
@@ -175,7 +181,7 @@ ParsedDocuments ParseVirtualIpDocuments(const std::string& text, const std::stri
   std::set<std::string> names;
   auto one = [&](const nlohmann::json& obj, const std::string& where) {
     ParsedVirtualIp p = ParseVirtualIp(obj);
-    const std::string who = where + (p.name.empty() ? "" : " (VirtualIP \"" + p.name + "\")");
+    const std::string who = where + (p.name.empty() ? "" : " (VirtualIP \"" + Shown(p.name) + "\")");
     for (const auto& e : p.errors) out.errors.push_back(source + ": " + who + ": " + e);
     if (!p.vip) return;
     if (!names.insert(p.vip->name).second) {
@@ -193,8 +199,7 @@ ParsedDocuments ParseVirtualIpDocuments(const std::string& text, const std::stri
         out.errors.push_back(source + ": " + where + ": items: must be a list");
         continue;
       }
-      for (std::size_t k = 0; k < items.size(); ++k)
-        one(items[k], where + " items[" + std::to_string(k) + "]");
+      for (std::size_t k = 0; k < items.size(); ++k) one(items[k], where + " items[" + std::to_string(k) + "]");
       continue;
     }
     one(d, where);
