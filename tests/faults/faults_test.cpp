@@ -242,8 +242,9 @@ TEST(Faults, DriftStormIsRepairedWithBackoff) {
   std::size_t repairs = 0;
   for (std::size_t p = 0; (p = text.find("repaired 1 address", p)) != std::string::npos; ++p) ++repairs;
   EXPECT_GE(repairs, 5u) << text;
-  // Bounded: backoff caps repairs at about one a second; without it the agent spun.
-  EXPECT_LT(ticks, 3 * hz) << "agent used more than 3 s of CPU in a 10 s storm";
+  // Bounded: backoff caps repairs at about one a second. Measured here: 0.03 s with the
+  // backoff, 0.78 s without it (repairing on every notification).
+  EXPECT_LT(ticks, 4 * hz / 10) << "agent used more than 0.4 s of CPU in a 10 s storm";
   EXPECT_TRUE(Has(ns.Addresses("lo"), "192.0.2.11/32")) << "the other VIP was disturbed";
 
   // The loop stopped: the node converges and stays conformant.
@@ -271,6 +272,56 @@ TEST(Faults, FightOverArpIgnoreIsReported) {
   EXPECT_NE(text.find("contested sysctl:net.ipv4.conf.all.arp_ignore"), std::string::npos) << text;
   EXPECT_TRUE(Eventually([&] { return ns.Sysctl("net.ipv4.conf.all.arp_ignore") == 1; }, std::chrono::seconds(5)));
   EXPECT_TRUE(Eventually([&] { return ns.Operator("check --file " + file).exit_code == 0; }, std::chrono::seconds(5)));
+}
+
+// The node's interfaces change under a running agent (PerInterface scope, so that per-device
+// sysctls matter): lo set down, an interface added, one renamed, and the VIP appearing as an
+// address of a NIC. Each is handled (converged where it can be) and reported.
+TEST(Faults, InterfaceChangesAreHandledAndReported) {
+  TestNetns ns("lvsrs-r");
+  TempDir tmp;
+  const std::string file = tmp / "vips.yaml", log = tmp / "agent.log";
+  ReplaceFile(file, VipFile("web", {"192.0.2.10", "192.0.2.11"}, "  arp: {scope: PerInterface}\n"));
+  Process agent(AgentArgs(ns, file, tmp / "state", "200ms"), log);
+  ASSERT_TRUE(Eventually([&] { return ns.Operator("check --file " + file).exit_code == 0; })) << ReadFile(log);
+
+  // lo down: the kernel drops the host routes and refuses new ones; the agent says so and
+  // stays not conformant (it does not bring lo up behind the admin's back), then repairs
+  // everything once lo is up again.
+  ASSERT_EQ(ns.Exec("ip link set lo down").exit_code, 0);
+  EXPECT_TRUE(Eventually([&] { return ReadFile(log).find("Network is down") != std::string::npos; })) << ReadFile(log);
+  EXPECT_TRUE(Eventually([&] { return ReadFile(log).find("node NOT conformant") != std::string::npos; }));
+  EXPECT_EQ(ns.Operator("check --file " + file).exit_code, 1);
+  ASSERT_EQ(ns.Exec("ip link set lo up").exit_code, 0);
+  EXPECT_TRUE(Eventually([&] { return ns.Operator("check --file " + file).exit_code == 0; })) << ReadFile(log);
+
+  // A new interface gets the ARP sysctls (PerInterface sets conf/<dev> on every ARP device).
+  ASSERT_EQ(ns.Exec("ip link add eth0 type veth peer name eth1").exit_code, 0);
+  EXPECT_TRUE(Eventually([&] {
+    return ns.Sysctl("net.ipv4.conf.eth0.arp_ignore") == 1 && ns.Sysctl("net.ipv4.conf.eth1.arp_announce") == 2;
+  })) << ReadFile(log);
+  EXPECT_TRUE(Eventually([&] { return ns.Operator("check --file " + file).exit_code == 0; })) << ReadFile(log);
+
+  // Renamed: the settings follow the device; the node stays conformant under the new name.
+  ASSERT_EQ(ns.Exec("ip link set eth0 name eth7").exit_code, 0);
+  EXPECT_TRUE(Eventually([&] {
+    const auto c = ns.Operator("check --file " + file);
+    return c.exit_code == 0 && c.output.find("conf.eth7.arp_ignore") != std::string::npos;
+  })) << ns.Operator("check --file " + file).output;
+
+  // The VIP appears as a NIC's address: taking it on lo would take the node's own address, so
+  // the VirtualIP is refused and reported; the NIC's address is not touched.
+  ASSERT_EQ(ns.Exec("ip link set eth7 up && ip link set eth1 up && ip addr add 192.0.2.10/24 dev eth7").exit_code, 0);
+  EXPECT_TRUE(Eventually([&] {
+    return ReadFile(log).find("VirtualIP web refused: 192.0.2.10 is already an address of this node on eth7") !=
+           std::string::npos;
+  })) << ReadFile(log);
+  const auto c = ns.Operator("check --file " + file);
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.output.find("refused: 192.0.2.10 is already an address of this node on eth7"), std::string::npos)
+      << c.output;
+  EXPECT_TRUE(Has(ns.Addresses("eth7"), "192.0.2.10/24"));
+  EXPECT_EQ(agent.Wait(milliseconds(0)), -1) << "the agent exited";
 }
 
 }  // namespace
