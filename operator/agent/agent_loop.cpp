@@ -77,8 +77,10 @@ void AgentLoop::Wake() {
 ReconcileOutcome AgentLoop::Pass() {
   const auto snap = source_.Get();
   ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node);
-  if (!o.error.empty()) LogError("reconcile: " + o.error);
-  else if (o.plan.HasWrites() || !o.repairs.empty()) LogInfo(Summarize(o));
+  if (!o.error.empty())
+    LogError("reconcile: " + o.error);
+  else if (o.plan.HasWrites() || !o.repairs.empty())
+    LogInfo(Summarize(o));
   for (const auto& p : o.status.problems)
     if (o.plan.HasWrites()) LogWarning(p);
   health_.conformant = o.error.empty() && o.status.conformant();

@@ -16,7 +16,7 @@ namespace lvsrs {
 
 struct AgentHealth {
   std::atomic<std::int64_t> last_loop_unix_ms{0};  // liveness: the loop turned recently
-  std::atomic<bool> ready{false};                   // synced and a first pass done
+  std::atomic<bool> ready{false};                  // synced and a first pass done
   std::atomic<bool> conformant{false};
 };
 

@@ -28,7 +28,7 @@ struct ReconcileOutcome {
   NodeStatus status;                   // judged on the kernel state after the pass
   std::map<std::string, int> repairs;  // "address" | "route" | "sysctl": drift undone this pass
   // Items undone again right after each repair ("ip:192.0.2.10", "route:192.0.2.10",
-  // "sysctl:all/arp_ignore") -> repairs in the last 30 s: another tool fighting the operator,
+  // "sysctl:net.ipv4.conf.all.arp_ignore") -> repairs in the last 30 s: another tool fighting the operator,
   // or a drift storm. Repaired with backoff; see RepairTracker.
   std::map<std::string, int> contested;
   std::string error;  // the pass failed as a whole (the kernel could not be read)

@@ -23,9 +23,12 @@ bool ParseKey(const std::string& text, SysctlKey& key) {
   if (last == std::string::npos || last <= prefix.size()) return false;
   const std::string k = text.substr(last + 1);
   key.conf = text.substr(prefix.size(), last - prefix.size());
-  if (k == "arp_ignore") key.key = ArpKey::Ignore;
-  else if (k == "arp_announce") key.key = ArpKey::Announce;
-  else return false;
+  if (k == "arp_ignore")
+    key.key = ArpKey::Ignore;
+  else if (k == "arp_announce")
+    key.key = ArpKey::Announce;
+  else
+    return false;
   return !key.conf.empty();
 }
 

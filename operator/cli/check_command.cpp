@@ -84,8 +84,10 @@ int CheckCommand(int argc, char** argv) {
   const ObservedState observed = kernel.Observe();
   const DesiredState desired = BuildDesiredState(vips, node, observed);
   const auto lines = Audit(desired, observed);
-  if (output == "json") std::printf("%s\n", AuditJson(lines).dump(2).c_str());
-  else std::fputs(AuditText(lines).c_str(), stdout);
+  if (output == "json")
+    std::printf("%s\n", AuditJson(lines).dump(2).c_str());
+  else
+    std::fputs(AuditText(lines).c_str(), stdout);
   return AllOk(lines) ? kExitOk : kExitNotConformant;
 }
 

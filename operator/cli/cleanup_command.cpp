@@ -20,9 +20,10 @@ int CleanupCommand(int argc, char** argv) {
     return kExitUsage;
   }
   if (flags.Has("help")) {
-    std::printf("Usage: lvs-rs-operator cleanup [flags]\n\nRemoves every address and route carrying the "
-                "operator's mark and restores recorded sysctls.\n\nFlags:\n%s",
-                flags.Help().c_str());
+    std::printf(
+        "Usage: lvs-rs-operator cleanup [flags]\n\nRemoves every address and route carrying the "
+        "operator's mark and restores recorded sysctls.\n\nFlags:\n%s",
+        flags.Help().c_str());
     return kExitOk;
   }
   RtnlKernel kernel;

@@ -61,8 +61,10 @@ std::string Flags::Help() const {
   std::string out;
   for (const auto& s : specs_) {
     std::string left = "  --" + s.name + (s.takes_value ? " VALUE" : "");
-    if (left.size() < 34) left.resize(34, ' ');
-    else left += "\n" + std::string(34, ' ');
+    if (left.size() < 34)
+      left.resize(34, ' ');
+    else
+      left += "\n" + std::string(34, ' ');
     out += left + s.help + (s.default_text.empty() ? "" : " (default " + s.default_text + ")") + "\n";
   }
   return out;

@@ -8,6 +8,7 @@
 #include "cli/flags.h"
 #include "cli/node_identity.h"
 #include "kernel/rtnl_kernel.h"
+#include "metrics/monitoring.h"
 #include "model/duration.h"
 
 namespace lvsrs {
@@ -24,6 +25,10 @@ std::vector<FlagSpec> RunFlags() {
       {"once", false, "converge, verify and exit (0 conformant, 1 not)", ""},
       {"dry-run", false, "print the plan and change nothing", ""},
       {"log-level", true, "debug, info, warning or error", "info"},
+      {"metrics-bind-address", true, "Prometheus /metrics listener, [HOST]:PORT or 0 to disable",
+       kDefaultMetricsBindAddress},
+      {"health-probe-bind-address", true, "/healthz and /readyz listener, [HOST]:PORT or 0 to disable",
+       kDefaultHealthProbeBindAddress},
       {"help", false, "show this help", ""},
   };
 }
@@ -43,10 +48,14 @@ int RunCommand(int argc, char** argv) {
     return kExitOk;
   }
   if (auto lvl = flags.Get("log-level")) {
-    if (*lvl == "debug") SetLogLevel(LogLevel::Debug);
-    else if (*lvl == "info") SetLogLevel(LogLevel::Info);
-    else if (*lvl == "warning") SetLogLevel(LogLevel::Warning);
-    else if (*lvl == "error") SetLogLevel(LogLevel::Error);
+    if (*lvl == "debug")
+      SetLogLevel(LogLevel::Debug);
+    else if (*lvl == "info")
+      SetLogLevel(LogLevel::Info);
+    else if (*lvl == "warning")
+      SetLogLevel(LogLevel::Warning);
+    else if (*lvl == "error")
+      SetLogLevel(LogLevel::Error);
     else {
       std::fprintf(stderr, "run: --log-level must be debug, info, warning or error\n");
       return kExitUsage;
@@ -67,6 +76,14 @@ int RunCommand(int argc, char** argv) {
     std::fprintf(stderr, "run: %s\n", err.c_str());
     return kExitUsage;
   }
+  MonitoringOptions monitoring_opts;
+  if (!MonitoringOptionsFromFlags(flags.Get("metrics-bind-address"), flags.Get("health-probe-bind-address"),
+                                  opts.resync_period, monitoring_opts, err)) {
+    std::fprintf(stderr, "run: %s\n", err.c_str());
+    return kExitUsage;
+  }
+  // One-shot runs have nothing to scrape or probe.
+  Monitoring monitoring(opts.once ? MonitoringOptions::Disabled() : monitoring_opts);
   const auto file = flags.Get("file");
   if (!file) {
     std::fprintf(stderr, "run: --file is required (Kubernetes mode is not built into this binary yet)\n");
@@ -102,6 +119,7 @@ int RunCommand(int argc, char** argv) {
 
   LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + node.name + ", VirtualIPs from " + *file);
   AgentLoop loop(reconciler, *source, opts);
+  const auto serving = monitoring.Serve(loop);
   return loop.Run();
 }
 

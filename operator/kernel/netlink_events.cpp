@@ -1,8 +1,8 @@
 #include "kernel/netlink_events.h"
 
 #include <linux/rtnetlink.h>
-#include <netlink/netlink.h>
 #include <netlink/msg.h>
+#include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <sys/socket.h>
 

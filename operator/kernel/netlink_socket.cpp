@@ -66,8 +66,8 @@ NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()), buf_(256 * 1024) {
   // CAP_NET_ADMIN, which the operator has; the plain option is the fallback.
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kRcvBuf, sizeof kRcvBuf) != 0)
     SetSockOpt(fd, SOL_SOCKET, SO_RCVBUF, kRcvBuf);
-  SetSockOpt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);  // error strings from the kernel
-  SetSockOpt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);  // acks without a copy of our request
+  SetSockOpt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);         // error strings from the kernel
+  SetSockOpt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);         // acks without a copy of our request
   SetSockOpt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);  // lets route dumps filter by table
 }
 

@@ -42,8 +42,7 @@ class NetlinkSocket {
   // One dump request; on_msg sees each reply. Retries when the kernel flags the dump as
   // interrupted (NLM_F_DUMP_INTR: the table changed under it). Throws KernelError.
   // on_restart is called before such a retry so the caller can discard what it collected.
-  void Dump(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_msg,
-            const std::function<void()>& on_restart);
+  void Dump(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_msg, const std::function<void()>& on_restart);
 
   std::size_t requests_sent() const { return requests_sent_; }
 

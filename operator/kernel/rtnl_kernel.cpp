@@ -19,9 +19,7 @@ namespace {
 int AfOf(const IpAddress& ip) { return ip.is_v4() ? AF_INET : AF_INET6; }
 
 // Index into IFLA_INET_CONF (an array of u32, devconf index minus one; see inet_fill_link_af).
-int DevconfIndex(ArpKey key) {
-  return key == ArpKey::Ignore ? IPV4_DEVCONF_ARP_IGNORE : IPV4_DEVCONF_ARP_ANNOUNCE;
-}
+int DevconfIndex(ArpKey key) { return key == ArpKey::Ignore ? IPV4_DEVCONF_ARP_IGNORE : IPV4_DEVCONF_ARP_ANNOUNCE; }
 
 void Put(nl_msg* m, int type, const IpAddress& ip) {
   if (nla_put(m, type, static_cast<int>(ip.size()), ip.bytes()) < 0) throw KernelError("netlink: message too large");
@@ -91,14 +89,11 @@ NlMsgPtr InetConfRequest(const SysctlChange& c) {
 }
 
 bool BenignAddError(int err) { return err == EEXIST; }
-bool BenignRemoveError(int err) {
-  return err == EADDRNOTAVAIL || err == ESRCH || err == ENOENT || err == ENODEV;
-}
+bool BenignRemoveError(int err) { return err == EADDRNOTAVAIL || err == ESRCH || err == ENOENT || err == ENODEV; }
 
 }  // namespace
 
-RtnlKernel::RtnlKernel(SysctlProcfs procfs)
-    : sock_(std::make_unique<NetlinkSocket>()), procfs_(std::move(procfs)) {}
+RtnlKernel::RtnlKernel(SysctlProcfs procfs) : sock_(std::make_unique<NetlinkSocket>()), procfs_(std::move(procfs)) {}
 RtnlKernel::~RtnlKernel() = default;
 
 std::size_t RtnlKernel::RequestCount() const { return sock_->requests_sent(); }
@@ -209,8 +204,10 @@ ObservedState RtnlKernel::Observe() {
   for (const char* conf : {"all", "default"}) {
     for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
       const SysctlKey key{conf, k};
-      if (auto v = procfs_.Read(key)) o.sysctls[key] = *v;
-      else throw KernelError("cannot read /proc/sys/net/ipv4/conf/" + std::string(conf) + "/" + ToString(k));
+      if (auto v = procfs_.Read(key))
+        o.sysctls[key] = *v;
+      else
+        throw KernelError("cannot read /proc/sys/net/ipv4/conf/" + std::string(conf) + "/" + ToString(k));
     }
   }
   return o;
@@ -267,16 +264,20 @@ ApplyResult RtnlKernel::Apply(const Plan& plan) {
       continue;
     }
     const std::string msg = it.what + ": " + acks[i].message;
-    if (it.kind == Kind::SetConf || it.kind == Kind::RestoreConf) result.sysctl_errors[it.key] = msg;
-    else result.address_errors[it.ip] = msg;
+    if (it.kind == Kind::SetConf || it.kind == Kind::RestoreConf)
+      result.sysctl_errors[it.key] = msg;
+    else
+      result.address_errors[it.ip] = msg;
   }
 
   for (const auto* list : {&plan.set_sysctls, &plan.restore_sysctls}) {
     for (const auto& s : *list) {
       if (s.ifindex != 0) continue;
       const std::string err = procfs_.Write(s.key, s.value);
-      if (err.empty()) ++result.writes_ok;
-      else result.sysctl_errors[s.key] = s.Describe() + ": " + err;
+      if (err.empty())
+        ++result.writes_ok;
+      else
+        result.sysctl_errors[s.key] = s.Describe() + ": " + err;
     }
   }
   return result;

@@ -22,9 +22,7 @@ struct Fd {
 
 }  // namespace
 
-std::string SysctlProcfs::Path(const SysctlKey& key) const {
-  return root_ + "/" + key.conf + "/" + ToString(key.key);
-}
+std::string SysctlProcfs::Path(const SysctlKey& key) const { return root_ + "/" + key.conf + "/" + ToString(key.key); }
 
 std::optional<int> SysctlProcfs::Read(const SysctlKey& key) const {
   if (key.conf.find('/') != std::string::npos) return std::nullopt;

@@ -20,11 +20,16 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     std::size_t u = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     const std::string_view unit = text.substr(u, i - u);
-    if (unit == "ms") total_ms += n;
-    else if (unit == "s") total_ms += n * 1000;
-    else if (unit == "m") total_ms += n * 60'000;
-    else if (unit == "h") total_ms += n * 3'600'000;
-    else return std::nullopt;
+    if (unit == "ms")
+      total_ms += n;
+    else if (unit == "s")
+      total_ms += n * 1000;
+    else if (unit == "m")
+      total_ms += n * 60'000;
+    else if (unit == "h")
+      total_ms += n * 3'600'000;
+    else
+      return std::nullopt;
   }
   return std::chrono::milliseconds(total_ms);
 }

@@ -56,13 +56,10 @@ bool IpAddress::IsLoopback() const {
   return *this == kLoopback6;
 }
 
-bool IpAddress::IsMulticast() const {
-  return is_v4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff;
-}
+bool IpAddress::IsMulticast() const { return is_v4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff; }
 
 bool IpAddress::IsLinkLocal() const {
-  return is_v4() ? (bytes_[0] == 169 && bytes_[1] == 254)
-                 : (bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80);
+  return is_v4() ? (bytes_[0] == 169 && bytes_[1] == 254) : (bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80);
 }
 
 bool IpAddress::IsLimitedBroadcast() const {

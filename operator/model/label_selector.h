@@ -27,12 +27,10 @@ struct LabelSelector {
 };
 
 // Parses the JSON form. Appends "path: message" strings to errors and returns what it could.
-LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path,
-                                 std::vector<std::string>& errors);
+LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path, std::vector<std::string>& errors);
 
 // "k=v,k2=v2" as given on the command line (--node-labels).
-bool ParseLabelList(const std::string& text, std::map<std::string, std::string>& out,
-                    std::string& error);
+bool ParseLabelList(const std::string& text, std::map<std::string, std::string>& out, std::string& error);
 
 // Label keys and values as the API server validates them (qualified names, 63-char values).
 bool IsValidLabelKey(const std::string& key);

@@ -29,7 +29,7 @@ struct VirtualIp {
   std::vector<IpAddress> addresses;  // each configured as /32 or /128
   LabelSelector node_selector;       // empty selects every node
   std::string interface = "lo";
-  bool host_route = true;            // the manual `route add -host VIP dev lo:1`
+  bool host_route = true;  // the manual `route add -host VIP dev lo:1`
   ArpSpec arp;
   bool operator==(const VirtualIp&) const = default;
 };

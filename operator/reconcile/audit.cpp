@@ -10,9 +10,8 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
   std::vector<AuditLine> lines;
   for (const auto& c : DesiredSysctls(desired, observed)) {
     const auto v = observed.Sysctl(c.key.conf, c.key.key);
-    lines.push_back({"sysctl " + c.key.ToString(),
-                     "sysctl.conf + sysctl -p",
-                     std::to_string(c.value), v ? std::to_string(*v) : "unreadable", v == c.value});
+    lines.push_back({"sysctl " + c.key.ToString(), "sysctl.conf + sysctl -p", std::to_string(c.value),
+                     v ? std::to_string(*v) : "unreadable", v == c.value});
   }
   if (desired.arp) {
     for (const auto& l : observed.links) {
@@ -39,9 +38,10 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
       }
     }
     const std::string cidr = ip.ToString() + "/" + std::to_string(ip.host_prefix());
-    lines.push_back({"address " + cidr + " on " + want.interface,
-                     "ip addr add " + cidr + " dev " + want.interface + (ip.is_v4() ? " label " + want.interface + ":1" : ""),
-                     "present", addr_actual, has_addr});
+    lines.push_back(
+        {"address " + cidr + " on " + want.interface,
+         "ip addr add " + cidr + " dev " + want.interface + (ip.is_v4() ? " label " + want.interface + ":1" : ""),
+         "present", addr_actual, has_addr});
     if (!want.host_route) continue;
     bool has_route = false;
     std::string route_actual = "absent";
@@ -56,10 +56,10 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
         }
       }
     }
-    lines.push_back({"host route " + cidr + " dev " + want.interface,
-                     std::string(ip.is_v4() ? "route add -host " : "ip -6 route add ") + ip.ToString() +
-                         " dev " + want.interface,
-                     "present", route_actual, has_route});
+    lines.push_back(
+        {"host route " + cidr + " dev " + want.interface,
+         std::string(ip.is_v4() ? "route add -host " : "ip -6 route add ") + ip.ToString() + " dev " + want.interface,
+         "present", route_actual, has_route});
   }
   return lines;
 }
@@ -89,7 +89,8 @@ nlohmann::json AuditJson(const std::vector<AuditLine>& lines) {
   j["conformant"] = AllOk(lines);
   j["checks"] = nlohmann::json::array();
   for (const auto& l : lines)
-    j["checks"].push_back({{"step", l.step}, {"manual", l.manual}, {"expected", l.expected}, {"actual", l.actual}, {"ok", l.ok}});
+    j["checks"].push_back(
+        {{"step", l.step}, {"manual", l.manual}, {"expected", l.expected}, {"actual", l.actual}, {"ok", l.ok}});
   return j;
 }
 

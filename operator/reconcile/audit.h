@@ -13,8 +13,8 @@
 namespace lvsrs {
 
 struct AuditLine {
-  std::string step;      // "sysctl net.ipv4.conf.all.arp_ignore", "address 192.0.2.10/32 on lo", ...
-  std::string manual;    // the manual command it replaces
+  std::string step;    // "sysctl net.ipv4.conf.all.arp_ignore", "address 192.0.2.10/32 on lo", ...
+  std::string manual;  // the manual command it replaces
   std::string expected;
   std::string actual;
   bool ok = false;

@@ -32,8 +32,7 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
   std::vector<const VirtualIp*> ordered;
   for (const auto& v : vips) ordered.push_back(&v);
   // Name order makes conflicts between VirtualIPs resolve the same way on every node and run.
-  std::sort(ordered.begin(), ordered.end(),
-            [](const VirtualIp* a, const VirtualIp* b) { return a->name < b->name; });
+  std::sort(ordered.begin(), ordered.end(), [](const VirtualIp* a, const VirtualIp* b) { return a->name < b->name; });
 
   DesiredState d;
   for (const VirtualIp* vip : ordered) {
@@ -61,8 +60,8 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
       if (!why.empty()) break;
       auto it = d.addresses.find(ip);
       if (it != d.addresses.end() && it->second.interface != vip->interface) {
-        why = ip.ToString() + " conflicts with VirtualIP " + it->second.owners.front() +
-              ", which puts it on " + it->second.interface;
+        why = ip.ToString() + " conflicts with VirtualIP " + it->second.owners.front() + ", which puts it on " +
+              it->second.interface;
         break;
       }
     }

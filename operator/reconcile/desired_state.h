@@ -23,14 +23,13 @@ struct DesiredState {
   // Strictest ARP settings of all selected VirtualIPs; nullopt when none selects this node,
   // which is when recorded sysctls are restored.
   std::optional<ArpSpec> arp;
-  std::vector<std::string> selected;            // VirtualIP names that select this node, sorted
+  std::vector<std::string> selected;           // VirtualIP names that select this node, sorted
   std::map<std::string, std::string> refused;  // VirtualIP name -> why it is not applied
 };
 
 // Why an address must never be a VIP on this node, or "" when it may be.
 std::string ReservedAddressReason(const IpAddress& ip);
 
-DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node,
-                               const ObservedState& observed);
+DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node, const ObservedState& observed);
 
 }  // namespace lvsrs

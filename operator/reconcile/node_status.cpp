@@ -64,8 +64,8 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
     st.sysctls[change.key.ToString()] = v.value_or(-1);
     if (v != change.value) {
       st.arp_conformant = false;
-      st.problems.push_back(change.key.ToString() + " is " + (v ? std::to_string(*v) : "unreadable") +
-                            ", want " + std::to_string(change.value));
+      st.problems.push_back(change.key.ToString() + " is " + (v ? std::to_string(*v) : "unreadable") + ", want " +
+                            std::to_string(change.value));
     }
   }
   for (const auto& l : observed.links) {
@@ -81,8 +81,8 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
       if (is.arp_ignore != desired.arp->ignore)
         msg = "effective arp_ignore " + std::to_string(is.arp_ignore) + ", want " + std::to_string(desired.arp->ignore);
       if (is.arp_announce != desired.arp->announce)
-        msg += (msg.empty() ? "" : "; ") + std::string("effective arp_announce ") +
-               std::to_string(is.arp_announce) + ", want " + std::to_string(desired.arp->announce);
+        msg += (msg.empty() ? "" : "; ") + std::string("effective arp_announce ") + std::to_string(is.arp_announce) +
+               ", want " + std::to_string(desired.arp->announce);
       if (!msg.empty()) {
         msg += " (the kernel uses max(conf/all, conf/" + l.name + "))";
         is.conformant = false;

@@ -25,7 +25,7 @@ struct VipAddressStatus {
 
 struct InterfaceArpStatus {
   std::string interface;
-  int arp_ignore = -1;    // effective: max(conf/all, conf/<dev>)
+  int arp_ignore = -1;  // effective: max(conf/all, conf/<dev>)
   int arp_announce = -1;
   bool conformant = true;
   std::string message;
@@ -35,8 +35,8 @@ struct NodeStatus {
   std::vector<VipAddressStatus> vips;
   std::vector<InterfaceArpStatus> interfaces;  // every ARP-capable interface
   std::map<std::string, int> sysctls;          // every desired sysctl key -> observed value
-  bool vips_configured = true;  // every wanted address and host route present
-  bool arp_conformant = true;   // every desired sysctl and every effective value as wanted
+  bool vips_configured = true;                 // every wanted address and host route present
+  bool arp_conformant = true;                  // every desired sysctl and every effective value as wanted
   bool conformant() const { return vips_configured && arp_conformant; }
   std::vector<std::string> problems;  // one human line each, for logs and check
 };

@@ -15,9 +15,7 @@ bool KernelAddress::owned() const {
 
 const char* ToString(ArpKey key) { return key == ArpKey::Ignore ? "arp_ignore" : "arp_announce"; }
 
-std::string SysctlKey::ToString() const {
-  return "net.ipv4.conf." + conf + "." + lvsrs::ToString(key);
-}
+std::string SysctlKey::ToString() const { return "net.ipv4.conf." + conf + "." + lvsrs::ToString(key); }
 
 const Link* ObservedState::LinkByName(const std::string& name) const {
   for (const auto& l : links)

@@ -38,8 +38,8 @@ struct KernelAddress {
   IpAddress ip;
   std::uint8_t prefix = 0;
   int ifindex = 0;
-  std::string label;         // IPv4 only
-  std::uint8_t proto = 0;    // IFA_PROTO, 0 when absent
+  std::string label;       // IPv4 only
+  std::uint8_t proto = 0;  // IFA_PROTO, 0 when absent
   bool owned() const;
 };
 
@@ -66,8 +66,8 @@ struct SysctlKey {
 struct ObservedState {
   std::vector<Link> links;
   std::vector<KernelAddress> addresses;
-  std::vector<KernelRoute> routes;           // main table only
-  std::map<SysctlKey, int> sysctls;          // all, default and every link, both keys
+  std::vector<KernelRoute> routes;   // main table only
+  std::map<SysctlKey, int> sysctls;  // all, default and every link, both keys
 
   const Link* LinkByName(const std::string& name) const;
   const Link* LinkByIndex(int index) const;

@@ -79,8 +79,10 @@ Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, con
     const KernelRoute* foreign = nullptr;
     for (const auto& r : observed.routes) {
       if (r.table != kMainTable || r.dst != ip || r.prefix != ip.host_prefix()) continue;
-      if (r.oif == link->index) route_ok = true;
-      else if (!r.owned()) foreign = &r;
+      if (r.oif == link->index)
+        route_ok = true;
+      else if (!r.owned())
+        foreign = &r;
     }
     if (!route_ok && foreign) {
       const Link* other = observed.LinkByIndex(foreign->oif);

@@ -35,14 +35,19 @@ TEST(DesiredState, NothingSelectedMeansNoArpRequirement) {
 
 TEST(DesiredState, RefusesWhatWouldBreakTheNodeButKeepsTheOthers) {
   const std::vector<std::pair<const char*, const char*>> cases = {
-      {"0.0.0.0", "unspecified"},       {"127.0.0.2", "loopback"},      {"::1", "loopback"},
-      {"224.0.0.5", "multicast"},       {"255.255.255.255", "broadcast"}, {"169.254.0.9", "link-local"},
-      {"fe80::9", "link-local"},        {"198.51.100.7", "already an address of this node on eth0"},
+      {"0.0.0.0", "unspecified"},
+      {"127.0.0.2", "loopback"},
+      {"::1", "loopback"},
+      {"224.0.0.5", "multicast"},
+      {"255.255.255.255", "broadcast"},
+      {"169.254.0.9", "link-local"},
+      {"fe80::9", "link-local"},
+      {"198.51.100.7", "already an address of this node on eth0"},
       {"198.51.100.255", "broadcast address of eth0's subnet"},
   };
   for (const auto& [addr, why] : cases) {
-    const auto d = BuildDesiredState({MakeVip("bad", {"192.0.2.9", addr}), MakeVip("good", {"192.0.2.10"})}, kNode,
-                                     BasicNode());
+    const auto d =
+        BuildDesiredState({MakeVip("bad", {"192.0.2.9", addr}), MakeVip("good", {"192.0.2.10"})}, kNode, BasicNode());
     ASSERT_TRUE(d.refused.count("bad")) << addr;
     EXPECT_NE(d.refused.at("bad").find(why), std::string::npos) << d.refused.at("bad");
     // The refused VirtualIP contributes nothing, not even its valid address; the good one converges.

@@ -19,8 +19,8 @@ TEST(IpAddress, ParsesAndFormatsBothFamilies) {
 }
 
 TEST(IpAddress, RejectsPrefixesZonesAndGarbage) {
-  for (const char* bad : {"", "192.0.2.10/32", "fe80::1%eth0", "192.0.2", "256.0.0.1", "host", " 192.0.2.1",
-                          "192.0.2.1 ", "2001:db8::g"})
+  for (const char* bad :
+       {"", "192.0.2.10/32", "fe80::1%eth0", "192.0.2", "256.0.0.1", "host", " 192.0.2.1", "192.0.2.1 ", "2001:db8::g"})
     EXPECT_FALSE(IpAddress::Parse(bad)) << bad;
   EXPECT_FALSE(IpAddress::Parse(std::string("192.0.2.1\0x", 11)));
 }

@@ -10,8 +10,10 @@ namespace {
 LabelSelector Parse(const char* text, std::vector<std::string>* errs = nullptr) {
   std::vector<std::string> e;
   auto s = ParseLabelSelector(nlohmann::json::parse(text), "spec.nodeSelector", e);
-  if (errs) *errs = e;
-  else EXPECT_TRUE(e.empty()) << e.front();
+  if (errs)
+    *errs = e;
+  else
+    EXPECT_TRUE(e.empty()) << e.front();
   return s;
 }
 

@@ -39,7 +39,8 @@ inline VirtualIp MakeVip(const std::string& name, std::vector<const char*> addrs
 inline void SimulateApply(ObservedState& o, const Plan& p, SysctlRecord* record = nullptr) {
   for (const auto& a : p.add_addresses)
     o.addresses.push_back(KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex, OwnerLabel(a.interface), kOwnerProtocol});
-  for (const auto& r : p.add_routes) o.routes.push_back(KernelRoute{r.dst, r.dst.host_prefix(), r.oif, kMainTable, kOwnerProtocol});
+  for (const auto& r : p.add_routes)
+    o.routes.push_back(KernelRoute{r.dst, r.dst.host_prefix(), r.oif, kMainTable, kOwnerProtocol});
   for (const auto& s : p.set_sysctls) {
     if (record && s.record_original) record->emplace(s.key, *s.record_original);
     o.sysctls[s.key] = s.value;
@@ -47,7 +48,8 @@ inline void SimulateApply(ObservedState& o, const Plan& p, SysctlRecord* record 
   for (const auto& r : p.remove_routes)
     std::erase_if(o.routes, [&](const KernelRoute& k) { return k.owned() && k.dst == r.dst && k.oif == r.oif; });
   for (const auto& a : p.remove_addresses)
-    std::erase_if(o.addresses, [&](const KernelAddress& k) { return k.owned() && k.ip == a.ip && k.ifindex == a.ifindex; });
+    std::erase_if(o.addresses,
+                  [&](const KernelAddress& k) { return k.owned() && k.ip == a.ip && k.ifindex == a.ifindex; });
   for (const auto& s : p.restore_sysctls) {
     o.sysctls[s.key] = s.value;
     if (record) record->erase(s.key);

@@ -46,11 +46,12 @@ TEST(ParseVirtualIp, ReadsEveryField) {
 }
 
 TEST(ParseVirtualIp, NamesTheFieldOfEveryError) {
-  auto p = ParseVirtualIp(Vip({{"addresses", {"192.0.2.300", "192.0.2.010", "2001:DB8::1", "192.0.2.1", "192.0.2.1", 7}},
-                               {"interface", "this-name-is-too-long"},
-                               {"hostRoute", "yes"},
-                               {"arp", {{"ignore", 4}, {"announce", "2"}, {"scope", "Everywhere"}, {"extra", 1}}},
-                               {"colour", "blue"}}));
+  auto p =
+      ParseVirtualIp(Vip({{"addresses", {"192.0.2.300", "192.0.2.010", "2001:DB8::1", "192.0.2.1", "192.0.2.1", 7}},
+                          {"interface", "this-name-is-too-long"},
+                          {"hostRoute", "yes"},
+                          {"arp", {{"ignore", 4}, {"announce", "2"}, {"scope", "Everywhere"}, {"extra", 1}}},
+                          {"colour", "blue"}}));
   EXPECT_FALSE(p.vip);
   EXPECT_TRUE(HasError(p, "spec.addresses[0]: \"192.0.2.300\" is not an IPv4 or IPv6 address"));
   EXPECT_TRUE(HasError(p, "spec.addresses[1]"));  // inet_pton rejects leading zeros
@@ -67,7 +68,8 @@ TEST(ParseVirtualIp, NamesTheFieldOfEveryError) {
 }
 
 TEST(ParseVirtualIp, RequiresIdentityAndAddresses) {
-  auto p = ParseVirtualIp(json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "Bad_Name"}}}, {"spec", json::object()}});
+  auto p = ParseVirtualIp(
+      json{{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "Bad_Name"}}}, {"spec", json::object()}});
   EXPECT_TRUE(HasError(p, "apiVersion"));
   EXPECT_TRUE(HasError(p, "kind"));
   EXPECT_TRUE(HasError(p, "metadata.name"));

@@ -1,0 +1,496 @@
+#!/usr/bin/env bash
+# LVS-DR lab: proves on the wire, with the real kernel, that lvs-rs-operator makes real servers stop
+# answering ARP for the VIP and that direct-routing traffic flows (requests through the director,
+# replies straight from the real server to the client).
+#
+# Topology, all in network namespaces this script creates and deletes (nothing in the host's):
+#
+#       client 192.0.2.10      director 192.0.2.2 + VIP 192.0.2.100 (on eth0)
+#            |                        |
+#   [ br0 in namespace "switch": one veth per host, one L2 segment 192.0.2.0/24 ]
+#            |                        |
+#       rs1 192.0.2.11           rs2 192.0.2.12       (VIP on lo, HTTP responder on :80,
+#                                                      lvs-rs-operator run --file)
+#
+# This kernel has no IPVS, so the director emulates LVS-DR forwarding with policy routing: TCP/80
+# for the VIP arriving on eth0 is looked up in a table holding a multipath route (L4 hash) via rs1
+# and rs2, ahead of local delivery. The kernel forwards such a packet exactly like DR does: the
+# destination IP stays the VIP and only the MAC changes to the chosen real server's. Everything
+# else for the VIP (ARP, ping) is still answered by the director itself.
+#
+# Usage: sudo lab/dr-lab.sh [--binary PATH] [--prefix NAME] [--unique-prefix] [--requests N]
+# Exit 0 only when every check passed; 1 when a check failed; 2 on a usage or setup problem.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BINARY=$ROOT/build/lvs-rs-operator
+PREFIX=lvsrs-lab
+REQUESTS=20
+
+usage() {
+  cat <<'EOF'
+Usage: sudo lab/dr-lab.sh [--binary PATH] [--prefix NAME] [--unique-prefix] [--requests N]
+Runs the LVS-DR lab in network namespaces; exit 0 only when every check passed.
+  --binary PATH     the lvs-rs-operator binary (default: build/lvs-rs-operator)
+  --prefix NAME     network namespace name prefix (default: lvsrs-lab)
+  --unique-prefix   append this process id to the prefix (lets the automated test run beside a demo)
+  --requests N      HTTP requests per traffic check (default: 20)
+EOF
+}
+
+while (($#)); do
+  case $1 in
+    --binary) BINARY=${2:?--binary needs a path}; shift 2 ;;
+    --prefix) PREFIX=${2:?--prefix needs a name}; shift 2 ;;
+    --unique-prefix) UNIQUE=1; shift ;;
+    --requests) REQUESTS=${2:?--requests needs a number}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "dr-lab: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[ -n "${UNIQUE:-}" ] && PREFIX=$PREFIX-$$
+[[ $REQUESTS =~ ^[1-9][0-9]*$ ]] || { echo "dr-lab: --requests must be a positive number" >&2; exit 2; }
+
+# ---------------------------------------------------------------------------------------------
+# Addresses and MACs. The MACs are fixed, locally administered, and end in the host's last octet,
+# so the ARP table below is readable; the client shares the VIP's subnet, so it ARPs for the VIP.
+SUBNET_PREFIX=24
+VIP=192.0.2.100
+HOSTS=(client director rs1 rs2)
+REAL_SERVERS=(rs1 rs2)
+declare -A IP=([client]=192.0.2.10 [director]=192.0.2.2 [rs1]=192.0.2.11 [rs2]=192.0.2.12)
+declare -A MAC=([client]=02:00:c0:00:02:0a [director]=02:00:c0:00:02:02
+  [rs1]=02:00:c0:00:02:0b [rs2]=02:00:c0:00:02:0c)
+DR_TABLE=100     # the director's forwarding table for VIP traffic
+DR_RULE_PREF=100 # ahead of the local table, which moves from 0 to LOCAL_RULE_PREF
+LOCAL_RULE_PREF=200
+NFT_TABLE=lvsrs_lab
+
+if [ -t 1 ]; then
+  B=$'\033[1m' G=$'\033[32m' R=$'\033[31m' D=$'\033[2m' N=$'\033[0m'
+else
+  B='' G='' R='' D='' N=''
+fi
+
+ns() { echo "$PREFIX-$1"; }
+# Exactly our names: another lab's prefix may start with ours (lvsrs-lab-test-123-* vs lvsrs-lab-*).
+our_namespaces_present() {
+  local h
+  for h in switch "${HOSTS[@]}"; do
+    [ -e "/run/netns/$PREFIX-$h" ] && echo "$PREFIX-$h"
+  done
+  return 0
+}
+in_ns() { # in_ns HOST cmd...: run a command inside HOST's namespace
+  local host=$1
+  shift
+  ip netns exec "$(ns "$host")" "$@"
+}
+now_ms() { date +%s%3N; }
+step() { printf '\n%s== %s ==%s\n' "$B" "$*" "$N"; }
+say() { printf '   %s\n' "$*"; }
+detail() { printf '   %s%s%s\n' "$D" "$*" "$N"; }
+die() {
+  printf '%sdr-lab: %s%s\n' "$R" "$*" "$N" >&2
+  exit 2
+}
+
+CHECK_NAMES=()
+CHECK_RESULTS=()
+# check "what the check proves" cmd...: runs cmd; records and prints PASS or FAIL.
+check() {
+  local what=$1
+  shift
+  if "$@"; then
+    CHECK_RESULTS+=(PASS)
+    printf '   %sPASS%s  %s\n' "$G" "$N" "$what"
+  else
+    CHECK_RESULTS+=(FAIL)
+    printf '   %sFAIL%s  %s\n' "$R" "$N" "$what"
+  fi
+  CHECK_NAMES+=("$what")
+}
+
+# wait_until TIMEOUT_MS cmd...: polls cmd every 20 ms; true when it succeeded in time.
+wait_until() {
+  local deadline=$(($(now_ms) + $1))
+  shift
+  until "$@"; do
+    (($(now_ms) < deadline)) || return 1
+    sleep 0.02
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: every path out (success, failure, Ctrl-C, kill) stops our processes by pid, deletes our
+# namespaces (which removes every veth, address, route, sysctl and nft rule with them) and removes
+# the temporary directory. Nothing was changed in the host namespace, so nothing to undo there.
+PIDS=()
+TMP=
+FINISHED=
+CREATED_NS=()
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  [ -n "$FINISHED" ] || ((rc)) || printf '\n%sstopped before the end (interrupted), cleaning up%s\n' "$R" "$N" >&2
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  # Anything else still running inside our namespaces (a probe interrupted mid-way) was started by
+  # this script too; stop it by pid before the namespace goes, or it would outlive it.
+  local n
+  for n in "${CREATED_NS[@]}"; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+  done
+  [ -n "$TMP" ] && rm -rf "$TMP"
+  local left='' alive=''
+  for n in "${CREATED_NS[@]}"; do [ -e "/run/netns/$n" ] && left+=" $n"; done
+  for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=" $pid"; done
+  if [ -n "$left$alive" ]; then
+    printf '%sdr-lab: left behind: namespaces %s processes %s%s\n' "$R" "${left:-none}" "${alive:-none}" "$N" >&2
+    ((rc)) || rc=1
+  elif ((${#CREATED_NS[@]})); then
+    detail "cleanup: namespaces ${PREFIX}-{switch,client,director,rs1,rs2}, processes and $([ -n "$TMP" ] && echo "$TMP" || echo 'temporary files') removed"
+  fi
+  exit "$rc"
+}
+# Only an EXIT trap: bash runs it on Ctrl-C and SIGTERM too (then dies by that signal, exit status
+# 130/143). A separate INT trap would be unsafe here: bash 5.2 fails to parse a trap that fires while
+# a command with two $(...) is running ("interrupt trap: unexpected EOF") and then carries on.
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------
+# Preflight
+[ "$(id -u)" = 0 ] || die "needs root for network namespaces: run it with sudo"
+[ -x "$BINARY" ] || die "no operator binary at $BINARY (build first, or pass --binary)"
+PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
+for tool in ip arping nft curl; do
+  command -v "$tool" >/dev/null || die "$tool is missing (Debian packages: scripts/deps/lab.txt)"
+done
+[ -n "$PYTHON" ] || die "python3 is missing (Debian packages: scripts/deps/lab.txt)"
+stale=$(our_namespaces_present)
+if [ -n "$stale" ]; then
+  die "namespaces of this lab exist already (another lab running with --prefix $PREFIX?):
+  ${stale//$'\n'/ }
+  remove them with: for n in ${stale//$'\n'/ }; do ip netns del \$n; done"
+fi
+TMP=$(mktemp -d /tmp/lvsrs-lab.XXXXXX)
+
+printf '%sLVS-DR lab%s: does lvs-rs-operator stop real servers answering ARP, and does DR traffic flow?\n' "$B" "$N"
+detail "namespaces ${PREFIX}-{switch,client,director,rs1,rs2}; operator $BINARY"
+
+# ---------------------------------------------------------------------------------------------
+step "1. One L2 segment: bridge br0 in $(ns switch), a veth from it to each host"
+ip netns add "$(ns switch)"
+CREATED_NS+=("$(ns switch)")
+ip -n "$(ns switch)" link set lo up
+ip -n "$(ns switch)" link add br0 type bridge
+ip -n "$(ns switch)" link set br0 up
+for h in "${HOSTS[@]}"; do
+  ip netns add "$(ns "$h")"
+  CREATED_NS+=("$(ns "$h")")
+  ip -n "$(ns "$h")" link set lo up
+  # Created inside the switch namespace with the peer placed straight into the host's namespace,
+  # so no interface ever exists in the machine's own namespace.
+  ip -n "$(ns switch)" link add "p-$h" type veth peer name eth0 netns "$(ns "$h")"
+  ip -n "$(ns switch)" link set "p-$h" master br0 up
+  ip -n "$(ns "$h")" link set eth0 address "${MAC[$h]}"
+  ip -n "$(ns "$h")" addr add "${IP[$h]}/$SUBNET_PREFIX" dev eth0
+  ip -n "$(ns "$h")" link set eth0 up
+  # New namespaces copy the host's conf/all and conf/default for IPv4; pin what the lab relies on
+  # to the kernel defaults so the result does not depend on this machine's settings.
+  for conf in all default lo eth0; do
+    in_ns "$h" sysctl -qw "net.ipv4.conf.$conf.arp_ignore=0" "net.ipv4.conf.$conf.arp_announce=0"
+  done
+  printf '   %-9s %-13s %s\n' "$h" "${IP[$h]}" "${MAC[$h]}"
+done
+
+# ---------------------------------------------------------------------------------------------
+step "2. Director: holds VIP $VIP on eth0 and forwards VIP TCP/80 to rs1/rs2 at L2 (DR)"
+in_ns director ip addr add "$VIP/32" dev eth0
+in_ns director sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+# Forwarding back out of the interface a packet came in on would make the kernel send the client an
+# ICMP redirect to the real server, bypassing the director; an LVS director sends none either.
+in_ns director sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
+in_ns client sysctl -qw net.ipv4.conf.all.accept_redirects=0 net.ipv4.conf.eth0.accept_redirects=0
+in_ns director ip route add table "$DR_TABLE" "$VIP/32" proto static \
+  nexthop via "${IP[rs1]}" dev eth0 weight 1 nexthop via "${IP[rs2]}" dev eth0 weight 1
+# Only TCP/80 is forwarded: an ARP request for the VIP carries no L4 header, so its route lookup
+# misses this rule, finds the VIP local and the director answers ARP, as an LVS director does.
+in_ns director ip rule add pref "$DR_RULE_PREF" iif eth0 to "$VIP/32" ipproto tcp dport 80 lookup "$DR_TABLE"
+in_ns director ip rule add pref "$LOCAL_RULE_PREF" lookup local
+in_ns director ip rule del pref 0
+detail "ip rule   $(in_ns director ip rule show pref $DR_RULE_PREF | tr -s '\t ' ' ')"
+detail "table $DR_TABLE $(in_ns director ip route show table $DR_TABLE | tr -s '\t\n ' ' ')"
+
+# Counters on the wire. Director: VIP packets seen on eth0, forwarded, delivered locally, and any
+# reply from the VIP (DR replies must never come back through it). Real servers: VIP requests, and
+# those arriving from the director's MAC. Client: replies from the VIP by sender MAC.
+install_counters() {
+  in_ns director nft -f - <<EOF
+table netdev $NFT_TABLE { }
+delete table netdev $NFT_TABLE
+table netdev $NFT_TABLE {
+  counter requests_in { }
+  counter replies_in { }
+  chain ingress {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+    ip daddr $VIP tcp dport 80 counter name "requests_in"
+    ip saddr $VIP tcp sport 80 counter name "replies_in"
+  }
+}
+table ip $NFT_TABLE { }
+delete table ip $NFT_TABLE
+table ip $NFT_TABLE {
+  counter forwarded { }
+  counter local_in { }
+  counter replies_out { }
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    ip daddr $VIP tcp dport 80 counter name "forwarded"
+    ip saddr $VIP tcp sport 80 counter name "replies_out"
+  }
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip daddr $VIP tcp dport 80 counter name "local_in"
+  }
+  chain output {
+    type filter hook output priority 0; policy accept;
+    ip saddr $VIP tcp sport 80 counter name "replies_out"
+  }
+}
+EOF
+  local rs
+  for rs in "${REAL_SERVERS[@]}"; do
+    in_ns "$rs" nft -f - <<EOF
+table netdev $NFT_TABLE { }
+delete table netdev $NFT_TABLE
+table netdev $NFT_TABLE {
+  counter requests { }
+  counter from_director { }
+  chain ingress {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+    ip daddr $VIP tcp dport 80 counter name "requests"
+    ether saddr ${MAC[director]} ip daddr $VIP tcp dport 80 counter name "from_director"
+  }
+}
+EOF
+  done
+  in_ns client nft -f - <<EOF
+table netdev $NFT_TABLE { }
+delete table netdev $NFT_TABLE
+table netdev $NFT_TABLE {
+  counter from_director { }
+  counter from_rs1 { }
+  counter from_rs2 { }
+  chain ingress {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+    ether saddr ${MAC[director]} ip saddr $VIP tcp sport 80 counter name "from_director"
+    ether saddr ${MAC[rs1]} ip saddr $VIP tcp sport 80 counter name "from_rs1"
+    ether saddr ${MAC[rs2]} ip saddr $VIP tcp sport 80 counter name "from_rs2"
+  }
+}
+EOF
+}
+counter() { # counter HOST FAMILY NAME -> packets
+  in_ns "$1" nft list counter "$2" "$NFT_TABLE" "$3" |
+    awk '{for (i = 1; i < NF; i++) if ($i == "packets") {print $(i + 1); exit}}'
+}
+
+# ---------------------------------------------------------------------------------------------
+step "3. Real servers set up by hand, the way the ARP problem starts: VIP on lo, no ARP sysctls"
+for rs in "${REAL_SERVERS[@]}"; do
+  in_ns "$rs" ip addr add "$VIP/32" dev lo
+  mkdir -p "$TMP/www-$rs"
+  echo "$rs" >"$TMP/www-$rs/index.html"
+  # Started with `ip netns exec` directly (not through a shell function) so that $! is the
+  # responder's own pid and cleanup can stop it.
+  ip netns exec "$(ns "$rs")" "$PYTHON" -m http.server 80 --bind 0.0.0.0 --directory "$TMP/www-$rs" \
+    >"$TMP/http-$rs.log" 2>&1 &
+  PIDS+=($!)
+done
+for rs in "${REAL_SERVERS[@]}"; do
+  wait_until 10000 in_ns "$rs" curl -sf -o /dev/null --max-time 1 "http://${IP[$rs]}/" ||
+    die "the HTTP responder on $rs did not start: $(cat "$TMP/http-$rs.log")"
+  say "$rs: $VIP/32 on lo, arp_ignore=0 arp_announce=0, HTTP responder on :80 answers \"$rs\""
+done
+
+# ---------------------------------------------------------------------------------------------
+# ARP probe from the client: broadcast requests for the VIP (-b: never switch to unicast, so every
+# host that would answer gets asked), and the set of MACs that replied.
+declare -A ARP_SEEN
+arp_probe() { # arp_probe PHASE -> fills ARP_SEEN[PHASE:host]
+  local phase=$1 out mac h
+  out=$(in_ns client arping -b -c 3 -I eth0 "$VIP" 2>&1 || true)
+  for h in "${HOSTS[@]}"; do ARP_SEEN[$phase:$h]=no; done
+  while read -r mac; do
+    for h in "${HOSTS[@]}"; do [ "${MAC[$h]}" = "$mac" ] && ARP_SEEN[$phase:$h]=yes; done
+  done < <(grep -oi 'reply from [0-9.]* \[[0-9a-f:]*\]' <<<"$out" | grep -oi '[0-9a-f:]\{17\}' | tr A-F a-f | sort -u)
+  for h in director "${REAL_SERVERS[@]}"; do
+    say "$(printf '%-9s %s  %s' "$h" "${MAC[$h]}" "$([ "${ARP_SEEN[$phase:$h]}" = yes ] && echo answered || echo silent)")"
+  done
+}
+arp_answered() { [ "${ARP_SEEN[$1:$2]}" = yes ]; }
+arp_only_director() {
+  arp_answered "$1" director && ! arp_answered "$1" rs1 && ! arp_answered "$1" rs2
+}
+
+step "4. Before the operator: the client ARPs for the VIP ($VIP)"
+arp_probe before
+check "negative control: rs1 answers ARP for the VIP before the operator (the LVS-DR ARP problem)" arp_answered before rs1
+check "negative control: rs2 answers ARP for the VIP before the operator" arp_answered before rs2
+
+# ---------------------------------------------------------------------------------------------
+step "5. Start lvs-rs-operator (file mode) on rs1 and rs2"
+cat >"$TMP/virtualip.yaml" <<EOF
+apiVersion: lvsdr.io/v1alpha1
+kind: VirtualIP
+metadata:
+  name: web
+spec:
+  addresses: ["$VIP"]
+  arp: {ignore: 1, announce: 2, scope: Global}
+EOF
+sed 's/^/   | /' "$TMP/virtualip.yaml"
+operator_conformant() {
+  in_ns "$1" "$BINARY" check --file "$TMP/virtualip.yaml" --node-name "$1" >/dev/null 2>&1
+}
+for rs in "${REAL_SERVERS[@]}"; do
+  mkdir -p "$TMP/state-$rs"
+  t0=$(now_ms)
+  ip netns exec "$(ns "$rs")" "$BINARY" run --file "$TMP/virtualip.yaml" --node-name "$rs" --state-dir "$TMP/state-$rs" \
+    --resync-period 500ms >"$TMP/operator-$rs.log" 2>&1 &
+  PIDS+=($!)
+  if wait_until 15000 operator_conformant "$rs"; then
+    say "$rs: \`ip netns exec $(ns "$rs") lvs-rs-operator run --file virtualip.yaml\`, conformant after $(($(now_ms) - t0)) ms"
+  else
+    say "$rs: operator not conformant after 15 s; its log:"
+    sed 's/^/     /' "$TMP/operator-$rs.log"
+  fi
+  check "lvs-rs-operator check on $rs: VIP on lo, host route, arp_ignore=1, arp_announce=2" operator_conformant "$rs"
+  detail "$rs kernel: $(in_ns "$rs" ip -4 -o addr show dev lo to "$VIP/32" | awk '{print $4, "on", $2}');" \
+    "route $(in_ns "$rs" ip route show "$VIP" | tr -s ' ' | sed 's/ $//');" \
+    "conf/all arp_ignore=$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_ignore)" \
+    "arp_announce=$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_announce)"
+done
+
+# ---------------------------------------------------------------------------------------------
+# Traffic: fresh neighbour caches (so every host ARPs again, and a real server's ARP request for the
+# client shows whether it would advertise the VIP), then N HTTP requests, each a new TCP connection
+# from a new source port, so the director's L4 hash spreads them.
+declare -A SERVED # [PHASE:rs1], [PHASE:rs2], [PHASE:failed]: requests answered by each, and not
+holds() { (("$1")); } # holds 'ARITHMETIC': for check, e.g. check "x" holds "a == b"
+traffic_check() { # traffic_check PHASE (one word)
+  local phase=$1 i body line='' h served_rs1=0 served_rs2=0 failed=0 started
+  for h in "${HOSTS[@]}"; do in_ns "$h" ip neigh flush dev eth0 2>/dev/null || true; done
+  install_counters
+  say "$REQUESTS requests from the client: curl http://$VIP/ (which server answered each):"
+  started=$(now_ms)
+  for ((i = 1; i <= REQUESTS; i++)); do
+    body=$(in_ns client curl -s --max-time 5 "http://$VIP/" 2>/dev/null || true)
+    case $body in
+      rs1) served_rs1=$((served_rs1 + 1)) ;;
+      rs2) served_rs2=$((served_rs2 + 1)) ;;
+      *) body=FAIL failed=$((failed + 1)) ;;
+    esac
+    line+=$(printf '#%-2d %-5s' "$i" "$body")
+    if ((i % 10 == 0 || i == REQUESTS)); then say "  $line"; line=''; fi
+  done
+  detail "($REQUESTS requests in $(($(now_ms) - started)) ms)"
+  SERVED[$phase:rs1]=$served_rs1 SERVED[$phase:rs2]=$served_rs2 SERVED[$phase:failed]=$failed
+
+  local d_in d_fwd d_local d_rin d_rout c_dir c_rs1 c_rs2 rs1_req rs1_dir rs2_req rs2_dir
+  d_in=$(counter director netdev requests_in)
+  d_fwd=$(counter director ip forwarded)
+  d_local=$(counter director ip local_in)
+  d_rin=$(counter director netdev replies_in)
+  d_rout=$(counter director ip replies_out)
+  c_dir=$(counter client netdev from_director)
+  c_rs1=$(counter client netdev from_rs1)
+  c_rs2=$(counter client netdev from_rs2)
+  rs1_req=$(counter rs1 netdev requests)
+  rs1_dir=$(counter rs1 netdev from_director)
+  rs2_req=$(counter rs2 netdev requests)
+  rs2_dir=$(counter rs2 netdev from_director)
+  say "director: $d_in request packets in, $d_fwd forwarded, $d_local delivered locally;" \
+    "reply packets seen: $d_rin in, $d_rout out"
+  say "rs1: $rs1_req request packets to $VIP received, $rs1_dir of them from the director's MAC; served $served_rs1 requests"
+  say "rs2: $rs2_req request packets to $VIP received, $rs2_dir of them from the director's MAC; served $served_rs2 requests"
+  say "client: reply packets from $VIP by sender MAC: rs1 $c_rs1, rs2 $c_rs2, director $c_dir"
+  local neigh whose=''
+  neigh=$(in_ns client ip neigh show "$VIP" dev eth0 | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
+  for h in "${HOSTS[@]}"; do [ "$neigh" = "${MAC[$h]}" ] && whose=" ($h)"; done
+  say "client's neighbour entry for $VIP: ${neigh:-none}$whose"
+
+  check "$phase: all $REQUESTS requests answered" holds "failed == 0"
+  check "$phase: requests reached both real servers (rs1 $served_rs1, rs2 $served_rs2)" \
+    holds "served_rs1 > 0 && served_rs2 > 0"
+  check "$phase: the director forwarded every request packet at L2, destination IP unchanged (VIP)" \
+    holds "d_in > 0 && d_fwd == d_in && d_local == 0 && rs1_dir == rs1_req && rs2_dir == rs2_req && rs1_dir + rs2_dir == d_in"
+  check "$phase: replies went straight from the real servers to the client (director saw 0 reply packets)" \
+    holds "d_rin == 0 && d_rout == 0 && c_dir == 0 && c_rs1 > 0 && c_rs2 > 0"
+  check "$phase: the client's neighbour entry for the VIP is the director's MAC" [ "$neigh" = "${MAC[director]}" ]
+}
+
+step "6. With the operator: ARP for the VIP, then traffic"
+arp_probe after
+check "after: only the director answers ARP for the VIP" arp_only_director after
+traffic_check after
+
+# ---------------------------------------------------------------------------------------------
+step "7. Drift: delete the VIP on rs1, reset arp_ignore to 0 on rs2; the operator repairs both"
+rs1_vip_present() { [ -n "$(in_ns rs1 ip -4 -o addr show dev lo to "$VIP/32")" ]; }
+rs2_arp_ignore_set() { [ "$(in_ns rs2 cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 1 ]; }
+t0=$(now_ms)
+in_ns rs1 ip addr del "$VIP/32" dev lo
+in_ns rs2 sysctl -qw net.ipv4.conf.all.arp_ignore=0
+say "rs1: ip addr del $VIP/32 dev lo;  rs2: sysctl net.ipv4.conf.all.arp_ignore=0"
+REPAIR_RS1='' REPAIR_RS2=''
+deadline=$((t0 + 15000))
+while [ -z "$REPAIR_RS1" ] || [ -z "$REPAIR_RS2" ]; do
+  [ -z "$REPAIR_RS1" ] && rs1_vip_present && REPAIR_RS1=$(($(now_ms) - t0))
+  [ -z "$REPAIR_RS2" ] && rs2_arp_ignore_set && REPAIR_RS2=$(($(now_ms) - t0))
+  (($(now_ms) < deadline)) || break
+  sleep 0.02
+done
+say "rs1: VIP back on lo after ${REPAIR_RS1:-never (>15000)} ms"
+say "rs2: conf/all/arp_ignore back to 1 after ${REPAIR_RS2:-never (>15000)} ms"
+check "drift: the operator restored the VIP on rs1" [ -n "$REPAIR_RS1" ]
+check "drift: the operator restored arp_ignore=1 on rs2" [ -n "$REPAIR_RS2" ]
+for rs in "${REAL_SERVERS[@]}"; do
+  check "drift: lvs-rs-operator check on $rs is conformant again" operator_conformant "$rs"
+done
+arp_probe repaired
+check "repaired: only the director answers ARP for the VIP" arp_only_director repaired
+traffic_check repaired
+
+# ---------------------------------------------------------------------------------------------
+step "Summary"
+cell() { [ "${ARP_SEEN[$1:$2]}" = yes ] && echo answers || echo silent; }
+printf '   %-27s %-10s %-10s %-10s\n' "who answered ARP" "before" "operator" "repaired"
+for h in director "${REAL_SERVERS[@]}"; do
+  printf '   %-27s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(cell before "$h")" "$(cell after "$h")" "$(cell repaired "$h")"
+done
+printf '\n   %-27s %-10s %-10s\n' "requests served by" "operator" "repaired"
+for h in "${REAL_SERVERS[@]}"; do
+  printf '   %-27s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}"
+done
+printf '   %-27s %-10s %-10s\n' "failed" "${SERVED[after:failed]}" "${SERVED[repaired:failed]}"
+printf '\n   time to repair: rs1 VIP %s ms, rs2 arp_ignore %s ms (resync period 500 ms)\n' \
+  "${REPAIR_RS1:-never}" "${REPAIR_RS2:-never}"
+
+FINISHED=1
+failed=0
+for i in "${!CHECK_RESULTS[@]}"; do
+  [ "${CHECK_RESULTS[$i]}" = PASS ] || { failed=$((failed + 1)); printf '   %sFAIL%s  %s\n' "$R" "$N" "${CHECK_NAMES[$i]}"; }
+done
+if ((failed)); then
+  printf '\n%s%d of %d checks failed%s\n' "$R$B" "$failed" "${#CHECK_RESULTS[@]}" "$N"
+  exit 1
+fi
+printf '\n%sall %d checks passed%s\n' "$G$B" "${#CHECK_RESULTS[@]}" "$N"

@@ -1,0 +1,28 @@
+// --metrics-bind-address / --health-probe-bind-address values, checked before anything starts
+// (a typo is a usage error, not a silent listener on the wrong address).
+//   ":8470"         every address of the node (IPv4; IPv6 too where civetweb is built with it,
+//                   which Debian's is not)
+//   "127.0.0.1:8470", "[::1]:8470"   one address
+//   "0"             disabled
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lvsrs {
+
+struct BindAddress {
+  bool disabled = false;
+  std::string host;  // IP literal, "" for every address
+  int port = 0;
+  // civetweb "listening_ports" values to try in order: for every address first the dual-stack
+  // "+PORT", then IPv4 "PORT" (civetweb without IPv6, or a node booted with IPv6 disabled).
+  std::vector<std::string> CivetListeningPorts() const;
+  std::string ToString() const;
+};
+
+// nullopt with error set when text is not one of the forms above.
+std::optional<BindAddress> ParseBindAddress(const std::string& text, std::string& error);
+
+}  // namespace lvsrs

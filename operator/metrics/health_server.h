@@ -1,0 +1,64 @@
+// /healthz and /readyz for the kubelet (liveness and readiness probes), on their own listener
+// so that a slow or failing metrics scrape can never fail a probe. Handlers only read the loop's
+// atomics (AgentHealth): they cannot block the reconcile loop, and a stuck loop shows as a
+// failing /healthz rather than a hung one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/agent_loop.h"
+#include "metrics/bind_address.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace lvsrs {
+
+struct ProbeResult {
+  bool ok = false;   // 200 when true, 503 when not
+  std::string body;  // one line, for whoever reads `kubectl describe pod`
+};
+
+// Alive while the loop turned within max_age. The loop turns at least once a second even when
+// idle, so only a pass stuck in the kernel (or a deadlock) makes it stale. Before the loop's
+// first turn, the server's own start time stands in for it.
+ProbeResult Liveness(std::int64_t now_unix_ms, std::int64_t last_loop_unix_ms, std::int64_t started_unix_ms,
+                     std::chrono::milliseconds max_age);
+// Ready once the desired state has synced and a first reconcile pass is done.
+ProbeResult Readiness(bool ready);
+
+class HealthServer {
+ public:
+  // Throws std::runtime_error naming the address when it cannot listen.
+  HealthServer(const BindAddress& bind, const AgentHealth& health, std::chrono::milliseconds max_age);
+  ~HealthServer();
+  HealthServer(const HealthServer&) = delete;
+  HealthServer& operator=(const HealthServer&) = delete;
+  std::vector<int> ports() const;  // the bound ports (tests)
+
+ private:
+  static int HandleHealthz(mg_connection* conn, void* self);
+  static int HandleReadyz(mg_connection* conn, void* self);
+
+  // civetweb's library-wide state, counted: taken before the context starts, released after
+  // it stops.
+  struct LibraryRef {
+    LibraryRef();
+    ~LibraryRef();
+    LibraryRef(const LibraryRef&) = delete;
+    LibraryRef& operator=(const LibraryRef&) = delete;
+  } library_;
+  const AgentHealth& health_;
+  std::chrono::milliseconds max_age_;
+  std::int64_t started_unix_ms_;
+  struct ContextStopper {
+    void operator()(mg_context* ctx) const;
+  };
+  std::unique_ptr<mg_context, ContextStopper> ctx_;
+};
+
+}  // namespace lvsrs

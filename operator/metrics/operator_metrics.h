@@ -1,0 +1,83 @@
+// Every lvs_rs_* series in one prometheus-cpp registry, updated from the loop thread through
+// Observe() (an AgentLoop observer) and from the kube code through KubeMetrics. Scrapes run on
+// the exposer's threads; prometheus-cpp guards each family with its own short lock and values
+// are atomics, so a scrape never waits for a reconcile pass and a pass never waits for a slow
+// scraper's socket.
+//
+// Series of a VIP, VirtualIP or interface that is gone are removed, so label cardinality is
+// bounded by what the node has now. Counters exist at 0 from the start so that rate() and
+// increase() see the first repair or error.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "agent/reconciler.h"
+#include "metrics/kube_metrics.h"
+#include "metrics/outcome_metrics.h"
+
+namespace lvsrs {
+
+class OperatorMetrics final : public KubeMetrics {
+ public:
+  explicit OperatorMetrics(const std::string& version);
+  OperatorMetrics(const OperatorMetrics&) = delete;
+  OperatorMetrics& operator=(const OperatorMetrics&) = delete;
+
+  // Loop thread only.
+  void Observe(const ReconcileOutcome& outcome);
+  void Apply(const OutcomeMetrics& m, std::chrono::system_clock::time_point now);
+
+  // Kubernetes mode: creates lvs_rs_kube_synced (0) and lvs_rs_kube_watch_restarts_total (0) on
+  // the first call and returns the interface for the kube code. Any thread.
+  KubeMetrics& Kube();
+  void SetSynced(bool synced) override;
+  void WatchRestarted() override;
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  // The registry in the text exposition format (what /metrics serves, without process_*).
+  std::string Text() const;
+
+ private:
+  // The gauges of one family that the last pass reported; the rest are removed.
+  class GaugeSeries {
+   public:
+    GaugeSeries(prometheus::Family<prometheus::Gauge>& family, std::vector<std::string> label_names)
+        : family_(family), label_names_(std::move(label_names)) {}
+    void Sync(const std::map<std::vector<std::string>, double>& want);
+
+   private:
+    prometheus::Family<prometheus::Gauge>& family_;
+    std::vector<std::string> label_names_;
+    std::map<std::vector<std::string>, prometheus::Gauge*> live_;
+  };
+  void EnsureKube();
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Gauge* node_conformant_;
+  GaugeSeries vip_conformant_;
+  GaugeSeries virtualip_refused_;
+  GaugeSeries arp_effective_;
+  GaugeSeries arp_conformant_;
+  std::map<std::string, prometheus::Counter*> repairs_;
+  std::map<std::string, prometheus::Counter*> errors_;
+  prometheus::Counter* kernel_writes_;
+  prometheus::Histogram* duration_;
+  prometheus::Gauge* last_reconcile_;
+
+  std::once_flag kube_once_;
+  prometheus::Gauge* kube_synced_ = nullptr;
+  prometheus::Counter* kube_watch_restarts_ = nullptr;
+};
+
+}  // namespace lvsrs

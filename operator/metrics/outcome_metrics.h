@@ -1,0 +1,41 @@
+// The pure half of the metrics: what one reconcile pass means for every lvs_rs_* series. The
+// registry side (operator_metrics.h) only copies these values into prometheus-cpp families, so
+// everything a dashboard or alert depends on is decided, and unit-tested, here.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "agent/reconciler.h"
+
+namespace lvsrs {
+
+// Label values of lvs_rs_drift_repairs_total{kind}; each exists at 0 from the start.
+inline constexpr const char* kRepairKinds[] = {"address", "route", "sysctl"};
+// Label values of lvs_rs_reconcile_errors_total{reason}; each exists at 0 from the start.
+//  kernel_read: the pass failed as a whole, the namespace's state could not be read
+//  address:     adding or removing one address or host route failed
+//  sysctl:      writing one ARP sysctl (or recording its original value first) failed
+inline constexpr const char* kErrorReasons[] = {"kernel_read", "address", "sysctl"};
+
+struct OutcomeMetrics {
+  // False when the pass could not judge the kernel (kernel_read error): per-VIP and
+  // per-interface series then keep their last values, the node counts as not conformant.
+  bool has_status = false;
+  bool node_conformant = false;
+  std::map<std::pair<std::string, std::string>, double> vip_conformant;  // {virtualip, address} -> 0/1
+  std::set<std::string> refused_virtualips;                              // selected here, not applied
+  std::map<std::pair<std::string, std::string>, double> arp_effective;   // {interface, key} -> value
+  std::map<std::string, double> arp_conformant;                          // interface -> 0/1
+  // Counter increments of this pass; only kinds/reasons from the lists above, zeros left out.
+  std::map<std::string, double> repairs;
+  std::map<std::string, double> errors;
+  double kernel_writes = 0;  // writes the kernel accepted this pass
+  double duration_seconds = 0;
+};
+
+OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& outcome);
+
+}  // namespace lvsrs
