@@ -324,5 +324,44 @@ TEST(Faults, InterfaceChangesAreHandledAndReported) {
   EXPECT_EQ(agent.Wait(milliseconds(0)), -1) << "the agent exited";
 }
 
+// /proc/sys read-only, as in a container that is not privileged (the runtime mounts it so): the
+// test bind-mounts it read-only in a private mount namespace (it still runs as root, so this
+// shows the /proc/sys half of "CAP_NET_ADMIN only", see SECURITY.md).
+// PerInterface sets conf/<dev> over rtnetlink (RTM_SETLINK IFLA_INET_CONF) and so still
+// converges; Global must write conf/all and conf/default through /proc/sys and cannot: each key
+// fails with EROFS and is reported, the addresses and routes are still configured.
+TEST(Faults, ReadOnlyProcSys) {
+  TestNetns ns("lvsrs-r");
+  TempDir tmp;
+  ASSERT_EQ(ns.Exec("ip link add eth0 type veth peer name eth1").exit_code, 0);
+  auto run_ro = [&](const std::string& file) {
+    return ns.Exec(
+        "unshare -m --propagation private sh -c 'mount --bind /proc/sys /proc/sys && "
+        "mount -o remount,bind,ro /proc/sys && " +
+        OperatorBinary() + " run --once --file " + file + " --state-dir " + tmp / "state" + "'");
+  };
+  const std::string per_if = tmp / "per-interface.yaml", global = tmp / "global.yaml";
+  ReplaceFile(per_if, VipFile("web", {"192.0.2.10"}, "  arp: {scope: PerInterface}\n"));
+  ReplaceFile(global, VipFile("web", {"192.0.2.10"}));
+
+  const auto p = run_ro(per_if);
+  EXPECT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_EQ(ns.Sysctl("net.ipv4.conf.eth0.arp_ignore"), 1);
+  EXPECT_EQ(ns.Sysctl("net.ipv4.conf.eth1.arp_announce"), 2);
+  EXPECT_EQ(ns.Sysctl("net.ipv4.conf.all.arp_ignore"), 0) << "PerInterface leaves conf/all alone";
+  EXPECT_TRUE(Has(ns.Addresses("lo"), "192.0.2.10/32"));
+  EXPECT_EQ(ns.Operator("cleanup --state-dir " + tmp / "state").exit_code, 0);
+
+  const auto g = run_ro(global);
+  EXPECT_EQ(g.exit_code, 1) << g.output;
+  EXPECT_NE(g.output.find("net.ipv4.conf.all.arp_ignore=1: open /proc/sys/net/ipv4/conf/all/arp_ignore: "
+                          "Read-only file system"),
+            std::string::npos)
+      << g.output;
+  EXPECT_NE(g.output.find("node NOT conformant"), std::string::npos) << g.output;
+  EXPECT_EQ(ns.Sysctl("net.ipv4.conf.all.arp_ignore"), 0);
+  EXPECT_TRUE(Has(ns.Addresses("lo"), "192.0.2.10/32")) << "addresses need only CAP_NET_ADMIN";
+}
+
 }  // namespace
 }  // namespace lvsrs::testing
