@@ -9,9 +9,11 @@ namespace {
 
 constexpr auto kFirstRetry = std::chrono::milliseconds(200);
 constexpr auto kMaxRetry = std::chrono::seconds(30);
+constexpr int kContestedRepairs = RepairTracker::Options{}.threshold;
 
 std::string AddrItem(const IpAddress& ip) { return "ip:" + ip.ToString(); }
 std::string SysctlItem(const SysctlKey& k) { return "sysctl:" + k.ToString(); }
+std::string RouteItem(const IpAddress& ip) { return "route:" + ip.ToString(); }
 
 template <typename T, typename Pred>
 void EraseIf(std::vector<T>& v, Pred p) {
@@ -38,7 +40,7 @@ void Reconciler::Failed(const std::string& item, Clock::time_point now) {
 }
 
 std::optional<Clock::time_point> Reconciler::NextRetry() const {
-  std::optional<Clock::time_point> next;
+  std::optional<Clock::time_point> next = repair_tracker_.NextDue();
   for (const auto& [item, b] : backoff_)
     if (!next || b.next < *next) next = b.next;
   return next;
@@ -66,6 +68,17 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   EraseIf(out.plan.remove_addresses, [&](const AddressChange& c) { return !Due(AddrItem(c.ip), now); });
   EraseIf(out.plan.set_sysctls, [&](const SysctlChange& c) { return !Due(SysctlItem(c.key), now); });
   EraseIf(out.plan.restore_sysctls, [&](const SysctlChange& c) { return !Due(SysctlItem(c.key), now); });
+  // Repairs of contested items wait for their backoff (a storm or a fight must not spin us).
+  repair_tracker_.StartPass();
+  EraseIf(out.plan.add_addresses, [&](const AddressChange& c) {
+    return established_addresses_.count(c.ip) && !repair_tracker_.Due(AddrItem(c.ip), now);
+  });
+  EraseIf(out.plan.add_routes, [&](const RouteChange& c) {
+    return established_routes_.count(c.dst) && !repair_tracker_.Due(RouteItem(c.dst), now);
+  });
+  EraseIf(out.plan.set_sysctls, [&](const SysctlChange& c) {
+    return established_sysctls_.count(c.key) && !repair_tracker_.Due(SysctlItem(c.key), now);
+  });
 
   if (dry_run_ || !out.plan.HasWrites()) {
     if (!dry_run_ && !out.plan.drop_records.empty()) {
@@ -110,6 +123,19 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     applied.address_errors.merge(out.applied.address_errors);
     applied.sysctl_errors.merge(out.applied.sysctl_errors);
     out.applied = std::move(applied);
+
+    auto repaired = [&](const std::string& item) {
+      if (repair_tracker_.Repaired(item, now))
+        LogWarning(item + " was undone again right after each repair (" + std::to_string(kContestedRepairs) +
+                   " repairs within 30 s): another tool is fighting the operator, or something deletes it in a "
+                   "loop; repairing it with backoff (at most once a second) and reporting it as contested");
+    };
+    for (const auto& c : out.plan.add_addresses)
+      if (established_addresses_.count(c.ip) && !out.applied.address_errors.count(c.ip)) repaired(AddrItem(c.ip));
+    for (const auto& c : out.plan.add_routes)
+      if (established_routes_.count(c.dst) && !out.applied.address_errors.count(c.dst)) repaired(RouteItem(c.dst));
+    for (const auto& c : out.plan.set_sysctls)
+      if (established_sysctls_.count(c.key) && !out.applied.sysctl_errors.count(c.key)) repaired(SysctlItem(c.key));
 
     for (const auto& [ip, msg] : out.applied.address_errors) {
       Failed(AddrItem(ip), now);
@@ -173,6 +199,9 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     }
     it = wanted ? std::next(it) : backoff_.erase(it);
   }
+  for (const auto& item : repair_tracker_.Expire(now))
+    LogInfo(item + " stayed in place for 30 s after repairs; no longer contested");
+  out.contested = repair_tracker_.Contested();
   out.duration = Clock::now() - start;
   return out;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/repair_tracker.h"
 #include "agent/sysctl_record.h"
 #include "kernel/kernel_api.h"
 #include "reconcile/desired_state.h"
@@ -26,7 +27,11 @@ struct ReconcileOutcome {
   ApplyResult applied;
   NodeStatus status;                   // judged on the kernel state after the pass
   std::map<std::string, int> repairs;  // "address" | "route" | "sysctl": drift undone this pass
-  std::string error;                   // the pass failed as a whole (the kernel could not be read)
+  // Items undone again right after each repair ("ip:192.0.2.10", "route:192.0.2.10",
+  // "sysctl:net.ipv4.conf.all.arp_ignore") -> repairs in the last 30 s: another tool fighting the operator,
+  // or a drift storm. Repaired with backoff; see RepairTracker.
+  std::map<std::string, int> contested;
+  std::string error;  // the pass failed as a whole (the kernel could not be read)
   std::chrono::nanoseconds duration{0};
 };
 
@@ -55,6 +60,7 @@ class Reconciler {
   bool dry_run_;
   SysctlRecord records_;
   std::map<std::string, Backoff> backoff_;
+  RepairTracker repair_tracker_;
   // Items that were once in place: adding one of them again is a drift repair.
   std::set<IpAddress> established_addresses_;
   std::set<IpAddress> established_routes_;

@@ -23,6 +23,9 @@ bool IsDnsSubdomain(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [&](char c) { return ok(c) || c == '-' || c == '.'; });
 }
 
+// Keys and values from hostile input are echoed into messages: keep those lines readable.
+std::string Shown(const std::string& s) { return s.size() > 64 ? s.substr(0, 64) + "..." : s; }
+
 }  // namespace
 
 bool IsValidLabelKey(const std::string& key) {
@@ -75,14 +78,14 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         continue;
       }
       for (const auto& [lk, lv] : value.items()) {
-        const std::string p = path + ".matchLabels." + lk;
+        const std::string p = path + ".matchLabels." + Shown(lk);
         if (!IsValidLabelKey(lk)) errors.push_back(p + ": invalid label key");
         if (!lv.is_string()) {
           errors.push_back(p + ": value must be a string");
           continue;
         }
         if (!IsValidLabelValue(lv.get<std::string>()))
-          errors.push_back(p + ": invalid label value \"" + lv.get<std::string>() + "\"");
+          errors.push_back(p + ": invalid label value \"" + Shown(lv.get<std::string>()) + "\"");
         sel.match_labels[lk] = lv.get<std::string>();
       }
     } else if (key == "matchExpressions") {
@@ -102,7 +105,7 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         bool ok = true;
         for (const auto& [ek, ev] : e.items()) {
           if (ek != "key" && ek != "operator" && ek != "values") {
-            errors.push_back(p + "." + ek + ": unknown field");
+            errors.push_back(p + "." + Shown(ek) + ": unknown field");
             ok = false;
           }
         }
@@ -153,7 +156,7 @@ LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& pat
         if (ok) sel.match_expressions.push_back(std::move(r));
       }
     } else {
-      errors.push_back(path + "." + key + ": unknown field");
+      errors.push_back(path + "." + Shown(key) + ": unknown field");
     }
   }
   return sel;
@@ -169,7 +172,7 @@ bool ParseLabelList(const std::string& text, std::map<std::string, std::string>&
       const std::string k = item.substr(0, eq);
       const std::string v = eq == std::string::npos ? "" : item.substr(eq + 1);
       if (!IsValidLabelKey(k) || !IsValidLabelValue(v)) {
-        error = "invalid label \"" + item + "\" (want key=value)";
+        error = "invalid label \"" + Shown(item) + "\" (want key=value)";
         return false;
       }
       out[k] = v;

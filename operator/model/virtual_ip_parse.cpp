@@ -17,6 +17,10 @@ bool IsDnsSubdomainName(const std::string& s) {
 
 std::string TypeName(const json& j) { return j.type_name(); }
 
+// Names and keys from hostile input are echoed into messages (logs, Events, status): cut them
+// so that a 1 MB key makes a readable line, not a 1 MB one.
+std::string Shown(const std::string& s) { return s.size() > 64 ? s.substr(0, 64) + "..." : s; }
+
 void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
   if (arp.is_null()) return;
   if (!arp.is_object()) {
@@ -24,7 +28,7 @@ void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
     return;
   }
   for (const auto& [key, value] : arp.items()) {
-    const std::string p = "spec.arp." + key;
+    const std::string p = "spec.arp." + Shown(key);
     if (key == "ignore" || key == "announce") {
       const bool ignore = key == "ignore";
       if (!value.is_number_integer()) {
@@ -91,7 +95,7 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
 
   for (const auto& [key, _] : object.items()) {
     if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "spec" && key != "status")
-      errors.push_back(key + ": unknown field");
+      errors.push_back(Shown(key) + ": unknown field");
   }
 
   const json spec = object.value("spec", json());
@@ -118,7 +122,7 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
           continue;
         }
         const auto text = value[i].get<std::string>();
-        const std::string shown = text.size() > 64 ? text.substr(0, 64) + "..." : text;
+        const std::string shown = Shown(text);
         const auto ip = IpAddress::Parse(text);
         if (!ip) {
           errors.push_back(p + ": \"" + shown + "\" is not an IPv4 or IPv6 address (no prefix length)");
@@ -151,7 +155,7 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
     } else if (key == "arp") {
       ParseArp(value, vip.arp, errors);
     } else {
-      errors.push_back("spec." + key + ": unknown field");
+      errors.push_back("spec." + Shown(key) + ": unknown field");
     }
   }
   if (!spec.contains("addresses")) errors.push_back("spec.addresses: required");
@@ -177,7 +181,7 @@ ParsedDocuments ParseVirtualIpDocuments(const std::string& text, const std::stri
   std::set<std::string> names;
   auto one = [&](const nlohmann::json& obj, const std::string& where) {
     ParsedVirtualIp p = ParseVirtualIp(obj);
-    const std::string who = where + (p.name.empty() ? "" : " (VirtualIP \"" + p.name + "\")");
+    const std::string who = where + (p.name.empty() ? "" : " (VirtualIP \"" + Shown(p.name) + "\")");
     for (const auto& e : p.errors) out.errors.push_back(source + ": " + who + ": " + e);
     if (!p.vip) return;
     if (!names.insert(p.vip->name).second) {

@@ -1,0 +1,56 @@
+#include "agent/repair_tracker.h"
+
+#include <gtest/gtest.h>
+
+namespace lvsrs {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(RepairTracker, ThirdRepairWithinTheWindowMakesAnItemContested) {
+  RepairTracker t;
+  const auto t0 = RepairTracker::Clock::time_point{} + seconds(100);
+  EXPECT_FALSE(t.Repaired("ip:192.0.2.10", t0));
+  EXPECT_FALSE(t.Repaired("ip:192.0.2.10", t0 + seconds(1)));
+  EXPECT_TRUE(t.Contested().empty());
+  EXPECT_TRUE(t.Repaired("ip:192.0.2.10", t0 + seconds(2)));
+  EXPECT_EQ(t.Contested(), (std::map<std::string, int>{{"ip:192.0.2.10", 3}}));
+  EXPECT_FALSE(t.Repaired("ip:192.0.2.10", t0 + seconds(3))) << "reported once, not on every repair";
+}
+
+TEST(RepairTracker, RepairsFarApartAreNotAFight) {
+  RepairTracker t;
+  const auto t0 = RepairTracker::Clock::time_point{} + seconds(100);
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(t.Repaired("sysctl:x", t0 + seconds(31 * i)));
+  EXPECT_TRUE(t.Contested().empty());
+  EXPECT_TRUE(t.Due("sysctl:x", t0 + seconds(31 * 9)));
+}
+
+TEST(RepairTracker, BackoffDoublesUpToOneSecondAndOthersAreUnaffected) {
+  RepairTracker t;
+  auto now = RepairTracker::Clock::time_point{} + seconds(100);
+  for (int i = 0; i < 3; ++i) t.Repaired("ip:a", now);
+  EXPECT_FALSE(t.Due("ip:a", now + milliseconds(49)));
+  EXPECT_EQ(t.NextDue(), now + milliseconds(50));
+  EXPECT_TRUE(t.Due("ip:a", now + milliseconds(50)));
+  EXPECT_TRUE(t.Due("ip:b", now)) << "backoff is per item";
+  for (int i = 0; i < 10; ++i) t.Repaired("ip:a", now);
+  EXPECT_FALSE(t.Due("ip:a", now + milliseconds(999)));
+  EXPECT_TRUE(t.Due("ip:a", now + seconds(1)));
+  t.StartPass();
+  EXPECT_FALSE(t.NextDue().has_value());
+}
+
+TEST(RepairTracker, QuietForAWindowEndsTheFight) {
+  RepairTracker t;
+  const auto t0 = RepairTracker::Clock::time_point{} + seconds(100);
+  for (int i = 0; i < 3; ++i) t.Repaired("ip:a", t0);
+  EXPECT_TRUE(t.Expire(t0 + seconds(10)).empty());
+  EXPECT_EQ(t.Expire(t0 + seconds(31)), (std::vector<std::string>{"ip:a"}));
+  EXPECT_TRUE(t.Contested().empty());
+  EXPECT_TRUE(t.Due("ip:a", t0 + seconds(31)));
+}
+
+}  // namespace
+}  // namespace lvsrs
