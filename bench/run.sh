@@ -179,8 +179,12 @@ NS=$PREFIX-run
 fresh_netns "$NS"
 write_workload "$DRIFT_VIPS"
 log "operator running with $DRIFT_VIPS VIPs (resync period 2s)"
+METRICS=()  # the /metrics listener, when this build has one
+if "$BIN" run --help 2>&1 | grep -q -- '--metrics-bind-address'; then
+  METRICS=(--metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081)
+fi
 ip netns exec "$NS" "$BIN" run --file "$WORK/vips-$DRIFT_VIPS.yaml" --state-dir "$WORK/rstate" \
-  --resync-period 2s --log-level warning 2>"$OUT/operator.log" &
+  --resync-period 2s --log-level warning "${METRICS[@]}" 2>"$OUT/operator.log" &
 OP_PID=$!
 PIDS+=("$OP_PID")
 for _ in $(seq 300); do
@@ -196,6 +200,18 @@ for kind in address route; do
 done
 log "ARP sysctl reset repair ($ARP_TRIALS trials)"
 ip netns exec "$NS" "$KBENCH" arp --netns "$NS" --trials "$ARP_TRIALS" >"$OUT/arp.json"
+
+rm -f "$OUT/metrics.json"
+if ((${#METRICS[@]})); then
+  log "/metrics scrape with $DRIFT_VIPS VIPs ($DRIFT_TRIALS scrapes, one keep-alive connection like Prometheus)"
+  args=()
+  for _ in $(seq "$DRIFT_TRIALS"); do args+=(-o /dev/null http://127.0.0.1:18080/metrics); done
+  ip netns exec "$NS" curl -sf -w '%{time_total} %{size_download}\n' "${args[@]}" |
+    python3 -c 'import json, sys
+rows = [l.split() for l in sys.stdin if l.strip()]
+print(json.dumps({"vips": int(sys.argv[1]), "scrape_s": [float(r[0]) for r in rows], "bytes": int(rows[-1][1])}))' \
+      "$DRIFT_VIPS" >"$OUT/metrics.json"
+fi
 
 log "RSS and idle CPU over ${IDLE_WINDOW}s, prometheus-node-exporter alongside"
 ip netns exec "$NS" prometheus-node-exporter --web.listen-address=127.0.0.1:9100 >/dev/null 2>&1 &

@@ -12,7 +12,7 @@ grep -q '^| figure | result (median) |' "$table" || fail "table header missing"
 for figure in 'converge 10 VIPs vs `ip -batch`' 'converge 30 VIPs vs one process per command' \
   'add 1 VIP with 10 present: whole pass' 'full resync, 10 VIPs, nothing to do' \
   'drift repair, address deleted' 'drift repair, route deleted' 'arp_ignore reset' \
-  'RSS with 10 VIPs' 'idle CPU' 'pure: DesiredAndPlan_Resync/10' 'pure: ParseVirtualIpFile/10'; do
+  'RSS with 10 VIPs' 'idle CPU' '/metrics scrape with 10 VIPs' 'pure: DesiredAndPlan_Resync/10' 'pure: ParseVirtualIpFile/10'; do
   grep -qF "| $figure" "$table" || grep -qF "$figure" "$table" || fail "row missing: $figure"
 done
 grep -qw 'nan' "$table" && fail "a figure has no samples"
