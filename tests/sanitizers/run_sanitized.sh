@@ -8,7 +8,9 @@ set -euo pipefail
 src=$1 build=$2
 shift 2
 sb=$build/sanitize-build
-cmake -S "$src" -B "$sb" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_SANITIZE=ON -DLVSRS_WERROR=ON >/dev/null
+# Warnings are not errors here: GCC 12 reports false -Wmaybe-uninitialized in std::regex and
+# std::function under ASan; the normal build (scripts/test.sh) enforces -Werror already.
+cmake -S "$src" -B "$sb" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_SANITIZE=ON -DLVSRS_WERROR=OFF >/dev/null
 # The whole project: tests in other folders carry the unit and kernel labels too (metrics).
 # -j2 at most: the cores are shared with the rest of the suite.
 cmake --build "$sb" -j2
