@@ -8,13 +8,12 @@ set -euo pipefail
 src=$1 build=$2
 shift 2
 sb=$build/sanitize-build
-cmake -S "$src" -B "$sb" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_SANITIZE=ON -DLVSRS_WERROR=ON >/dev/null
-# Only what the selected tests need (the binary the kernel tests run, and the test folders'
-# targets), not the whole project. -j2 at most: the cores are shared with the rest of the suite.
-cmake --build "$sb" -j2 --target lvs-rs-operator
-for dir in unit kernel; do
-  if [ -d "$sb/tests/$dir" ]; then cmake --build "$sb/tests/$dir" -j2; fi
-done
+# Warnings are not errors here: GCC 12 reports false -Wmaybe-uninitialized in std::regex and
+# std::function under ASan; the normal build (scripts/test.sh) enforces -Werror already.
+cmake -S "$src" -B "$sb" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_SANITIZE=ON -DLVSRS_WERROR=OFF >/dev/null
+# The whole project: tests in other folders carry the unit and kernel labels too (metrics).
+# -j2 at most: the cores are shared with the rest of the suite.
+cmake --build "$sb" -j2
 # Any report fails the test: UBSan stops at the first finding (no recovery), ASan always does,
 # and leaks are errors too.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1}
