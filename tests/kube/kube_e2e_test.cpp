@@ -82,7 +82,7 @@ class KubeE2E : public ::testing::Test {
     cluster_->Kubectl("delete lvsrs --all --wait=false");
     for (auto& n : nodes_) {
       cluster_->Kubectl("delete node " + n.name + " --wait=false");
-      Run("rm -rf " + Quote(n.state_dir) + " " + Quote(n.log));
+      lvsrs::testing::Run("rm -rf " + Quote(n.state_dir) + " " + Quote(n.log));
     }
     nodes_.clear();
   }
