@@ -1,63 +1,65 @@
-#!/ usr / bin / env bash
-#A throw -away Kubernetes control plane for tests : etcd + kube - apiserver(1.20, from
-#scripts / setup.d / 50 - kube - apiserver.sh) in a network namespace of its own, with a bridge that node
-#namespaces attach to over veth links.Nothing is added to the machine's own namespace; all state
-#(certificates, tokens, kubeconfigs, etcd data, logs) lives in DIR.
+#!/usr/bin/env bash
+# A throw-away Kubernetes control plane for tests: etcd + kube-apiserver (1.20, from
+# scripts/setup.d/50-kube-apiserver.sh) in a network namespace of its own, with a bridge that node
+# namespaces attach to over veth links. Nothing is added to the machine's own namespace; all state
+# (certificates, tokens, kubeconfigs, etcd data, logs) lives in DIR.
 #
-#kube_cluster.sh up DIR NETNS[extra kube - apiserver flags...]
-#Creates netns NETNS with bridge br0(198.51.100.1 / 24), self - signed CA and serving
-#certificate(openssl), token auth + RBAC, starts etcd and kube - apiserver
-#(-- insecure - port = 0, -- endpoint - reconciler - type = none) and waits until it is ready.Writes
-#DIR / admin.kubeconfig(system : masters, server https:  // 127.0.0.1:6443, for kubectl run with
-#       `ip netns exec NETNS`) and DIR / env(shell variables below).
-#kube_cluster.sh attach DIR NODE_NETNS INDEX
-#Connects an existing namespace(a "node") to the bridge : eth0 = 198.51.100.(10 + INDEX) / 24.
-#The API server is then https:  // 198.51.100.1:6443 from that namespace.
-#kube_cluster.sh operator- kubeconfig DIR
-#After manifests / rbac.yaml is applied : requests a token for ServiceAccount
-#lvs - rs - operator/ lvs - rs - operator(TokenRequest, as the kubelet would) into
-#DIR / operator.token and writes DIR / operator.kubeconfig(tokenFile, so a rewrite of the
-#token file is a rotation) for operators in node namespaces.
-#kube_cluster.sh kubectl DIR ARGS... kubectl as cluster admin, inside the control plane
-#kube_cluster.sh stop - apiserver DIR SIGTERM kube - apiserver and wait(an outage)
-#kube_cluster.sh start - apiserver DIR start it again with the same flags; wait until ready
-#kube_cluster.sh etcdctl DIR ARGS... etcdctl against the cluster's etcd
-#kube_cluster.sh down DIR stop everything, delete NETNS and the veth links
+#   kube_cluster.sh up DIR NETNS [extra kube-apiserver flags...]
+#       Creates netns NETNS with bridge br0 (198.51.100.1/24), self-signed CA and serving
+#       certificate (openssl), token auth + RBAC, starts etcd and kube-apiserver
+#       (--insecure-port=0, --endpoint-reconciler-type=none) and waits until it is ready. Writes
+#       DIR/admin.kubeconfig (system:masters, server https://127.0.0.1:6443, for kubectl run with
+#       `ip netns exec NETNS`) and DIR/env (shell variables below).
+#   kube_cluster.sh attach DIR NODE_NETNS INDEX
+#       Connects an existing namespace (a "node") to the bridge: eth0 = 198.51.100.(10+INDEX)/24.
+#       The API server is then https://198.51.100.1:6443 from that namespace.
+#   kube_cluster.sh operator-kubeconfig DIR
+#       After manifests/rbac.yaml is applied: requests a token for ServiceAccount
+#       lvs-rs-operator/lvs-rs-operator (TokenRequest, as the kubelet would) into
+#       DIR/operator.token and writes DIR/operator.kubeconfig (tokenFile, so a rewrite of the
+#       token file is a rotation) for operators in node namespaces.
+#   kube_cluster.sh kubectl DIR ARGS...     kubectl as cluster admin, inside the control plane
+#   kube_cluster.sh stop-apiserver DIR      SIGTERM kube-apiserver and wait (an outage)
+#   kube_cluster.sh start-apiserver DIR     start it again with the same flags; wait until ready
+#   kube_cluster.sh etcdctl DIR ARGS...     etcdctl against the cluster's etcd
+#   kube_cluster.sh down DIR                stop everything, delete NETNS and the veth links
 #
-#DIR / env defines CP_NETNS, APISERVER_URL_NODES(https:  // 198.51.100.1:6443), ADMIN_KUBECONFIG,
-#OPERATOR_KUBECONFIG, CA_CERT.Needs root, etcd(etcd - server), etcdctl(etcd - client), openssl,
-#kubectl, and kube - apiserver at $KUBE_APISERVER or $LVSRS_CACHE / kube - apiserver.
-set - euo pipefail
+# DIR/env defines CP_NETNS, APISERVER_URL_NODES (https://198.51.100.1:6443), ADMIN_KUBECONFIG,
+# OPERATOR_KUBECONFIG, CA_CERT. Needs root, etcd (etcd-server), etcdctl (etcd-client), openssl,
+# kubectl, and kube-apiserver at $KUBE_APISERVER or $LVSRS_CACHE/kube-apiserver.
+set -euo pipefail
 
-          LVSRS_CACHE = ${LVSRS_CACHE : - / var / cache / lvs - rs - operator} KUBE_APISERVER =
-                          ${KUBE_APISERVER : -$LVSRS_CACHE / kube - apiserver} CP_IP = 198.51.100.1 PORT = 6443
+LVSRS_CACHE=${LVSRS_CACHE:-/var/cache/lvs-rs-operator}
+KUBE_APISERVER=${KUBE_APISERVER:-$LVSRS_CACHE/kube-apiserver}
+CP_IP=198.51.100.1
+PORT=6443
 
-                          die() {
-  echo "kube_cluster.sh: $*" > &2;
-  exit 1;
+die() { echo "kube_cluster.sh: $*" >&2; exit 1; }
+load() { [ -f "$1/env" ] || die "$1/env missing: run up first"; source "$1/env"; }
+
+wait_ready() {  # DIR
+  local dir=$1 i
+  for i in $(seq 1 600); do
+    if ip netns exec "$CP_NETNS" kubectl --kubeconfig "$dir/admin.kubeconfig" get --raw /readyz >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "$(cat "$dir/apiserver.pid")" 2>/dev/null; then
+      tail -20 "$dir/apiserver.log" >&2
+      die "kube-apiserver exited"
+    fi
+    sleep 0.1
+  done
+  tail -20 "$dir/apiserver.log" >&2
+  die "kube-apiserver not ready after 60s"
 }
-load() {
-  [-f "$1/env"] || die "$1/env missing: run up first";
-  source "$1/env";
-}
 
-wait_ready() {
-#DIR local dir = $1 i for i in $(seq 1 600);
-  do
-    if ip
-      netns exec "$CP_NETNS" kubectl-- kubeconfig "$dir/admin.kubeconfig" get-- raw / readyz > / dev / null 2 > &1;
-  then return 0 fi if !kill - 0 "$(cat " $dir / apiserver.pid ")" 2 > / dev / null;
-  then tail - 20 "$dir/apiserver.log" >
-      &2 die "kube-apiserver exited" fi sleep 0.1 done tail - 20 "$dir/apiserver.log" >
-      &2 die "kube-apiserver not ready after 60s"
-}
-
-start_apiserver(){
-  #DIR local dir = $1 local - a extra = ()[-f "$dir/apiserver.extra"]&& mapfile - t extra <
-                                        "$dir/apiserver.extra"
-#setsid : its own process group, so stop / down end exactly this process tree.
-                                            ip netns exec "$CP_NETNS" setsid "$KUBE_APISERVER" --etcd -
-                                            servers = http :  //127.0.0.1:2379 \
+start_apiserver() {  # DIR
+  local dir=$1
+  local -a extra=()
+  [ -s "$dir/apiserver.extra" ] && mapfile -t extra <"$dir/apiserver.extra"
+  # setsid: its own session, so that stop/down end exactly this process.
+  ip netns exec "$CP_NETNS" setsid "$KUBE_APISERVER" \
+    --etcd-servers=http://127.0.0.1:2379 \
     --bind-address=0.0.0.0 --secure-port=$PORT --advertise-address=$CP_IP \
     --insecure-port=0 --endpoint-reconciler-type=none \
     --tls-cert-file="$dir/apiserver.crt" --tls-private-key-file="$dir/apiserver.key" \
@@ -68,21 +70,22 @@ start_apiserver(){
     --api-audiences=https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range=203.0.113.0/26 \
     --profiling=false --logtostderr=true --v=1 \
-    "${extra[@]}" >>"$dir/apiserver.log" 2>&1 </dev/null &
-                                                          echo $ ! > "$dir/apiserver.pid" wait_ready "$dir"
+    ${extra[@]+"${extra[@]}"} >>"$dir/apiserver.log" 2>&1 </dev/null &
+  echo $! >"$dir/apiserver.pid"
+  wait_ready "$dir"
 }
 
-stop_pidfile() {
-#FILE local f = $1 pid i[-f "$f"] || return 0 pid = $(cat "$f") if kill - 0 "$pid" 2> / dev / null; then
+stop_pidfile() {  # FILE
+  local f=$1 pid i
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100);
-  do kill - 0 "$pid" 2 > / dev / null || break;
-  sleep 0.1; done
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
-    for i in $(seq 1 50);
-  do kill - 0 "$pid" 2 > / dev / null || break;
-  sleep 0.1;
-  done fi rm - f "$f"
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$f"
 }
 
 make_certs() {  # DIR
@@ -126,7 +129,9 @@ cmd_up() {
   command -v etcd >/dev/null || die "etcd missing (apt-get install etcd-server)"
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  printf '%s\n' "$@" | sed '/^$/d' >"$dir/apiserver.extra"
+  : >"$dir/apiserver.extra"
+  local f
+  for f in "$@"; do printf '%s\n' "$f" >>"$dir/apiserver.extra"; done
   cat >"$dir/env" <<ENV
 CP_NETNS=$netns
 APISERVER_URL_NODES=https://$CP_IP:$PORT
@@ -173,7 +178,7 @@ cmd_operator_kubeconfig() {
   local dir=$1
   load "$dir"
   local token
-#TokenRequest(authentication.k8s.io / v1, served by 1.20) : a real, bound service - account JWT.
+  # TokenRequest (serviceaccounts/token): a real, bound service-account JWT, as a pod gets.
   token=$(ip netns exec "$CP_NETNS" kubectl --kubeconfig "$ADMIN_KUBECONFIG" -n lvs-rs-operator \
     create token lvs-rs-operator --duration=24h)
   printf '%s\n' "$token" >"$dir/operator.token.new"
@@ -187,7 +192,7 @@ cmd_down() {
   source "$dir/env"
   stop_pidfile "$dir/apiserver.pid"
   stop_pidfile "$dir/etcd.pid"
-#Deleting the namespace removes br0 and every veth pair attached to it.
+  # Deleting the namespace removes br0 and every veth pair attached to it.
   ip netns del "$CP_NETNS" 2>/dev/null || true
 }
 
@@ -195,30 +200,13 @@ cmd_down() {
 cmd=$1
 shift
 case "$cmd" in
-  up) cmd_up "$@" ;
-;
-  attach) cmd_attach "$@" ;
-  ;
-  operator-kubeconfig) cmd_operator_kubeconfig "$@" ;
-  ;
-  kubectl) dir=$1;
-  shift;
-  load "$dir";
-  exec ip netns exec "$CP_NETNS" kubectl-- kubeconfig
-      "$ADMIN_KUBECONFIG"
-      "$@";
-  ;
-  etcdctl) dir=$1;
-  shift;
-  load "$dir"; ETCDCTL_API=3 exec ip netns exec "$CP_NETNS" etcdctl --endpoints=http://127.0.0.1:2379 "$@" ;;
-  stop-apiserver) load "$1";
-  stop_pidfile "$1/apiserver.pid";
-  ;
-  start-apiserver) load "$1";
-  start_apiserver "$1";
-  ;
-  down) cmd_down "$@" ;
-  ;
-  *) die "unknown command $cmd" ;
-  ;
-  esac
+  up) cmd_up "$@" ;;
+  attach) cmd_attach "$@" ;;
+  operator-kubeconfig) cmd_operator_kubeconfig "$@" ;;
+  kubectl) dir=$1; shift; load "$dir"; exec ip netns exec "$CP_NETNS" kubectl --kubeconfig "$ADMIN_KUBECONFIG" "$@" ;;
+  etcdctl) dir=$1; shift; load "$dir"; export ETCDCTL_API=3; exec ip netns exec "$CP_NETNS" etcdctl --endpoints=http://127.0.0.1:2379 "$@" ;;
+  stop-apiserver) load "$1"; stop_pidfile "$1/apiserver.pid" ;;
+  start-apiserver) load "$1"; start_apiserver "$1" ;;
+  down) cmd_down "$@" ;;
+  *) die "unknown command $cmd" ;;
+esac
