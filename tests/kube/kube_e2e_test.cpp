@@ -171,6 +171,11 @@ TEST_F(KubeE2E, VirtualIpLifecycleOnLabelledNodes) {
   ASSERT_TRUE(st.contains("virtualIPs"));
   EXPECT_EQ(st["virtualIPs"].size(), 2u);
 
+  // Aggregate readiness on the VirtualIP, from the Lease-elected summariser.
+  EXPECT_TRUE(
+      EventuallySlow([&] { return cluster_->Kubectl("get vip web -o jsonpath={.status.ready}").output == "2/2"; }, 60s))
+      << cluster_->Kubectl("get vip web -o yaml").output;
+
   // Add an address and change arp_ignore.
   ASSERT_EQ(cluster_->Apply(VipYaml("web", {"192.0.2.10", "2001:db8::10", "192.0.2.11"}, 2)).exit_code, 0);
   ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.11/32") && HasVip(b, "192.0.2.11/32"); }, 30s));
