@@ -57,17 +57,24 @@ class KubeE2E : public ::testing::Test {
   static void SetUpTestSuite() {
     std::string why;
     if (!KubeCluster::Available(&why)) return;
-    cluster_ = new KubeCluster(kPrefix);
-    cluster_->InstallProduct();
+    try {
+      cluster_ = new KubeCluster(kPrefix);
+      cluster_->InstallProduct();
+    } catch (const std::exception& e) {
+      setup_error_ = new std::string(e.what());  // reported as a failure by every test, not a skip
+    }
   }
   static void TearDownTestSuite() {
     delete cluster_;
     cluster_ = nullptr;
+    delete setup_error_;
+    setup_error_ = nullptr;
   }
 
   void SetUp() override {
     std::string why;
     if (!KubeCluster::Available(&why)) GTEST_SKIP() << why;
+    ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
     ASSERT_NE(cluster_, nullptr);
   }
 
@@ -124,11 +131,13 @@ class KubeE2E : public ::testing::Test {
   }
 
   static KubeCluster* cluster_;
+  static std::string* setup_error_;
   std::vector<Node> nodes_;
   static int next_index_;
 };
 
 KubeCluster* KubeE2E::cluster_ = nullptr;
+std::string* KubeE2E::setup_error_ = nullptr;
 int KubeE2E::next_index_ = 1;
 
 // Two labelled nodes and one unlabelled: the VIP converges on exactly the two; kubectl shows it;

@@ -83,7 +83,7 @@ CommandResult KubeCluster::Etcdctl(const std::string& args) const {
 
 void KubeCluster::InstallProduct() const {
   const std::string src = SourceDir();
-  Must(Kubectl("apply -f " + Quote(src + "/crd/")), "kubectl apply crd/");
+  Must(Kubectl("apply -k " + Quote(src + "/crd/")), "kubectl apply -k crd/");
   // The namespace normally comes with manifests/ (the DaemonSet's); create it if it is not there.
   Kubectl("create namespace lvs-rs-operator");
   Must(Kubectl("apply -f " + Quote(src + "/manifests/rbac.yaml")), "kubectl apply manifests/rbac.yaml");
