@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <deque>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -132,7 +133,7 @@ class KubeE2E : public ::testing::Test {
 
   static KubeCluster* cluster_;
   static std::string* setup_error_;
-  std::vector<Node> nodes_;
+  std::deque<Node> nodes_;  // deque: references returned by AddNode stay valid
   static int next_index_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -67,7 +68,7 @@ CommandResult KubeCluster::Kubectl(const std::string& args) const {
 
 CommandResult KubeCluster::Apply(const std::string& yaml) const {
   const std::string file = dir_ + "/apply-" + std::to_string(std::rand()) + ".yaml";
-  Must(Run("cat > " + Quote(file) + " <<'LVSRS_EOF'\n" + yaml + "\nLVSRS_EOF"), "write " + file);
+  std::ofstream(file) << yaml << "\n";
   return Kubectl("apply -f " + Quote(file));
 }
 
