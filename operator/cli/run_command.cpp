@@ -8,6 +8,7 @@
 #include "cli/flags.h"
 #include "cli/node_identity.h"
 #include "kernel/rtnl_kernel.h"
+#include "kube/kube_mode.h"
 #include "metrics/monitoring.h"
 #include "model/duration.h"
 
@@ -18,6 +19,8 @@ namespace {
 std::vector<FlagSpec> RunFlags() {
   return {
       {"file", true, "VirtualIP documents (YAML, multi-document); re-read when it changes", ""},
+      {"kubeconfig", true, "Kubernetes mode (no --file): kubeconfig to use", "$KUBECONFIG, else in-cluster"},
+      {"watch-timeout", true, "Kubernetes mode: server-side timeout of each watch (jittered +0-50%)", "5m"},
       {"node-name", true, "this node's name", "$NODE_NAME or the host name"},
       {"node-labels", true, "this node's labels in file mode, k=v,k2=v2", ""},
       {"resync-period", true, "full resync and ARP sysctl poll interval", "2s"},
@@ -85,18 +88,42 @@ int RunCommand(int argc, char** argv) {
   // One-shot runs have nothing to scrape or probe.
   Monitoring monitoring(opts.once ? MonitoringOptions::Disabled() : monitoring_opts);
   const auto file = flags.Get("file");
-  if (!file) {
-    std::fprintf(stderr, "run: --file is required (Kubernetes mode is not built into this binary yet)\n");
+  if (file && flags.Has("kubeconfig")) {
+    std::fprintf(stderr, "run: --file and --kubeconfig exclude each other\n");
     return kExitUsage;
   }
 
-  std::unique_ptr<FileSource> source;
-  try {
-    source = std::make_unique<FileSource>(*file, node);
-  } catch (const FileError& e) {
-    std::fprintf(stderr, "run: invalid input, nothing changed:\n%s\n", e.what());
-    return kExitUsage;
+  std::unique_ptr<FileSource> file_source;
+  std::unique_ptr<kube::KubernetesMode> kube_mode;  // Kubernetes mode: run without --file
+  if (file) {
+    try {
+      file_source = std::make_unique<FileSource>(*file, node);
+    } catch (const FileError& e) {
+      std::fprintf(stderr, "run: invalid input, nothing changed:\n%s\n", e.what());
+      return kExitUsage;
+    }
+  } else {
+    const auto watch_timeout = ParseDuration(flags.Get("watch-timeout").value_or("5m"));
+    if (!watch_timeout || watch_timeout->count() < 1000) {
+      std::fprintf(stderr, "run: --watch-timeout must be a duration of at least 1s, like 5m\n");
+      return kExitUsage;
+    }
+    try {
+      kube_mode = std::make_unique<kube::KubernetesMode>(
+          flags.Get("kubeconfig").value_or(""), node.name,
+          static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(*watch_timeout).count()));
+    } catch (const kube::ConfigError& e) {
+      std::fprintf(stderr, "run: Kubernetes mode (no --file): %s\n", e.what());
+      return kExitUsage;
+    }
+    // --once and --dry-run take a single look: never at an unsynced (empty) view.
+    if ((opts.once || flags.Has("dry-run")) && !kube_mode->WaitForSync(std::chrono::seconds(60))) {
+      std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
+                   node.name.c_str(), kube_mode->origin().c_str());
+      return kExitNotConformant;
+    }
   }
+  DesiredSource* source = file_source ? static_cast<DesiredSource*>(file_source.get()) : &kube_mode->source();
 
   RtnlKernel kernel;
   SysctlRecordStore store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
@@ -117,10 +144,23 @@ int RunCommand(int argc, char** argv) {
     return kExitOk;
   }
 
-  LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + node.name + ", VirtualIPs from " + *file);
+  LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + node.name + ", VirtualIPs from " +
+          (file ? *file : "the API server (" + kube_mode->origin() + ")"));
   AgentLoop loop(reconciler, *source, opts);
+  if (kube_mode) {
+    kube_mode->Attach(loop);
+    // The kube code keeps its own counters; mirror them into lvs_rs_kube_* after every pass
+    // (at least once per resync period), so it needs no dependency on prometheus-cpp.
+    loop.AddObserver([&kube_mode, &monitoring, seen = std::uint64_t{0}](const ReconcileOutcome&) mutable {
+      const auto st = kube_mode->stats();
+      monitoring.kube().SetSynced(st.synced);
+      for (; seen < st.watch_restarts; ++seen) monitoring.kube().WatchRestarted();
+    });
+  }
   const auto serving = monitoring.Serve(loop);
-  return loop.Run();
+  const int rc = loop.Run();
+  if (kube_mode) kube_mode->Stop();  // before the loop it wakes goes away
+  return rc;
 }
 
 }  // namespace lvsrs

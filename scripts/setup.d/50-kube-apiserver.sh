@@ -23,6 +23,13 @@ if [ -x "$OUT" ] && "$OUT" --version 2>/dev/null | grep -q "v$VERSION"; then
 fi
 
 mkdir -p "$LVSRS_CACHE"
+# One build at a time on a machine: a second run (another clone, CI) waits, then finds the binary.
+exec 9>"$LVSRS_CACHE/kube-apiserver.lock"
+flock 9
+if [ -x "$OUT" ] && "$OUT" --version 2>/dev/null | grep -q "v$VERSION"; then
+  log "cached $("$OUT" --version) at $OUT (built by a concurrent run)"
+  exit 0
+fi
 # apt-get source needs a deb-src entry; add one for bookworm main only if none exists.
 if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   log "adding deb-src entry for bookworm (/etc/apt/sources.list.d/lvsrs-deb-src.sources)"
@@ -37,13 +44,18 @@ SRC
 fi
 
 WORK="$LVSRS_CACHE/kube-build"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK"
-log "fetching Debian source package kubernetes"
-apt-get source -q --download-only kubernetes
-dpkg-source -x kubernetes_*.dsc src >/dev/null
-cd src
+# The tree (with kubernetes' own build cache under _output/) is kept until a build succeeds, so an
+# interrupted build resumes instead of starting over.
+if [ ! -f "$WORK/.extracted-$VERSION" ]; then
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  cd "$WORK"
+  log "fetching Debian source package kubernetes"
+  apt-get source -q --download-only kubernetes
+  dpkg-source -x kubernetes_*.dsc src >/dev/null
+  touch "$WORK/.extracted-$VERSION"
+fi
+cd "$WORK/src"
 
 REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 [ -d "$REFLECT2" ] || { echo "missing $REFLECT2 (package golang-github-modern-go-reflect2-dev)" >&2; exit 1; }
@@ -56,7 +68,7 @@ sed -i 's|^# github.com/modern-go/reflect2 v1.0.1$|# github.com/modern-go/reflec
 sed -i 's|github.com/modern-go/reflect2 v1.0.1|github.com/modern-go/reflect2 v1.0.2|' go.mod staging/src/k8s.io/*/go.mod 2>/dev/null || true
 
 log "building cmd/kube-apiserver v$VERSION (offline, Go $(go version | awk '{print $3}'))"
-export GOFLAGS=-mod=vendor GOPROXY=off GO111MODULE=on CGO_ENABLED=0 GOCACHE="$WORK/gocache" GOPATH="$WORK/gopath"
+export GOFLAGS=-mod=vendor GOPROXY=off GO111MODULE=on CGO_ENABLED=0
 export KUBE_GIT_VERSION="v$VERSION" KUBE_GIT_TREE_STATE=clean KUBE_GIT_COMMIT=debian
 export KUBE_BUILD_PLATFORMS=linux/amd64 GOLDFLAGS='-s -w'
 make WHAT=cmd/kube-apiserver KUBE_VERBOSE=0

@@ -1,0 +1,77 @@
+// A small Kubernetes API client on cpprestsdk (HTTP/TLS) and nlohmann-json: requests with a
+// bearer token, and watch streams read line by line as the server sends each event.
+// Facts this relies on, checked against kube-apiserver 1.20 and cpprestsdk 2.10.18:
+// - the CA must be loaded into the asio SSL context (set_ssl_context_callback); cpprestsdk's own
+//   certificate validation then also checks the server name against the certificate;
+// - a watch response arrives as soon as the headers do, and body().read_line() returns each event
+//   as it happens; reusing one container_buffer across read_line calls corrupts later lines, so
+//   every line gets a fresh buffer;
+// - the client timeout must exceed the watch's timeoutSeconds, or the client aborts a healthy watch.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/kube_config.h"
+
+namespace lvsrs::kube {
+
+struct ApiResponse {
+  int status = 0;       // HTTP status; 0 when the request did not get a response
+  nlohmann::json body;  // parsed body (null when empty or not JSON)
+  std::string error;    // transport error, or the Status message of a failure
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+enum class WatchEnd {
+  Expired,    // the server closed the stream (timeoutSeconds): resume from the last version
+  Gone,       // 410: the resourceVersion is too old; re-list
+  Failed,     // transport error, non-200 or malformed data: back off, then resume or re-list
+  Cancelled,  // Cancel() was called
+};
+
+struct WatchResult {
+  WatchEnd end = WatchEnd::Failed;
+  std::string detail;
+};
+
+class ApiClient {
+ public:
+  // watch_timeout: the longest timeoutSeconds any watch of this client will ask for.
+  explicit ApiClient(const KubeConfig& config, std::chrono::seconds request_timeout = std::chrono::seconds(30),
+                     std::chrono::seconds watch_timeout = std::chrono::seconds(600));
+  ~ApiClient();
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+
+  // path is absolute and already URL-encoded ("/apis/lvsdr.io/v1alpha1/virtualips?limit=500").
+  ApiResponse Get(const std::string& path);
+  ApiResponse Post(const std::string& path, const nlohmann::json& body);
+  ApiResponse Put(const std::string& path, const nlohmann::json& body);
+  ApiResponse MergePatch(const std::string& path, const nlohmann::json& patch);
+
+  // Streams `path` (which must carry watch=1 and timeoutSeconds) and calls on_event for each
+  // event object ({"type": ..., "object": ...}). ERROR events carrying 410 end with Gone.
+  WatchResult Watch(const std::string& path, const std::function<void(const nlohmann::json&)>& on_event);
+
+  // Ends requests and watches in flight (from another thread) and makes later ones return at
+  // once. Used on shutdown.
+  void Cancel();
+  const std::string& server() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-encodes a query parameter value.
+std::string UrlEncode(const std::string& value);
+
+}  // namespace lvsrs::kube

@@ -1,0 +1,200 @@
+#include "kube/informer.h"
+
+#include <unistd.h>
+
+#include "agent/log.h"
+
+namespace lvsrs::kube {
+namespace {
+
+using nlohmann::json;
+
+std::string NameOf(const json& obj) {
+  if (!obj.is_object()) return "";
+  const json& meta = obj.value("metadata", json::object());
+  return meta.is_object() ? meta.value("name", "") : "";
+}
+
+std::string VersionOf(const json& obj) {
+  if (!obj.is_object()) return "";
+  const json& meta = obj.value("metadata", json::object());
+  return meta.is_object() ? meta.value("resourceVersion", "") : "";
+}
+
+}  // namespace
+
+Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed)
+    : base_(base), cap_(cap), rng_(seed) {}
+
+std::chrono::milliseconds Backoff::Next() {
+  double d = static_cast<double>(base_.count());
+  for (int i = 0; i < failures_ && d < static_cast<double>(cap_.count()); ++i) d *= 2;
+  d = std::min(d, static_cast<double>(cap_.count()));
+  ++failures_;
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(d * jitter(rng_)));
+}
+
+Informer::Informer(const KubeConfig& config, InformerOptions options, std::function<void()> on_change)
+    : options_(std::move(options)),
+      on_change_(std::move(on_change)),
+      client_(config, std::chrono::seconds(60), std::chrono::seconds(options_.watch_timeout_seconds * 3 / 2 + 1)),
+      backoff_(options_.backoff_base, options_.backoff_cap,
+               std::random_device{}() ^ static_cast<std::uint64_t>(getpid())) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  client_.Cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::map<std::string, json> Informer::Objects() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return objects_;
+}
+
+bool Informer::SleepFor(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+bool Informer::List() {
+  std::map<std::string, json> fresh;
+  std::string cont, version;
+  for (;;) {
+    std::string path = options_.collection_path + "?limit=" + std::to_string(options_.page_size);
+    if (!options_.field_selector.empty()) path += "&fieldSelector=" + UrlEncode(options_.field_selector);
+    if (!cont.empty()) path += "&continue=" + UrlEncode(cont);
+    const ApiResponse r = client_.Get(path);
+    connected_ = r.status != 0;
+    if (!r.ok() || !r.body.is_object()) {
+      LogWarning("list " + options_.collection_path + ": " + (r.error.empty() ? "not a list" : r.error));
+      return false;
+    }
+    const json& items = r.body.value("items", json::array());
+    if (!items.is_array()) {
+      LogWarning("list " + options_.collection_path + ": items is not a list");
+      return false;
+    }
+    // List items of built-in kinds come without apiVersion/kind; give each its own.
+    const std::string kind = r.body.value("kind", "");
+    const std::string item_kind = kind.size() > 4 && kind.ends_with("List") ? kind.substr(0, kind.size() - 4) : kind;
+    for (json item : items) {
+      if (!item.contains("kind")) item["kind"] = item_kind;
+      if (!item.contains("apiVersion")) item["apiVersion"] = r.body.value("apiVersion", "");
+      const std::string name = NameOf(item);
+      if (!name.empty()) fresh[name] = std::move(item);
+    }
+    const json& meta = r.body.value("metadata", json::object());
+    if (meta.is_object()) {
+      if (version.empty()) version = meta.value("resourceVersion", "");
+      cont = meta.value("continue", "");
+    } else {
+      cont.clear();
+    }
+    if (cont.empty()) break;
+  }
+  bool changed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    changed = fresh != objects_ || !synced_;
+    objects_ = std::move(fresh);
+    resource_version_ = version;
+  }
+  synced_ = true;
+  if (changed) {
+    ++version_;
+    on_change_();
+  }
+  return true;
+}
+
+void Informer::Run() {
+  bool need_list = true;
+  bool first_watch = true;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    if (need_list) {
+      if (!List()) {
+        if (!SleepFor(backoff_.Next())) return;
+        continue;
+      }
+      if (!first_watch) ++relists_;
+      need_list = false;
+      backoff_.Reset();
+    }
+    std::string rv;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      rv = resource_version_;
+    }
+    // Spread watch expiries so that many agents do not all re-watch at the same moment.
+    std::uniform_int_distribution<int> spread(0, options_.watch_timeout_seconds / 2);
+    static thread_local std::mt19937 rng(std::random_device{}());
+    const int timeout = options_.watch_timeout_seconds + spread(rng);
+    std::string path = options_.collection_path +
+                       "?watch=1&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout) +
+                       "&resourceVersion=" + UrlEncode(rv);
+    if (!options_.field_selector.empty()) path += "&fieldSelector=" + UrlEncode(options_.field_selector);
+    if (!first_watch) ++watch_restarts_;
+    first_watch = false;
+    bool got_event = false;
+    const WatchResult w = client_.Watch(path, [&](const json& event) {
+      got_event = true;
+      connected_ = true;
+      const std::string type = event.value("type", "");
+      const json& obj = event.value("object", json::object());
+      const std::string name = NameOf(obj);
+      const std::string version = VersionOf(obj);
+      bool changed = false;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!version.empty()) resource_version_ = version;
+        if (type == "ADDED" || type == "MODIFIED") {
+          if (!name.empty()) {
+            auto it = objects_.find(name);
+            if (it == objects_.end() || it->second != obj) {
+              objects_[name] = obj;
+              changed = true;
+            }
+          }
+        } else if (type == "DELETED") {
+          changed = objects_.erase(name) > 0;
+        }
+      }
+      if (changed) {
+        ++version_;
+        on_change_();
+      }
+    });
+    switch (w.end) {
+      case WatchEnd::Cancelled: return;
+      case WatchEnd::Expired: backoff_.Reset(); break;
+      case WatchEnd::Gone:
+        LogInfo("watch " + options_.collection_path + ": " + w.detail + "; re-listing");
+        need_list = true;
+        break;
+      case WatchEnd::Failed:
+        connected_ = false;
+        if (got_event) backoff_.Reset();
+        LogWarning("watch " + options_.collection_path + ": " + w.detail + "; keeping the last known state");
+        if (!SleepFor(backoff_.Next())) return;
+        break;
+    }
+  }
+}
+
+}  // namespace lvsrs::kube

@@ -1,0 +1,89 @@
+// Informer semantics for one collection, as client-go does it: list (paged), then watch from the
+// list's resourceVersion with bookmarks; on 410 Gone re-list; on a broken stream resume the watch
+// from the last seen resourceVersion; reconnect with jittered exponential backoff.
+// The object store is replaced only by a successful list: while the API server is unreachable the
+// last known objects stay (fail static), and nothing is reported synced before the first list.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/api_client.h"
+
+namespace lvsrs::kube {
+
+// Jittered exponential backoff: base * 2^failures, capped, times a random factor in [0.5, 1.5)
+// so that thousands of agents that lost the same API server do not reconnect in lockstep.
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed);
+  std::chrono::milliseconds Next();  // the delay before the next attempt; grows each call
+  void Reset() { failures_ = 0; }
+  int failures() const { return failures_; }
+
+ private:
+  std::chrono::milliseconds base_, cap_;
+  int failures_ = 0;
+  std::mt19937_64 rng_;
+};
+
+struct InformerOptions {
+  std::string collection_path;      // "/apis/lvsdr.io/v1alpha1/virtualips" or "/api/v1/nodes"
+  std::string field_selector;       // "metadata.name=node-1", or empty
+  int watch_timeout_seconds = 300;  // jittered per watch by up to +50%
+  int page_size = 500;
+  std::chrono::milliseconds backoff_base{500};
+  std::chrono::milliseconds backoff_cap{15000};
+};
+
+class Informer {
+ public:
+  // on_change runs on the informer's thread after the store changed (not for bookmarks).
+  Informer(const KubeConfig& config, InformerOptions options, std::function<void()> on_change);
+  ~Informer();  // stops
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  void Start();
+  void Stop();
+
+  bool synced() const { return synced_; }
+  // Objects by metadata.name (cluster-scoped collections).
+  std::map<std::string, nlohmann::json> Objects() const;
+  std::uint64_t version() const { return version_; }                // bumps on every store change
+  std::uint64_t watch_restarts() const { return watch_restarts_; }  // watches started after the first
+  std::uint64_t relists() const { return relists_; }
+  bool connected() const { return connected_; }  // the last list or watch reached the server
+
+ private:
+  void Run();
+  bool List();                                 // replaces the store on success
+  bool SleepFor(std::chrono::milliseconds d);  // false when stopped
+
+  InformerOptions options_;
+  std::function<void()> on_change_;
+  ApiClient client_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::map<std::string, nlohmann::json> objects_;
+  std::string resource_version_;
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> version_{0};
+  std::atomic<std::uint64_t> watch_restarts_{0};
+  std::atomic<std::uint64_t> relists_{0};
+  Backoff backoff_;
+};
+
+}  // namespace lvsrs::kube

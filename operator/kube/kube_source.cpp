@@ -1,0 +1,126 @@
+#include "kube/kube_source.h"
+
+#include "agent/log.h"
+#include "model/virtual_ip_parse.h"
+
+namespace lvsrs::kube {
+
+using nlohmann::json;
+
+KubeSource::KubeSource(const KubeConfig& config, std::string node_name, Options options)
+    : node_name_(std::move(node_name)) {
+  auto on_change = [this] {
+    changed_ = true;
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    if (wake_) wake_();
+  };
+  InformerOptions vo;
+  vo.collection_path = std::string("/apis/") + kApiVersion + "/virtualips";
+  vo.watch_timeout_seconds = options.watch_timeout_seconds;
+  vips_ = std::make_unique<Informer>(config, vo, on_change);
+  InformerOptions no;
+  no.collection_path = "/api/v1/nodes";
+  no.field_selector = "metadata.name=" + node_name_;
+  no.watch_timeout_seconds = options.watch_timeout_seconds;
+  node_ = std::make_unique<Informer>(config, no, on_change);
+}
+
+KubeSource::~KubeSource() { Stop(); }
+
+void KubeSource::SetWake(std::function<void()> wake) {
+  std::lock_guard<std::mutex> lock(wake_mutex_);
+  wake_ = std::move(wake);
+}
+
+void KubeSource::Start() {
+  vips_->Start();
+  node_->Start();
+}
+
+void KubeSource::Stop() {
+  vips_->Stop();
+  node_->Stop();
+}
+
+void KubeSource::Rebuild() {
+  const auto vv = vips_->version();
+  const auto nv = node_->version();
+  if (vv == seen_vip_version_ && nv == seen_node_version_) return;
+  seen_vip_version_ = vv;
+  seen_node_version_ = nv;
+
+  NodeInfo node;
+  node.name = node_name_;
+  const auto nodes = node_->Objects();
+  if (auto it = nodes.find(node_name_); it != nodes.end()) {
+    const json& meta = it->second.value("metadata", json::object());
+    node_uid_ = meta.value("uid", "");
+    const json& labels = meta.value("labels", json::object());
+    if (labels.is_object())
+      for (const auto& [k, v] : labels.items())
+        if (v.is_string()) node.labels[k] = v.get<std::string>();
+  } else if (node_->synced()) {
+    LogWarning("Node \"" + node_name_ + "\" not found; treating it as a node without labels");
+  }
+
+  std::vector<VirtualIp> vips;
+  std::map<std::string, std::string> invalid;
+  for (const auto& [name, obj] : vips_->Objects()) {
+    ParsedVirtualIp p = ParseVirtualIp(obj);
+    if (p.vip) {
+      vips.push_back(std::move(*p.vip));
+      continue;
+    }
+    // Report a refusal only on nodes the VirtualIP may be meant for: if its selector parses and
+    // does not match this node, the VIP is not this node's business.
+    const json spec = obj.value("spec", json::object());
+    if (spec.is_object() && spec.contains("nodeSelector")) {
+      std::vector<std::string> selector_errors;
+      const LabelSelector sel = ParseLabelSelector(spec["nodeSelector"], "spec.nodeSelector", selector_errors);
+      if (selector_errors.empty() && !sel.Matches(node.labels)) continue;
+    }
+    std::string message;
+    for (const auto& e : p.errors) message += (message.empty() ? "" : "; ") + e;
+    invalid[name] = "invalid VirtualIP: " + message;
+  }
+  for (const auto& [name, message] : invalid)
+    if (logged_invalid_[name] != message) LogWarning("refusing VirtualIP " + name + ": " + message);
+  logged_invalid_ = invalid;
+  invalid_ = std::move(invalid);
+  snapshot_.node = std::move(node);
+  snapshot_.vips = std::move(vips);
+}
+
+DesiredSource::Snapshot KubeSource::Get() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Rebuild();
+  Snapshot s = snapshot_;
+  s.synced = vips_->synced() && node_->synced();
+  return s;
+}
+
+bool KubeSource::Poll() { return changed_.exchange(false); }
+
+std::map<std::string, std::string> KubeSource::Invalid() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Rebuild();
+  return invalid_;
+}
+
+std::string KubeSource::node_uid() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Rebuild();
+  return node_uid_;
+}
+
+KubeSourceStats KubeSource::stats() const {
+  KubeSourceStats s;
+  s.synced = vips_->synced() && node_->synced();
+  s.connected = vips_->connected() && node_->connected();
+  s.watch_restarts = vips_->watch_restarts() + node_->watch_restarts();
+  s.relists = vips_->relists() + node_->relists();
+  s.virtual_ips = vips_->Objects().size();
+  return s;
+}
+
+}  // namespace lvsrs::kube

@@ -1,0 +1,71 @@
+// VirtualIPs and this node's labels from the Kubernetes API: a DesiredSource for `run` without
+// --file. Two informers (VirtualIPs; this node's Node object by field selector). Synced only after
+// the first successful list of both; from then on the last known state stays in force while the API
+// server is unreachable (fail static: a VIP is never withdrawn because the API went away).
+// Each VirtualIP is validated with ParseVirtualIp; an invalid one is refused (reported in the
+// node's RealServer status) while the others keep working.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/desired_source.h"
+#include "kube/informer.h"
+
+namespace lvsrs::kube {
+
+// Counters and flags for metrics and health (read from any thread).
+struct KubeSourceStats {
+  bool synced = false;
+  bool connected = false;
+  std::uint64_t watch_restarts = 0;
+  std::uint64_t relists = 0;
+  std::size_t virtual_ips = 0;  // objects seen, valid or not
+};
+
+class KubeSource : public DesiredSource {
+ public:
+  struct Options {
+    int watch_timeout_seconds = 300;
+  };
+  KubeSource(const KubeConfig& config, std::string node_name, Options options);
+  ~KubeSource() override;
+
+  void Start();
+  // wake is called from informer threads when something changed (AgentLoop::Wake).
+  void SetWake(std::function<void()> wake);
+  void Stop();
+
+  Snapshot Get() override;
+  bool Poll() override;
+
+  // VirtualIPs refused before reconcile (invalid per ParseVirtualIp): name -> message. Only those
+  // whose nodeSelector could select this node, or whose selector is itself invalid.
+  std::map<std::string, std::string> Invalid();
+  std::string node_uid();  // for the RealServer's ownerReference; empty until the Node is seen
+  // The VirtualIP objects as the API server has them (for the status summariser).
+  std::map<std::string, nlohmann::json> VirtualIpObjects() const { return vips_->Objects(); }
+  KubeSourceStats stats() const;
+
+ private:
+  void Rebuild();  // under mutex_
+
+  std::string node_name_;
+  std::unique_ptr<Informer> vips_;
+  std::unique_ptr<Informer> node_;
+  std::mutex wake_mutex_;
+  std::function<void()> wake_;
+  std::atomic<bool> changed_{true};
+  std::mutex mutex_;
+  std::uint64_t seen_vip_version_ = ~0ULL, seen_node_version_ = ~0ULL;
+  Snapshot snapshot_;
+  std::map<std::string, std::string> invalid_;
+  std::map<std::string, std::string> logged_invalid_;
+  std::string node_uid_;
+};
+
+}  // namespace lvsrs::kube

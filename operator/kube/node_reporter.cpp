@@ -1,0 +1,184 @@
+#include "kube/node_reporter.h"
+
+#include "agent/log.h"
+#include "kube/realserver_status.h"
+#include "model/virtual_ip_parse.h"
+
+namespace lvsrs::kube {
+namespace {
+
+using nlohmann::json;
+
+const std::string kRealServers = std::string("/apis/") + kApiVersion + "/realservers";
+// Events about cluster-scoped objects must live in "default" (the API server rejects others).
+constexpr const char* kEventNamespace = "default";
+constexpr std::size_t kMaxQueuedEvents = 100;
+
+}  // namespace
+
+std::optional<int> EventRateLimiter::Allow(const std::string& key, std::chrono::steady_clock::time_point now) {
+  auto [it, fresh] = entries_.try_emplace(key);
+  if (!fresh && now - it->second.last < interval_) {
+    ++it->second.suppressed;
+    return std::nullopt;
+  }
+  const int suppressed = it->second.suppressed;
+  it->second = Entry{now, 0};
+  return suppressed;
+}
+
+NodeReporter::NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source)
+    : node_name_(std::move(node_name)), source_(source), client_(config) {}
+
+NodeReporter::~NodeReporter() { Stop(); }
+
+void NodeReporter::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void NodeReporter::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  client_.Cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+void NodeReporter::Queue(Event e) {
+  const auto allowed = limiter_.Allow(e.kind + "/" + e.name + "/" + e.reason, std::chrono::steady_clock::now());
+  if (!allowed) return;
+  if (*allowed > 0) e.message += " (" + std::to_string(*allowed) + " similar event(s) suppressed)";
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (events_.size() >= kMaxQueuedEvents) events_.pop_front();
+  events_.push_back(std::move(e));
+}
+
+void NodeReporter::Observe(const ReconcileOutcome& o) {
+  if (!o.error.empty()) {
+    Queue({"RealServer", node_name_, "Warning", "ReconcileFailed", o.error});
+    cv_.notify_all();
+    return;  // the kernel could not be read: nothing to report as status
+  }
+  const auto invalid = source_.Invalid();
+  if (!o.repairs.empty()) {
+    std::string msg = "repaired drift:";
+    for (const auto& [kind, n] : o.repairs) msg += " " + std::to_string(n) + " " + kind;
+    Queue({"RealServer", node_name_, "Warning", "DriftRepaired", msg});
+  }
+  if (!o.applied.ok()) {
+    std::string msg;
+    for (const auto& [ip, why] : o.applied.address_errors)
+      msg += (msg.empty() ? "" : "; ") + ip.ToString() + ": " + why;
+    for (const auto& [key, why] : o.applied.sysctl_errors)
+      msg += (msg.empty() ? "" : "; ") + key.ToString() + ": " + why;
+    Queue({"RealServer", node_name_, "Warning", "ApplyFailed", msg});
+  }
+  // A refusal is announced once when it appears (and again if it goes away and comes back).
+  std::set<std::string> refused;
+  auto refuse = [&](const std::string& name, const std::string& why) {
+    refused.insert(name + "\n" + why);
+    if (!refused_seen_.count(name + "\n" + why))
+      Queue({"VirtualIP", name, "Warning", "Refused", "node " + node_name_ + ": " + why});
+  };
+  for (const auto& [name, why] : o.desired.refused) refuse(name, why);
+  for (const auto& [name, why] : invalid) refuse(name, why);
+  refused_seen_ = std::move(refused);
+
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_status_ = o.status;
+  }
+  cv_.notify_all();
+}
+
+bool NodeReporter::EnsureRealServer() {
+  const ApiResponse got = client_.Get(kRealServers + "/" + node_name_);
+  if (got.ok()) {
+    last_status_ = got.body.value("status", json::object());
+    exists_ = true;
+    return true;
+  }
+  if (got.status != 404) {
+    LogWarning("get RealServer " + node_name_ + ": " + got.error);
+    return false;
+  }
+  json obj{{"apiVersion", kApiVersion},
+           {"kind", "RealServer"},
+           {"metadata", {{"name", node_name_}, {"labels", {{"app.kubernetes.io/managed-by", "lvs-rs-operator"}}}}}};
+  // Owned by the Node, so the garbage collector removes it with the node.
+  if (const std::string uid = source_.node_uid(); !uid.empty())
+    obj["metadata"]["ownerReferences"] =
+        json::array({{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node_name_}, {"uid", uid}}});
+  const ApiResponse created = client_.Post(kRealServers, obj);
+  if (!created.ok() && created.status != 409) {
+    LogWarning("create RealServer " + node_name_ + ": " + created.error);
+    return false;
+  }
+  LogInfo("created RealServer " + node_name_);
+  last_status_ = json::object();
+  exists_ = true;
+  return true;
+}
+
+void NodeReporter::WriteStatus(const NodeStatus& st, const std::map<std::string, std::string>& invalid) {
+  if (!exists_ && !EnsureRealServer()) return;
+  const json status = BuildRealServerStatus(st, invalid, last_status_, Rfc3339Now());
+  if (status == last_status_) return;  // steady state: no write
+  const ApiResponse r = client_.MergePatch(kRealServers + "/" + node_name_ + "/status", json{{"status", status}});
+  if (r.status == 404) {
+    exists_ = false;  // deleted under us: create it again on the next pass
+    return;
+  }
+  if (!r.ok()) {
+    LogWarning("update RealServer " + node_name_ + " status: " + r.error);
+    return;
+  }
+  ++status_writes_;
+  // Keep the status as we sent it: comparing against the server's echo would differ only in
+  // formatting and cause a write on every pass.
+  last_status_ = status;
+}
+
+void NodeReporter::SendEvent(const Event& e) {
+  const std::string now = Rfc3339Now();
+  json ev{{"apiVersion", "v1"},
+          {"kind", "Event"},
+          {"metadata", {{"generateName", e.name + "."}, {"namespace", kEventNamespace}}},
+          {"involvedObject", {{"apiVersion", kApiVersion}, {"kind", e.kind}, {"name", e.name}}},
+          {"type", e.type},
+          {"reason", e.reason},
+          {"message", e.message.substr(0, 1024)},
+          {"source", {{"component", "lvs-rs-operator"}, {"host", node_name_}}},
+          {"reportingComponent", "lvs-rs-operator"},
+          {"reportingInstance", node_name_},
+          {"firstTimestamp", now},
+          {"lastTimestamp", now},
+          {"count", 1}};
+  const ApiResponse r = client_.Post(std::string("/api/v1/namespaces/") + kEventNamespace + "/events", ev);
+  if (r.ok())
+    ++events_sent_;
+  else
+    LogWarning("event " + e.reason + " for " + e.kind + " " + e.name + " not recorded: " + r.error);
+}
+
+void NodeReporter::Run() {
+  // Failed writes are not retried here: the loop observes every resync period, and the next
+  // outcome is written then (latest wins, nothing queues up while the API server is away).
+  for (;;) {
+    std::optional<NodeStatus> status;
+    std::deque<Event> events;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || pending_status_ || !events_.empty(); });
+      if (stopping_) return;
+      status.swap(pending_status_);
+      events.swap(events_);
+    }
+    for (const auto& e : events) SendEvent(e);
+    if (status) WriteStatus(*status, source_.Invalid());
+  }
+}
+
+}  // namespace lvsrs::kube

@@ -1,0 +1,86 @@
+// Reports one node to the API server, as an AgentLoop observer: the node's RealServer status
+// (created when missing, merge-patched only when it changed) and Events for drift repairs,
+// refused VirtualIPs and errors, rate-limited. Observe() runs on the loop thread and only hands
+// over the outcome; one worker thread does all HTTP, so a slow API server never stalls repairs.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/reconciler.h"
+#include "kube/api_client.h"
+#include "kube/kube_source.h"
+
+namespace lvsrs::kube {
+
+// At most one event per (object, reason) per `interval`; the ones held back are counted and
+// mentioned in the next one. Pure: the caller passes the clock.
+class EventRateLimiter {
+ public:
+  explicit EventRateLimiter(std::chrono::seconds interval) : interval_(interval) {}
+  // Returns how many were suppressed since the last allowed one, or nullopt to suppress this one.
+  std::optional<int> Allow(const std::string& key, std::chrono::steady_clock::time_point now);
+
+ private:
+  struct Entry {
+    std::chrono::steady_clock::time_point last;
+    int suppressed = 0;
+  };
+  std::chrono::seconds interval_;
+  std::map<std::string, Entry> entries_;
+};
+
+class NodeReporter {
+ public:
+  NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source);
+  ~NodeReporter();
+  NodeReporter(const NodeReporter&) = delete;
+  NodeReporter& operator=(const NodeReporter&) = delete;
+
+  void Start();
+  void Stop();
+  void Observe(const ReconcileOutcome& outcome);  // loop thread
+
+  std::uint64_t status_writes() const { return status_writes_; }
+  std::uint64_t events_sent() const { return events_sent_; }
+
+ private:
+  struct Event {
+    std::string kind, name;  // involved object (cluster-scoped lvsdr.io kind)
+    std::string type, reason, message;
+  };
+  void Run();
+  bool EnsureRealServer();  // GET or create; seeds last_status_
+  void WriteStatus(const NodeStatus& st, const std::map<std::string, std::string>& invalid);
+  void SendEvent(const Event& e);
+  void Queue(Event e);  // rate-limited
+
+  std::string node_name_;
+  KubeSource& source_;
+  ApiClient client_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::optional<NodeStatus> pending_status_;
+  std::deque<Event> events_;
+  EventRateLimiter limiter_{std::chrono::seconds(60)};
+  std::set<std::string> refused_seen_;  // loop thread only
+  // worker thread only:
+  bool exists_ = false;
+  nlohmann::json last_status_;  // what the server has, as far as we know
+  std::atomic<std::uint64_t> status_writes_{0};
+  std::atomic<std::uint64_t> events_sent_{0};
+};
+
+}  // namespace lvsrs::kube

@@ -1,0 +1,127 @@
+#include "kube/realserver_status.h"
+
+#include <ctime>
+
+namespace lvsrs::kube {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxMessage = 1000;  // keep conditions readable in `kubectl describe`
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    if (!out.empty()) out += "; ";
+    out += l;
+    if (out.size() > kMaxMessage) return out.substr(0, kMaxMessage) + "...";
+  }
+  return out;
+}
+
+json Condition(const std::string& type, bool ok, const std::string& reason, const std::string& message) {
+  return json{{"type", type}, {"status", ok ? "True" : "False"}, {"reason", reason}, {"message", message}};
+}
+
+// Carries lastTransitionTime over from the previous condition of the same type and status.
+void SetTransition(json& condition, const json& previous, const std::string& now) {
+  condition["lastTransitionTime"] = now;
+  if (!previous.is_object()) return;
+  const json& conditions = previous.value("conditions", json::array());
+  if (!conditions.is_array()) return;
+  for (const auto& c : conditions) {
+    if (c.is_object() && c.value("type", "") == condition["type"] && c.value("status", "") == condition["status"] &&
+        c.contains("lastTransitionTime"))
+      condition["lastTransitionTime"] = c["lastTransitionTime"];
+  }
+}
+
+}  // namespace
+
+std::string Rfc3339Now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string, std::string>& invalid,
+                           const json& previous, const std::string& now) {
+  json vips = json::array();
+  std::size_t wanted = 0, configured = 0, refused = 0, failed = 0;
+  std::vector<std::string> vip_problems;
+  for (const auto& v : status.vips) {
+    json e{{"name", v.virtual_ip}, {"state", ToString(v.state)}};
+    if (!v.address.empty()) e["address"] = v.address;
+    if (!v.interface.empty()) e["interface"] = v.interface;
+    if (!v.message.empty() && v.state != VipState::Configured) e["message"] = v.message;
+    vips.push_back(std::move(e));
+    if (v.state == VipState::Refused) {
+      ++refused;
+      vip_problems.push_back("VirtualIP " + v.virtual_ip + " refused: " + v.message);
+      continue;
+    }
+    ++wanted;
+    if (v.state == VipState::Configured || v.state == VipState::Adopted)
+      ++configured;
+    else {
+      if (v.state == VipState::Failed) ++failed;
+      vip_problems.push_back(v.address + " (" + v.virtual_ip + "): " + v.message);
+    }
+  }
+  for (const auto& [name, why] : invalid) {
+    vips.push_back(json{{"name", name}, {"state", "Refused"}, {"message", why}});
+    ++refused;
+    vip_problems.push_back("VirtualIP " + name + " refused: " + why);
+  }
+
+  json interfaces = json::array();
+  std::vector<std::string> arp_problems;
+  for (const auto& i : status.interfaces) {
+    json e{{"name", i.interface},
+           {"arpIgnore", i.arp_ignore},
+           {"arpAnnounce", i.arp_announce},
+           {"conformant", i.conformant}};
+    if (!i.message.empty()) e["message"] = i.message;
+    interfaces.push_back(std::move(e));
+    if (!i.conformant) arp_problems.push_back(i.interface + ": " + i.message);
+  }
+  for (const auto& p : status.problems)
+    if (p.find("arp_") != std::string::npos && p.find(" is ") != std::string::npos) arp_problems.push_back(p);
+
+  const bool vips_ok = configured == wanted && refused == 0;
+  const std::string vips_reason = vips_ok   ? (wanted == 0 ? "NoVirtualIPs" : "AllConfigured")
+                                  : refused ? "VirtualIPRefused"
+                                  : failed  ? "ApplyFailed"
+                                            : "Pending";
+  const std::string vips_message =
+      vips_ok ? std::to_string(configured) + " address(es) configured" : Join(vip_problems);
+  const bool arp_ok = status.arp_conformant;
+  const std::string arp_reason = arp_ok ? "Conformant" : "NotConformant";
+  const std::string arp_message = arp_ok ? "effective arp_ignore/arp_announce as wanted on every interface"
+                                         : Join(arp_problems.empty() ? status.problems : arp_problems);
+
+  json vc = Condition("VIPsConfigured", vips_ok, vips_reason, vips_message);
+  json ac = Condition("ARPConformant", arp_ok, arp_reason, arp_message);
+  json rc = vips_ok && arp_ok ? Condition("Ready", true, "Ready", "every VIP configured and ARP conformant")
+            : !vips_ok        ? Condition("Ready", false, vips_reason, vips_message)
+                              : Condition("Ready", false, arp_reason, arp_message);
+  SetTransition(rc, previous, now);
+  SetTransition(ac, previous, now);
+  SetTransition(vc, previous, now);
+
+  json out{{"conditions", json::array({rc, ac, vc})},
+           {"vips", std::to_string(configured) + "/" + std::to_string(wanted)},
+           {"virtualIPs", std::move(vips)},
+           {"interfaces", std::move(interfaces)}};
+  if (previous.is_object() && previous.contains("lastSyncTime")) {
+    out["lastSyncTime"] = previous["lastSyncTime"];
+    if (out == previous) return previous;
+  }
+  out["lastSyncTime"] = now;
+  return out;
+}
+
+}  // namespace lvsrs::kube

@@ -1,0 +1,24 @@
+// The RealServer status (lvsdr.io/v1alpha1) as a pure function of the node's evaluated status and
+// the previously written status, so that an unchanged node yields a byte-identical document and
+// nothing is written (0 API writes at steady state). Kubernetes condition conventions: every
+// condition has reason and message, and lastTransitionTime moves only when its status changes.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcile/node_status.h"
+
+namespace lvsrs::kube {
+
+// invalid: VirtualIPs refused before reconcile (name -> why). now: RFC 3339 UTC ("...Z").
+// Returns `previous` unchanged when nothing but the time would change.
+nlohmann::json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string, std::string>& invalid,
+                                     const nlohmann::json& previous, const std::string& now);
+
+// RFC 3339 in UTC with second precision, as metav1.Time serialises.
+std::string Rfc3339Now();
+
+}  // namespace lvsrs::kube

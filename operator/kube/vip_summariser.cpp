@@ -1,0 +1,171 @@
+#include "kube/vip_summariser.h"
+
+#include <ctime>
+
+#include "agent/log.h"
+#include "model/virtual_ip_parse.h"
+
+namespace lvsrs::kube {
+namespace {
+
+using nlohmann::json;
+
+// metav1.MicroTime: RFC 3339 with exactly six fractional digits.
+std::string MicroTimeNow() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us));
+  return out;
+}
+
+// Seconds since the epoch of an RFC 3339 UTC time, or 0 when unparsable.
+std::time_t ParseTime(const std::string& s) {
+  std::tm tm{};
+  if (s.size() < 19 || !strptime(s.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
+  return timegm(&tm);
+}
+
+}  // namespace
+
+std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std::int64_t>& generations,
+                                                const std::map<std::string, json>& realservers) {
+  struct Tally {
+    int selected = 0, ready = 0;
+    std::string message;
+  };
+  std::map<std::string, Tally> tally;
+  for (const auto& [node, rs] : realservers) {
+    const json status = rs.value("status", json::object());
+    if (!status.is_object()) continue;
+    std::map<std::string, std::string> problems;  // VirtualIP -> first problem on this node
+    std::map<std::string, bool> listed;
+    for (const auto& v : status.value("virtualIPs", json::array())) {
+      if (!v.is_object()) continue;
+      const std::string name = v.value("name", "");
+      listed[name] = true;
+      const std::string state = v.value("state", "");
+      if (state != "Configured" && state != "Adopted" && !problems.count(name))
+        problems[name] = state + (v.contains("message") ? ": " + v.value("message", "") : "");
+    }
+    for (const auto& [name, _] : listed) {
+      Tally& t = tally[name];
+      ++t.selected;
+      auto p = problems.find(name);
+      if (p == problems.end())
+        ++t.ready;
+      else if (t.message.empty())
+        t.message = "node " + node + ": " + p->second;
+    }
+  }
+  std::map<std::string, json> out;
+  for (const auto& [name, generation] : generations) {
+    const Tally t = tally.count(name) ? tally[name] : Tally{};
+    json s{{"observedGeneration", generation},
+           {"selectedNodes", t.selected},
+           {"readyNodes", t.ready},
+           {"ready", std::to_string(t.ready) + "/" + std::to_string(t.selected)}};
+    if (!t.message.empty()) s["message"] = t.message.substr(0, 1000);
+    out[name] = std::move(s);
+  }
+  return out;
+}
+
+VipSummariser::VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options)
+    : config_(config), identity_(std::move(identity)), source_(source), options_(options), client_(config) {}
+
+VipSummariser::~VipSummariser() { Stop(); }
+
+void VipSummariser::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void VipSummariser::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  client_.Cancel();
+  if (thread_.joinable()) thread_.join();
+  if (realservers_) realservers_->Stop();
+}
+
+bool VipSummariser::TryLead() {
+  const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + options_.lease_namespace + "/leases";
+  const ApiResponse got = client_.Get(path + "/" + options_.lease_name);
+  const std::string now = MicroTimeNow();
+  if (got.status == 404) {
+    json lease{{"apiVersion", "coordination.k8s.io/v1"},
+               {"kind", "Lease"},
+               {"metadata", {{"name", options_.lease_name}, {"namespace", options_.lease_namespace}}},
+               {"spec",
+                {{"holderIdentity", identity_},
+                 {"leaseDurationSeconds", options_.lease_duration.count()},
+                 {"acquireTime", now},
+                 {"renewTime", now}}}};
+    return client_.Post(path, lease).ok();  // 409: someone else was faster
+  }
+  if (!got.ok() || !got.body.is_object()) return false;
+  json lease = got.body;
+  json& spec = lease["spec"];
+  if (!spec.is_object()) spec = json::object();
+  const std::string holder = spec.value("holderIdentity", "");
+  const std::time_t renewed = ParseTime(spec.value("renewTime", ""));
+  const auto duration = spec.value("leaseDurationSeconds", options_.lease_duration.count());
+  const bool expired = std::time(nullptr) > renewed + duration;
+  if (holder != identity_ && !expired) return false;
+  if (holder != identity_) spec["acquireTime"] = now;
+  spec["holderIdentity"] = identity_;
+  spec["leaseDurationSeconds"] = options_.lease_duration.count();
+  spec["renewTime"] = now;
+  // A PUT carries metadata.resourceVersion: if another agent renewed or took the Lease in
+  // between, the server answers 409 and we stay a follower.
+  return client_.Put(path + "/" + options_.lease_name, lease).ok();
+}
+
+void VipSummariser::Summarise() {
+  if (!realservers_) {
+    InformerOptions o;
+    o.collection_path = std::string("/apis/") + kApiVersion + "/realservers";
+    realservers_ = std::make_unique<Informer>(config_, o, [] {});
+    realservers_->Start();
+  }
+  if (!realservers_->synced() || !source_.stats().synced) return;
+  const auto vips = source_.VirtualIpObjects();
+  std::map<std::string, std::int64_t> generations;
+  for (const auto& [name, vip] : vips) {
+    const json meta = vip.value("metadata", json::object());
+    generations[name] = meta.is_object() ? meta.value("generation", std::int64_t{0}) : 0;
+  }
+  for (const auto& [name, want] : SummariseVirtualIps(generations, realservers_->Objects())) {
+    if (vips.at(name).value("status", json::object()) == want) continue;  // steady state: no write
+    const ApiResponse r = client_.MergePatch(std::string("/apis/") + kApiVersion + "/virtualips/" + name + "/status",
+                                             json{{"status", want}});
+    if (!r.ok() && r.status != 404) LogWarning("update VirtualIP " + name + " status: " + r.error);
+  }
+}
+
+void VipSummariser::Run() {
+  for (;;) {
+    const bool lead = TryLead();
+    if (lead != leading_)
+      LogInfo(lead ? "leading the VirtualIP status summary" : "no longer leading the VirtualIP summary");
+    leading_ = lead;
+    if (lead) {
+      Summarise();
+    } else if (realservers_) {
+      realservers_->Stop();
+      realservers_.reset();
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (cv_.wait_for(lock, options_.period, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace lvsrs::kube

@@ -1,0 +1,362 @@
+// Kubernetes mode end to end: real kube-apiserver + etcd in a control-plane namespace, kubectl
+// applying crd/, manifests/rbac.yaml and VirtualIPs as a user would, and lvs-rs-operator agents
+// in namespaces that play the nodes, authenticated with the ServiceAccount's token and bound by
+// the product's RBAC. Assertions are on what a user sees: kernel state in the node namespaces
+// (`ip`), and `kubectl get vip` / `kubectl get lvsrs`.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <deque>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "support/kube_cluster.h"
+
+namespace lvsrs::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kPrefix = "lvsrs-k";
+constexpr const char* kRealServerLabel = "lvsdr.io/real-server";
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string VipYaml(const std::string& name, const std::vector<std::string>& addresses, int arp_ignore = 1,
+                    const std::string& selector_label = kRealServerLabel) {
+  std::string y =
+      "apiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata:\n  name: " + name + "\nspec:\n  addresses:\n";
+  for (const auto& a : addresses) y += "    - \"" + a + "\"\n";
+  y += "  nodeSelector:\n    matchLabels:\n      " + selector_label + ": \"true\"\n";
+  y += "  arp:\n    ignore: " + std::to_string(arp_ignore) + "\n    announce: 2\n";
+  return y;
+}
+
+// One agent in one node namespace, with its own state directory and log.
+struct Node {
+  std::string name;
+  std::unique_ptr<TestNetns> ns;
+  std::string state_dir, log;
+  std::unique_ptr<Process> agent;
+};
+
+class KubeE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string why;
+    if (!KubeCluster::Available(&why)) return;
+    try {
+      cluster_ = new KubeCluster(kPrefix);
+      cluster_->InstallProduct();
+    } catch (const std::exception& e) {
+      setup_error_ = new std::string(e.what());  // reported as a failure by every test, not a skip
+    }
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+    delete setup_error_;
+    setup_error_ = nullptr;
+  }
+
+  void SetUp() override {
+    std::string why;
+    if (!KubeCluster::Available(&why)) GTEST_SKIP() << why;
+    ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+    ASSERT_NE(cluster_, nullptr);
+  }
+
+  void TearDown() override {
+    if (!cluster_) return;
+    for (auto& n : nodes_) {
+      n.agent.reset();
+      if (HasFailure())
+        std::fprintf(stderr, "---- agent log of %s ----\n%s\n", n.name.c_str(), ReadFile(n.log).c_str());
+    }
+    cluster_->Kubectl("delete vip --all --wait=false");
+    cluster_->Kubectl("delete lvsrs --all --wait=false");
+    for (auto& n : nodes_) {
+      cluster_->Kubectl("delete node " + n.name + " --wait=false");
+      lvsrs::testing::Run("rm -rf " + Quote(n.state_dir) + " " + Quote(n.log));
+    }
+    nodes_.clear();
+  }
+
+  Node& AddNode(const std::string& name, bool labelled) {
+    Node n;
+    n.name = name + "-" + std::to_string(getpid());
+    n.ns = std::make_unique<TestNetns>(kPrefix);
+    n.state_dir = cluster_->dir() + "/state-" + n.name;
+    n.log = cluster_->dir() + "/agent-" + n.name + ".log";
+    std::map<std::string, std::string> labels;
+    if (labelled) labels[kRealServerLabel] = "true";
+    cluster_->AddNode(*n.ns, next_index_++, n.name, labels);
+    nodes_.push_back(std::move(n));
+    return nodes_.back();
+  }
+
+  void StartAgent(Node& n, const std::vector<std::string>& extra = {}) {
+    n.agent = std::make_unique<Process>(cluster_->OperatorArgv(*n.ns, n.name, n.state_dir, extra), n.log);
+  }
+
+  // Every agent's RealServer exists (the agent synced and reported once).
+  void WaitReported(const Node& n) {
+    ASSERT_TRUE(EventuallySlow([&] { return !cluster_->GetJson("lvsrs " + n.name).is_null(); }, 60s))
+        << ReadFile(n.log);
+  }
+
+  static bool HasVip(const Node& n, const std::string& cidr) { return Has(n.ns->Addresses("lo"), cidr); }
+
+  json RealServerStatus(const Node& n) {
+    const json rs = cluster_->GetJson("lvsrs " + n.name);
+    return rs.is_object() ? rs.value("status", json::object()) : json::object();
+  }
+
+  static std::string ConditionStatus(const json& status, const std::string& type) {
+    for (const auto& c : status.value("conditions", json::array()))
+      if (c.value("type", "") == type) return c.value("status", "");
+    return "";
+  }
+
+  static KubeCluster* cluster_;
+  static std::string* setup_error_;
+  std::deque<Node> nodes_;  // deque: references returned by AddNode stay valid
+  static int next_index_;
+};
+
+KubeCluster* KubeE2E::cluster_ = nullptr;
+std::string* KubeE2E::setup_error_ = nullptr;
+int KubeE2E::next_index_ = 1;
+
+// Two labelled nodes and one unlabelled: the VIP converges on exactly the two; kubectl shows it;
+// adding an address and changing arp converge; unlabelling removes it there only; delete cleans up.
+TEST_F(KubeE2E, VirtualIpLifecycleOnLabelledNodes) {
+  Node& a = AddNode("rs-a", true);
+  Node& b = AddNode("rs-b", true);
+  Node& c = AddNode("plain", false);
+  for (Node* n : {&a, &b, &c}) StartAgent(*n);
+
+  const std::string example = ReadFile(SourceDir() + "/manifests/examples/web-vip.yaml");
+  const auto applied = cluster_->Apply(example);
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.10/32") && HasVip(b, "192.0.2.10/32"); }, 60s))
+      << ReadFile(a.log) << ReadFile(b.log);
+  EXPECT_TRUE(HasVip(a, "2001:db8::10/128"));
+  const auto routes = a.ns->Routes(4);
+  EXPECT_TRUE(std::any_of(routes.begin(), routes.end(), [](const std::string& r) {
+    return r.starts_with("192.0.2.10 dev lo");
+  })) << "host route missing";
+  EXPECT_EQ(a.ns->Sysctl("net.ipv4.conf.all.arp_ignore"), 1);
+  EXPECT_EQ(a.ns->Sysctl("net.ipv4.conf.all.arp_announce"), 2);
+  WaitReported(c);
+  EXPECT_FALSE(HasVip(c, "192.0.2.10/32")) << "the unlabelled node must not carry the VIP";
+  EXPECT_EQ(c.ns->Sysctl("net.ipv4.conf.all.arp_ignore"), 0) << "the unlabelled node's sysctls are untouched";
+
+  // kubectl get vip / lvsrs show it, as a user reads it.
+  const auto vips = cluster_->Kubectl("get vip");
+  EXPECT_NE(vips.output.find("web"), std::string::npos) << vips.output;
+  EXPECT_NE(vips.output.find("192.0.2.10"), std::string::npos) << vips.output;
+  ASSERT_TRUE(EventuallySlow([&] { return ConditionStatus(RealServerStatus(a), "Ready") == "True"; }, 30s))
+      << RealServerStatus(a).dump(2);
+  const auto rs = cluster_->Kubectl("get lvsrs");
+  EXPECT_NE(rs.output.find(a.name), std::string::npos) << rs.output;
+  EXPECT_NE(rs.output.find("2/2"), std::string::npos) << rs.output;
+  const json st = RealServerStatus(a);
+  EXPECT_EQ(ConditionStatus(st, "ARPConformant"), "True");
+  EXPECT_EQ(ConditionStatus(st, "VIPsConfigured"), "True");
+  ASSERT_TRUE(st.contains("virtualIPs"));
+  EXPECT_EQ(st["virtualIPs"].size(), 2u);
+
+  // Aggregate readiness on the VirtualIP, from the Lease-elected summariser.
+  EXPECT_TRUE(
+      EventuallySlow([&] { return cluster_->Kubectl("get vip web -o jsonpath={.status.ready}").output == "2/2"; }, 60s))
+      << cluster_->Kubectl("get vip web -o yaml").output;
+
+  // Add an address and change arp_ignore.
+  ASSERT_EQ(cluster_->Apply(VipYaml("web", {"192.0.2.10", "2001:db8::10", "192.0.2.11"}, 2)).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.11/32") && HasVip(b, "192.0.2.11/32"); }, 30s));
+  ASSERT_TRUE(EventuallySlow([&] { return a.ns->Sysctl("net.ipv4.conf.all.arp_ignore") == 2; }, 30s));
+  EXPECT_FALSE(HasVip(c, "192.0.2.11/32"));
+
+  // Unlabel b: the VIP leaves b only.
+  ASSERT_EQ(cluster_->Kubectl("label node " + b.name + " " + kRealServerLabel + "-").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return !HasVip(b, "192.0.2.10/32") && !HasVip(b, "192.0.2.11/32"); }, 30s));
+  EXPECT_TRUE(HasVip(a, "192.0.2.10/32"));
+  EXPECT_TRUE(HasVip(a, "192.0.2.11/32"));
+
+  // Delete the VirtualIP: everything it configured goes, the original sysctls come back.
+  ASSERT_EQ(cluster_->Kubectl("delete vip web").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return !HasVip(a, "192.0.2.10/32") && !HasVip(a, "2001:db8::10/128"); }, 30s));
+  EXPECT_FALSE(HasVip(a, "192.0.2.11/32"));
+  EXPECT_TRUE(Has(a.ns->Addresses("lo"), "127.0.0.1/8")) << "foreign addresses stay";
+  EXPECT_TRUE(EventuallySlow([&] { return a.ns->Sysctl("net.ipv4.conf.all.arp_ignore") == 0; }, 30s));
+}
+
+// The API server stopped for a while: nothing is withdrawn, drift is still repaired, and the agent
+// resumes when it returns. (The issue asks for 60 s; LVSRS_KUBE_OUTAGE_SECONDS overrides the
+// shorter default that keeps the suite fast.)
+TEST_F(KubeE2E, ApiServerOutageWithdrawsNothing) {
+  Node& a = AddNode("outage", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("svc", {"192.0.2.20"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.20/32"); }, 60s)) << ReadFile(a.log);
+
+  const char* env = std::getenv("LVSRS_KUBE_OUTAGE_SECONDS");
+  const int outage = env ? std::atoi(env) : 20;
+  cluster_->StopApiserver();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(outage);
+  bool drift_done = false;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(HasVip(a, "192.0.2.20/32")) << "VIP withdrawn during the outage\n" << ReadFile(a.log);
+    if (!drift_done && std::chrono::steady_clock::now() > until - std::chrono::seconds(outage / 2)) {
+      // Drift during the outage is still repaired from the last known desired state.
+      ASSERT_EQ(a.ns->Exec("ip addr del 192.0.2.20/32 dev lo").exit_code, 0);
+      drift_done = true;
+      ASSERT_TRUE(Eventually([&] { return HasVip(a, "192.0.2.20/32"); }, 10s))
+          << "drift not repaired while the API server is down\n"
+          << ReadFile(a.log);
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(HasVip(a, "192.0.2.20/32"));
+  EXPECT_EQ(a.ns->Sysctl("net.ipv4.conf.all.arp_ignore"), 1);
+  cluster_->StartApiserver();
+
+  // Resumed: a change made after the outage reaches the node.
+  ASSERT_EQ(cluster_->Apply(VipYaml("svc", {"192.0.2.20", "192.0.2.21"})).exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.21/32"); }, 60s)) << ReadFile(a.log);
+  EXPECT_TRUE(HasVip(a, "192.0.2.20/32"));
+}
+
+// SIGKILL and restart: the new agent adopts what is there; no address or route is ever deleted.
+TEST_F(KubeE2E, SigkillAndRestartAdoptWithoutBlip) {
+  Node& a = AddNode("restart", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("kill", {"192.0.2.30", "2001:db8::30"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.30/32") && HasVip(a, "2001:db8::30/128"); }, 60s));
+  ASSERT_TRUE(EventuallySlow([&] { return ConditionStatus(RealServerStatus(a), "Ready") == "True"; }, 30s));
+
+  const std::string monitor_log = cluster_->dir() + "/monitor-" + a.name + ".log";
+  Process monitor({"ip", "-n", a.ns->name(), "monitor", "address", "route"}, monitor_log);
+  std::this_thread::sleep_for(300ms);
+  a.agent->Signal(SIGKILL);
+  a.agent->Wait(5s);
+  StartAgent(a);  // same state dir, same node
+  // The restarted agent has synced and reported (its log says so) and the node stayed Ready.
+  ASSERT_TRUE(
+      EventuallySlow([&] { return ReadFile(a.log).find("VirtualIPs from the API server") != std::string::npos; }, 10s));
+  std::this_thread::sleep_for(5s);
+  EXPECT_TRUE(HasVip(a, "192.0.2.30/32"));
+  EXPECT_TRUE(HasVip(a, "2001:db8::30/128"));
+  monitor.Signal(SIGTERM);
+  monitor.Wait(5s);
+  const std::string events = ReadFile(monitor_log);
+  EXPECT_EQ(events.find("Deleted"), std::string::npos) << "a blip: something was deleted\n" << events;
+  EXPECT_EQ(ConditionStatus(RealServerStatus(a), "Ready"), "True");
+}
+
+// Invalid VirtualIPs: what the schema can say is rejected by the API server; what it cannot (a
+// non-canonical address) is refused by the operator with a clear per-VIP status; the others work.
+TEST_F(KubeE2E, InvalidVirtualIpRejectedOrRefusedOthersKeepWorking) {
+  Node& a = AddNode("invalid", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("good", {"192.0.2.40"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.40/32"); }, 60s)) << ReadFile(a.log);
+
+  // Rejected by the server: a bad enum value and a non-address.
+  const auto bad_enum = cluster_->Apply(VipYaml("bad-enum", {"192.0.2.41"}, 5));
+  EXPECT_NE(bad_enum.exit_code, 0);
+  EXPECT_NE(bad_enum.output.find("spec.arp.ignore"), std::string::npos) << bad_enum.output;
+  const auto bad_ip = cluster_->Apply(VipYaml("bad-ip", {"192.0.2.300"}));
+  EXPECT_NE(bad_ip.exit_code, 0);
+  EXPECT_NE(bad_ip.output.find("spec.addresses"), std::string::npos) << bad_ip.output;
+
+  // Accepted by the schema (format ipv6 allows upper case) but refused by the operator.
+  ASSERT_EQ(cluster_->Apply(VipYaml("shouty", {"2001:DB8::42"})).exit_code, 0);
+  json refused;
+  ASSERT_TRUE(EventuallySlow(
+      [&] {
+        for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
+          if (v.value("name", "") == "shouty" && v.value("state", "") == "Refused") refused = v;
+        return refused.is_object();
+      },
+      30s))
+      << RealServerStatus(a).dump(2);
+  EXPECT_NE(refused.value("message", "").find("not canonical"), std::string::npos) << refused.dump();
+  EXPECT_FALSE(HasVip(a, "2001:db8::42/128"));
+  // The good VIP keeps working, also after a change.
+  ASSERT_EQ(cluster_->Apply(VipYaml("good", {"192.0.2.40", "192.0.2.43"})).exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.43/32"); }, 30s));
+  EXPECT_TRUE(HasVip(a, "192.0.2.40/32"));
+  // A Warning event names the refusal.
+  EXPECT_TRUE(EventuallySlow(
+      [&] {
+        const auto ev = cluster_->Kubectl("get events -n default --field-selector reason=Refused");
+        return ev.output.find("shouty") != std::string::npos || ev.output.find("not canonical") != std::string::npos;
+      },
+      30s))
+      << cluster_->Kubectl("get events -n default").output;
+}
+
+// A watch that expires with 410 Gone re-lists without touching the kernel. The control plane runs
+// without the watch cache, so a compacted etcd revision makes the resumed watch fail with 410
+// deterministically (with the cache, 410 depends on the cache window).
+TEST(KubeWatchExpiry, GoneRelistsWithoutKernelChange) {
+  std::string why;
+  if (!KubeCluster::Available(&why)) GTEST_SKIP() << why;
+  KubeCluster cluster(kPrefix, {"--watch-cache=false"});
+  cluster.InstallProduct();
+  TestNetns ns(kPrefix);
+  const std::string node = "gone-" + std::to_string(getpid());
+  cluster.AddNode(ns, 1, node, {{kRealServerLabel, "true"}});
+  const std::string log = cluster.dir() + "/agent.log";
+  Process agent(cluster.OperatorArgv(ns, node, cluster.dir() + "/state", {"--watch-timeout", "2s"}), log);
+  ASSERT_EQ(cluster.Apply(VipYaml("gone", {"192.0.2.50"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return Has(ns.Addresses("lo"), "192.0.2.50/32"); }, 60s)) << ReadFile(log);
+  std::this_thread::sleep_for(1s);
+  const std::string before = ReadFile(log);
+  const auto addresses = ns.Addresses("lo");
+  const std::string monitor_log = cluster.dir() + "/monitor.log";
+  Process monitor({"ip", "-n", ns.name(), "monitor", "address", "route"}, monitor_log);
+
+  // Move etcd on (an object the agent does not watch) and compact: the agent's resourceVersion is
+  // now history, and its next watch (every ~2-3 s) gets 410 Gone.
+  ASSERT_EQ(cluster.Kubectl("create configmap bump-1 -n default").exit_code, 0);
+  ASSERT_EQ(cluster.Kubectl("create configmap bump-2 -n default").exit_code, 0);
+  const auto status = cluster.Etcdctl("endpoint status -w json");
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  const json st = json::parse(status.output, nullptr, false);
+  ASSERT_TRUE(st.is_array() && !st.empty()) << status.output;
+  const auto revision = st[0]["Status"]["header"]["revision"].get<std::int64_t>();
+  ASSERT_EQ(cluster.Etcdctl("compact " + std::to_string(revision)).exit_code, 0);
+
+  ASSERT_TRUE(EventuallySlow([&] { return ReadFile(log).find("re-listing") != std::string::npos; }, 30s))
+      << ReadFile(log);
+  std::this_thread::sleep_for(3s);  // the re-list and the passes it triggers
+  monitor.Signal(SIGTERM);
+  monitor.Wait(5s);
+  EXPECT_EQ(ns.Addresses("lo"), addresses);
+  const std::string after = ReadFile(log).substr(before.size());
+  EXPECT_EQ(after.find("reconciled:"), std::string::npos) << "the re-list changed the kernel:\n" << after;
+  EXPECT_EQ(ReadFile(monitor_log), "") << "kernel changed during the re-list";
+  // And the agent still follows changes after the re-list.
+  ASSERT_EQ(cluster.Apply(VipYaml("gone", {"192.0.2.50", "192.0.2.51"})).exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return Has(ns.Addresses("lo"), "192.0.2.51/32"); }, 30s)) << ReadFile(log);
+}
+
+}  // namespace
+}  // namespace lvsrs::testing

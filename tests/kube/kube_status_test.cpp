@@ -1,0 +1,137 @@
+// Pure parts of Kubernetes mode: RealServer status conventions, the VirtualIP summary, backoff,
+// event rate limiting and kubeconfig parsing. No API server needed.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "kube/informer.h"
+#include "kube/kube_config.h"
+#include "kube/node_reporter.h"
+#include "kube/realserver_status.h"
+#include "kube/vip_summariser.h"
+
+namespace lvsrs::kube {
+namespace {
+
+using nlohmann::json;
+
+NodeStatus Healthy() {
+  NodeStatus s;
+  s.vips.push_back(VipAddressStatus{"web", "192.0.2.10", "lo", VipState::Configured, "configured"});
+  s.interfaces.push_back(InterfaceArpStatus{"eth0", 1, 2, true, ""});
+  return s;
+}
+
+std::string Condition(const json& status, const std::string& type, const std::string& field) {
+  for (const auto& c : status["conditions"])
+    if (c["type"] == type) return c[field].get<std::string>();
+  return "";
+}
+
+TEST(RealServerStatus, SteadyStateProducesNoChange) {
+  const json first = BuildRealServerStatus(Healthy(), {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(first, "Ready", "status"), "True");
+  EXPECT_EQ(first["vips"], "1/1");
+  const json again = BuildRealServerStatus(Healthy(), {}, first, "2026-01-01T00:05:00Z");
+  EXPECT_EQ(again, first) << "an unchanged node must produce an identical status (no write)";
+}
+
+TEST(RealServerStatus, TransitionTimeMovesOnlyOnStatusChange) {
+  const json ok = BuildRealServerStatus(Healthy(), {}, json::object(), "2026-01-01T00:00:00Z");
+  NodeStatus broken = Healthy();
+  broken.arp_conformant = false;
+  broken.interfaces[0] = InterfaceArpStatus{"eth0", 0, 2, false, "arp_ignore 0, want 1"};
+  const json bad = BuildRealServerStatus(broken, {}, ok, "2026-01-01T00:01:00Z");
+  EXPECT_EQ(Condition(bad, "ARPConformant", "status"), "False");
+  EXPECT_EQ(Condition(bad, "ARPConformant", "lastTransitionTime"), "2026-01-01T00:01:00Z");
+  EXPECT_EQ(Condition(bad, "Ready", "status"), "False");
+  EXPECT_EQ(Condition(bad, "VIPsConfigured", "lastTransitionTime"), "2026-01-01T00:00:00Z")
+      << "VIPsConfigured did not change status, its transition time must not move";
+  EXPECT_EQ(bad["lastSyncTime"], "2026-01-01T00:01:00Z");
+}
+
+TEST(RealServerStatus, InvalidVirtualIpIsRefusedWithMessage) {
+  const json s = BuildRealServerStatus(Healthy(), {{"bad", "invalid VirtualIP: spec.addresses[0]: not canonical"}},
+                                       json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "status"), "False");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "reason"), "VirtualIPRefused");
+  bool found = false;
+  for (const auto& v : s["virtualIPs"])
+    if (v["name"] == "bad" && v["state"] == "Refused") found = true;
+  EXPECT_TRUE(found) << s.dump(2);
+  EXPECT_EQ(s["vips"], "1/1") << "the good VIP is still counted as configured";
+}
+
+TEST(VipSummary, CountsSelectedAndReadyNodes) {
+  auto rs = [](const std::string& state) {
+    return json{
+        {"status", {{"virtualIPs", json::array({{{"name", "web"}, {"address", "192.0.2.10"}, {"state", state}}})}}}};
+  };
+  const auto out = SummariseVirtualIps({{"web", 3}, {"other", 1}},
+                                       {{"a", rs("Configured")}, {"b", rs("Pending")}, {"c", json::object()}});
+  EXPECT_EQ(out.at("web")["ready"], "1/2");
+  EXPECT_EQ(out.at("web")["observedGeneration"], 3);
+  EXPECT_NE(out.at("web")["message"].get<std::string>().find("node b"), std::string::npos);
+  EXPECT_EQ(out.at("other")["ready"], "0/0");
+}
+
+TEST(Backoff, GrowsJitteredAndCapped) {
+  Backoff b(std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 42);
+  std::chrono::milliseconds last{0};
+  for (int i = 0; i < 10; ++i) last = b.Next();
+  EXPECT_GE(last.count(), 500);
+  EXPECT_LT(last.count(), 1500);
+  b.Reset();
+  const auto first = b.Next();
+  EXPECT_GE(first.count(), 50);
+  EXPECT_LT(first.count(), 150);
+}
+
+TEST(EventRateLimiter, OnePerKeyPerIntervalAndCountsSuppressed) {
+  EventRateLimiter l(std::chrono::seconds(60));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(l.Allow("rs/a/DriftRepaired", t0));
+  EXPECT_FALSE(l.Allow("rs/a/DriftRepaired", t0 + std::chrono::seconds(1)));
+  EXPECT_FALSE(l.Allow("rs/a/DriftRepaired", t0 + std::chrono::seconds(2)));
+  EXPECT_TRUE(l.Allow("rs/b/DriftRepaired", t0 + std::chrono::seconds(2)));
+  const auto later = l.Allow("rs/a/DriftRepaired", t0 + std::chrono::seconds(61));
+  ASSERT_TRUE(later);
+  EXPECT_EQ(*later, 2);
+}
+
+TEST(Kubeconfig, TokenFileIsReReadWhenRotated) {
+  char dir[] = "/tmp/lvsrs-kubecfg-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string d = dir;
+  std::ofstream(d + "/ca.crt") << "-----BEGIN CERTIFICATE-----\n";
+  std::ofstream(d + "/token") << "first\n";
+  std::ofstream(d + "/config") << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                                  "    server: https://198.51.100.1:6443\n    certificate-authority: ca.crt\n"
+                                  "users:\n- name: u\n  user:\n    tokenFile: token\ncontexts:\n- name: x\n"
+                                  "  context: {cluster: c, user: u}\ncurrent-context: x\n";
+  const KubeConfig c = LoadKubeconfig(d + "/config");
+  EXPECT_EQ(c.server, "https://198.51.100.1:6443");
+  EXPECT_EQ(c.token_file, d + "/token");
+  TokenSource tokens(c);
+  EXPECT_EQ(tokens.Current(), "first");
+  std::ofstream(d + "/token.new") << "second-and-longer\n";
+  ASSERT_EQ(rename((d + "/token.new").c_str(), (d + "/token").c_str()), 0);
+  EXPECT_EQ(tokens.Current(), "second-and-longer");
+  std::system(("rm -rf " + d).c_str());
+}
+
+TEST(Kubeconfig, InsecureSkipVerifyIsRefused) {
+  char dir[] = "/tmp/lvsrs-kubecfg-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string d = dir;
+  std::ofstream(d + "/config") << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                                  "    server: https://198.51.100.1:6443\n    insecure-skip-tls-verify: true\n"
+                                  "users:\n- name: u\n  user:\n    token: abc\ncontexts:\n- name: x\n"
+                                  "  context: {cluster: c, user: u}\ncurrent-context: x\n";
+  EXPECT_THROW(LoadKubeconfig(d + "/config"), ConfigError);
+  std::system(("rm -rf " + d).c_str());
+}
+
+}  // namespace
+}  // namespace lvsrs::kube
