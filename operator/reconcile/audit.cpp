@@ -27,14 +27,15 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
   }
   for (const auto& [name, why] : desired.refused)
     lines.push_back({"VirtualIP " + name, "(choosing a VIP)", "a usable VIP", "refused: " + why, false});
+  const ObservedIndex index(observed);  // the same lookup ComputePlan and EvaluateStatus use
   for (const auto& [ip, want] : desired.addresses) {
     const Link* link = observed.LinkByName(want.interface);
     std::string addr_actual = link ? "absent" : "no interface " + want.interface;
     bool has_addr = false;
-    for (const auto& a : observed.addresses) {
-      if (link && a.ip == ip && a.ifindex == link->index && a.prefix == ip.host_prefix()) {
+    for (const KernelAddress* a : index.AddressesOf(ip)) {
+      if (link && a->ifindex == link->index && a->prefix == ip.host_prefix()) {
         has_addr = true;
-        addr_actual = a.owned() ? "present" : "present (not created by the operator)";
+        addr_actual = a->owned() ? "present" : "present (not created by the operator)";
       }
     }
     const std::string cidr = ip.ToString() + "/" + std::to_string(ip.host_prefix());
@@ -45,14 +46,14 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
     if (!want.host_route) continue;
     bool has_route = false;
     std::string route_actual = "absent";
-    for (const auto& r : observed.routes) {
-      if (r.table == kMainTable && r.dst == ip && r.prefix == ip.host_prefix()) {
-        const Link* via = observed.LinkByIndex(r.oif);
-        if (link && r.oif == link->index) {
+    for (const KernelRoute* r : index.RoutesTo(ip)) {
+      if (r->table == kMainTable && r->prefix == ip.host_prefix()) {
+        const Link* via = observed.LinkByIndex(r->oif);
+        if (link && r->oif == link->index) {
           has_route = true;
           route_actual = "present";
         } else {
-          route_actual = "via " + (via ? via->name : std::to_string(r.oif));
+          route_actual = "via " + (via ? via->name : std::to_string(r->oif));
         }
       }
     }
