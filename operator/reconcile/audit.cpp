@@ -52,7 +52,7 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
         if (link && r->oif == link->index) {
           has_route = true;
           route_actual = "present";
-        } else {
+        } else if (!has_route) {  // a second route elsewhere must not hide the right one
           route_actual = "via " + (via ? via->name : std::to_string(r->oif));
         }
       }

@@ -87,5 +87,16 @@ TEST(Audit, ListsEachManualStepWithExpectedAndActual) {
   EXPECT_EQ(j["checks"][0]["actual"], "0");
 }
 
+TEST(Audit, AnExtraRouteElsewhereDoesNotHideTheRightOne) {
+  const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
+  auto o = Converged(vips);
+  o.routes.push_back(KernelRoute{Ip("192.0.2.10"), 32, 2, kMainTable, 4});  // admin's, via eth0, other metric
+  for (const auto& l : Audit(BuildDesiredState(vips, kNode, o), o)) {
+    if (l.step != "host route 192.0.2.10/32 dev lo") continue;
+    EXPECT_TRUE(l.ok);
+    EXPECT_EQ(l.actual, "present");
+  }
+}
+
 }  // namespace
 }  // namespace lvsrs
