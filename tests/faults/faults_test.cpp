@@ -94,20 +94,6 @@ int OwnedRoutes(const TestNetns& ns) {
   return n;
 }
 
-// CPU time (user + system) the process has used, in clock ticks.
-long CpuTicks(pid_t pid) {
-  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  const auto close = stat.rfind(')');
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) stime = std::stol(field);
-  }
-  return utime + stime;
-}
-
 std::vector<std::string> AgentArgs(const TestNetns& ns, const std::string& file, const std::string& state,
                                    const std::string& resync) {
   return {"ip",          "netns", "exec",        ns.name(), OperatorBinary(),  "run", "--file", file,
@@ -217,7 +203,9 @@ TEST(Faults, NotificationOverflowTriggersFullResync) {
 }
 
 // A loop deletes the VIP as fast as it can for 10 s. The agent keeps repairing it, names it as
-// contested, and backs off so that its CPU use stays bounded; afterwards the node is conformant.
+// contested, and backs off to about one repair a second instead of answering every deletion;
+// afterwards the node is conformant. (What the backoff saves in CPU is a benchmark figure, see
+// bench/run.sh "storm"; a CPU budget here would make the test depend on the machine's load.)
 TEST(Faults, DriftStormIsRepairedWithBackoff) {
   TestNetns ns("lvsrs-r");
   TempDir tmp;
@@ -229,22 +217,21 @@ TEST(Faults, DriftStormIsRepairedWithBackoff) {
   std::string batch;
   for (int i = 0; i < 2000000; ++i) batch += "address del 192.0.2.10/32 dev lo\n";
   std::ofstream(tmp / "storm") << batch;
-  const long ticks_before = CpuTicks(agent.pid());
-  const auto storm = ns.Exec("timeout 10 ip -force -batch " + tmp / "storm" + " 2>/dev/null");
-  const long ticks = CpuTicks(agent.pid()) - ticks_before;
-  const long hz = sysconf(_SC_CLK_TCK);
-  std::printf("agent CPU during the 10 s storm: %.2f s\n", static_cast<double>(ticks) / hz);
+  ns.Exec("timeout 10 ip -force -batch " + tmp / "storm" + " 2>/dev/null");
 
   const std::string text = ReadFile(log);
   EXPECT_NE(text.find("ip:192.0.2.10 was undone again right after each repair"), std::string::npos) << text;
   EXPECT_NE(text.find("contested ip:192.0.2.10"), std::string::npos) << text;
-  // Repaired throughout (at most a second apart), not given up.
+  // Repaired throughout (at most a second apart), not given up; and no more often than the
+  // backoff allows. Its schedule bounds the count from above whatever the machine's load: three
+  // quick repairs make the item contested, then waits of 50, 100, 200, 400, 800 ms and 1 s each,
+  // i.e. at most 3 + 5 + 9 in 10 s, plus one after the storm. Without the backoff the agent
+  // answers every deletion (hundreds in 10 s).
   std::size_t repairs = 0;
   for (std::size_t p = 0; (p = text.find("repaired 1 address", p)) != std::string::npos; ++p) ++repairs;
+  std::printf("repairs during the 10 s storm: %zu\n", repairs);
   EXPECT_GE(repairs, 5u) << text;
-  // Bounded: backoff caps repairs at about one a second. Measured here: 0.03 s with the
-  // backoff, 0.78 s without it (repairing on every notification).
-  EXPECT_LT(ticks, 4 * hz / 10) << "agent used more than 0.4 s of CPU in a 10 s storm";
+  EXPECT_LE(repairs, 20u) << text;
   EXPECT_TRUE(Has(ns.Addresses("lo"), "192.0.2.11/32")) << "the other VIP was disturbed";
 
   // The loop stopped: the node converges and stays conformant.
