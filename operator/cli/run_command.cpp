@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -158,6 +160,7 @@ int RunCommand(int argc, char** argv) {
   LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + node.name + ", VirtualIPs from " +
           (file ? *file : "the API server (" + kube_mode->origin() + ")"));
   AgentLoop loop(reconciler, *source, opts);
+  bool trim_due = false;
   if (kube_mode) {
     kube_mode->Attach(loop);
     // The kube code keeps its own counters; mirror them into lvs_rs_kube_* after every pass
@@ -171,6 +174,15 @@ int RunCommand(int argc, char** argv) {
     loop.AddObserver([mirror](const ReconcileOutcome&) { mirror(); });
     loop.AddUnchangedObserver(mirror);
   }
+  // glibc keeps what a pass freed (the YAML documents, dumps of every address and route, the
+  // plan) in its heaps instead of returning it: after converging 1,000 VIPs, 9 of 21 MiB RSS
+  // were free heap. Give it back once things are quiet again: at the first unchanged ARP poll
+  // after a pass, so at most once per --resync-period, and never while nothing happens.
+  loop.AddObserver([&trim_due](const ReconcileOutcome&) { trim_due = true; });
+  loop.AddUnchangedObserver([&trim_due] {
+    if (trim_due) malloc_trim(0);
+    trim_due = false;
+  });
   const auto serving = monitoring.Serve(loop);
   const int rc = loop.Run();
   if (kube_mode) kube_mode->Stop();  // before the loop it wakes goes away
