@@ -123,9 +123,9 @@ int AgentLoop::Run() {
     auto now = Clock::now();
     if (now >= next_full) pending = true;
     if (auto retry = reconciler_.NextRetry(); retry && *retry <= now) pending = true;
-    const bool synced = source_.Get().synced;
-
-    if (synced && !pending && now >= next_poll) {
+    // The poll only reads (before the first pass it finds nothing to compare with and asks for
+    // one), so it does not need to know whether the source has synced.
+    if (!pending && now >= next_poll) {
       next_poll = now + options_.resync_period;
       const std::string why = reconciler_.SysctlsChangedSinceLastPass();
       if (why.empty()) {
@@ -136,7 +136,11 @@ int AgentLoop::Run() {
       }
     }
 
-    if (pending && synced) {
+    // Asked only when a pass is due: Get() copies every VirtualIP, and most turns are idle.
+    bool waiting_for_sync = false;
+    if (pending && !source_.Get().synced) {
+      waiting_for_sync = true;
+    } else if (pending) {
       pending = false;
       const ReconcileOutcome o = Pass();
       if (o.status.conformant() != last_conformant && !o.status.conformant())
@@ -148,8 +152,8 @@ int AgentLoop::Run() {
     }
 
     // Until the source has synced only a wake-up (or the one-second tick below) can help.
-    auto deadline = synced ? std::min(next_poll, next_full) : now + std::chrono::seconds(1);
-    if (auto retry = reconciler_.NextRetry(); retry && *retry < deadline) deadline = *retry;
+    auto deadline = waiting_for_sync ? now + std::chrono::seconds(1) : std::min(next_poll, next_full);
+    if (auto retry = reconciler_.NextRetry(); retry && *retry < deadline && !waiting_for_sync) deadline = *retry;
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     // Wake at least once a second to stay live (and to notice file changes) even when idle.
     const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));
