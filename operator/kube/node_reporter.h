@@ -61,7 +61,11 @@ class NodeReporter {
   };
   void Run();
   bool EnsureRealServer();  // GET or create; seeds last_status_
-  void WriteStatus(const NodeStatus& st, const std::map<std::string, std::string>& invalid);
+  struct PendingStatus {
+    NodeStatus status;
+    std::map<std::string, int> contested;
+  };
+  void WriteStatus(const PendingStatus& st, const std::map<std::string, std::string>& invalid);
   void SendEvent(const Event& e);
   void Queue(Event e);  // rate-limited
 
@@ -72,7 +76,7 @@ class NodeReporter {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::optional<NodeStatus> pending_status_;
+  std::optional<PendingStatus> pending_status_;
   std::deque<Event> events_;
   EventRateLimiter limiter_{std::chrono::seconds(60)};
   std::set<std::string> refused_seen_;  // loop thread only

@@ -51,6 +51,23 @@ TEST(RealServerStatus, TransitionTimeMovesOnlyOnStatusChange) {
   EXPECT_EQ(bad["lastSyncTime"], "2026-01-01T00:01:00Z");
 }
 
+TEST(RealServerStatus, ContestedConditionNamesTheItemsNotTheCounts) {
+  const json calm = BuildRealServerStatus(Healthy(), {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(calm, "Contested", "status"), "False");
+  EXPECT_EQ(Condition(calm, "Contested", "reason"), "NoContest");
+  const json fight =
+      BuildRealServerStatus(Healthy(), {}, calm, "2026-01-01T00:01:00Z", {{"sysctl:net.ipv4.conf.all.arp_ignore", 3}});
+  EXPECT_EQ(Condition(fight, "Contested", "status"), "True");
+  EXPECT_EQ(Condition(fight, "Contested", "reason"), "DriftContested");
+  EXPECT_NE(Condition(fight, "Contested", "message").find("sysctl:net.ipv4.conf.all.arp_ignore"), std::string::npos);
+  EXPECT_EQ(Condition(fight, "Contested", "lastTransitionTime"), "2026-01-01T00:01:00Z");
+  EXPECT_EQ(Condition(fight, "Ready", "status"), "True") << "a fight the operator still wins is not unreadiness";
+  // More repairs of the same item: no new status to write.
+  const json later =
+      BuildRealServerStatus(Healthy(), {}, fight, "2026-01-01T00:02:00Z", {{"sysctl:net.ipv4.conf.all.arp_ignore", 9}});
+  EXPECT_EQ(later, fight);
+}
+
 TEST(RealServerStatus, InvalidVirtualIpIsRefusedWithMessage) {
   const json s = BuildRealServerStatus(Healthy(), {{"bad", "invalid VirtualIP: spec.addresses[0]: not canonical"}},
                                        json::object(), "2026-01-01T00:00:00Z");
