@@ -211,6 +211,10 @@ TEST(KubeRecovery, RotatedTokenFileIsUsedWithoutRestart) {
   EXPECT_EQ(agent.Wait(0ms), -1) << "the agent exited";
   const std::string after = ReadFile(log).substr(mark);
   EXPECT_EQ(after.find("401"), std::string::npos) << "authentication failures after the rotation:\n" << after;
+  // The real server's watch events (VirtualIPs, the Node, bookmarks) all pass the decoder's checks.
+  const std::string all = ReadFile(log);
+  EXPECT_EQ(all.find("malformed watch event"), std::string::npos) << all;
+  EXPECT_EQ(all.find("re-listing after a backoff"), std::string::npos) << all;
   // Its reports went through with the new token too.
   EXPECT_TRUE(EventuallySlow(
       [&] {
