@@ -86,11 +86,14 @@ struct ApiClient::Impl {
       out.body = ParseOrNull(raw);
       if (!out.ok()) {
         out.error = StatusMessage(out.status, out.body, raw);
-      } else if (out.body.is_discarded()) {
+      } else if (!out.body.is_object()) {
         // Truncated or garbled: say so (with where it broke off) rather than "not a list".
-        out.error = "HTTP " + std::to_string(out.status) + " with a body that is not valid JSON (" +
+        out.malformed = true;
+        out.error = "HTTP " + std::to_string(out.status) + " with a body that is " +
+                    (out.body.is_discarded() ? "not valid JSON" : "not a JSON object") + " (" +
                     std::to_string(raw.size()) + " bytes, ending \"" +
                     (raw.size() > 60 ? raw.substr(raw.size() - 60) : raw) + "\")";
+        out.body = nullptr;
       }
     } catch (const std::exception& e) {
       out.status = 0;

@@ -28,7 +28,10 @@ struct ApiResponse {
   int status = 0;       // HTTP status; 0 when the request did not get a response
   nlohmann::json body;  // parsed body (null when empty or not JSON)
   std::string error;    // transport error, or the Status message of a failure
-  bool ok() const { return status >= 200 && status < 300; }
+  // A 2xx whose body is not a JSON object (truncated, garbled, empty): every Kubernetes API
+  // response is an object, so this is a failure too and callers never see the broken body.
+  bool malformed = false;
+  bool ok() const { return status >= 200 && status < 300 && !malformed; }
 };
 
 enum class WatchEnd {
