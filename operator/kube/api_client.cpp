@@ -4,7 +4,9 @@
 #include <cpprest/http_client.h>
 #include <boost/asio/ssl.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace lvsrs::kube {
 namespace {
@@ -33,6 +35,7 @@ struct ApiClient::Impl {
   std::mutex cancel_mutex;
   pplx::cancellation_token_source cancel;
   std::atomic<bool> cancelled{false};
+  std::chrono::seconds watch_client_timeout{0};
 
   explicit Impl(const KubeConfig& c) : config(c), tokens(c) {}
 
@@ -77,9 +80,21 @@ struct ApiClient::Impl {
       if (body) req.set_body(body->dump(), content_type);
       http::http_response resp = requests->request(req, Token()).get();
       out.status = resp.status_code();
+      // A rejected token may have been rotated in a way stat() did not show: read it again.
+      if (out.status == 401) tokens.Invalidate();
       const std::string raw = resp.extract_utf8string(true).get();
       out.body = ParseOrNull(raw);
-      if (!out.ok()) out.error = StatusMessage(out.status, out.body, raw);
+      if (!out.ok()) {
+        out.error = StatusMessage(out.status, out.body, raw);
+      } else if (!out.body.is_object()) {
+        // Truncated or garbled: say so (with where it broke off) rather than "not a list".
+        out.malformed = true;
+        out.error = "HTTP " + std::to_string(out.status) + " with a body that is " +
+                    (out.body.is_discarded() ? "not valid JSON" : "not a JSON object") + " (" +
+                    std::to_string(raw.size()) + " bytes, ending \"" +
+                    (raw.size() > 60 ? raw.substr(raw.size() - 60) : raw) + "\")";
+        out.body = nullptr;
+      }
     } catch (const std::exception& e) {
       out.status = 0;
       out.error = std::string(method) + " " + path + ": " + e.what();
@@ -92,7 +107,8 @@ ApiClient::ApiClient(const KubeConfig& config, std::chrono::seconds request_time
     : impl_(std::make_unique<Impl>(config)) {
   impl_->requests = impl_->MakeClient(request_timeout);
   // Longer than any timeoutSeconds we ask for, so the server, not the client, ends a watch.
-  impl_->watches = impl_->MakeClient(watch_timeout + std::chrono::seconds(30));
+  impl_->watch_client_timeout = watch_timeout + std::chrono::seconds(30);
+  impl_->watches = impl_->MakeClient(impl_->watch_client_timeout);
 }
 
 ApiClient::~ApiClient() = default;
@@ -119,43 +135,81 @@ void ApiClient::Cancel() {
   impl_->cancel.cancel();
 }
 
-WatchResult ApiClient::Watch(const std::string& path, const std::function<void(const json&)>& on_event) {
+WatchResult ApiClient::Watch(const std::string& path, const WatchExpectation& expect,
+                             const std::function<void(const json&)>& on_event) {
   WatchResult out;
   if (impl_->cancelled) return {WatchEnd::Cancelled, "cancelled"};
+  WatchStreamDecoder decoder(expect);
+  const auto started = std::chrono::steady_clock::now();
   try {
     auto req = impl_->Make(http::methods::GET, path);
     http::http_response resp = impl_->watches->request(req, impl_->Token()).get();
-    if (resp.status_code() == 410) return {WatchEnd::Gone, "HTTP 410 Gone"};
+    out.http_status = resp.status_code();
+    if (resp.status_code() == 401) impl_->tokens.Invalidate();
+    if (resp.status_code() == 410) return {WatchEnd::Gone, "HTTP 410 Gone", 410};
     if (resp.status_code() != 200) {
       const std::string raw = resp.extract_utf8string(true).get();
-      return {WatchEnd::Failed, StatusMessage(resp.status_code(), ParseOrNull(raw), raw)};
+      out.end = WatchEnd::Rejected;
+      out.detail = StatusMessage(resp.status_code(), ParseOrNull(raw), raw);
+      return out;
     }
-    auto body = resp.body();
+    auto body = resp.body().streambuf();  // bytes (uint8_t)
+    using Traits = decltype(body)::traits;
+    std::string chunk;
+    std::vector<std::uint8_t> more;
     for (;;) {
-      if (impl_->cancelled) return {WatchEnd::Cancelled, "cancelled"};
-      // A fresh buffer per line: a reused container_buffer corrupts later lines.
-      concurrency::streams::container_buffer<std::string> line;
-      const size_t n = body.read_line(line).get();
-      const std::string& text = line.collection();
-      if (n == 0 && text.empty()) {
-        if (body.is_eof()) return {WatchEnd::Expired, "stream ended"};
-        continue;
+      if (impl_->cancelled) return {WatchEnd::Cancelled, "cancelled", out.http_status, out.events};
+      // Wait for one byte, then take whatever else has arrived without waiting: the decoder
+      // frames lines, whatever the chunk boundaries.
+      const auto first = body.bumpc().get();
+      if (first == Traits::eof()) {
+        if (auto cut = decoder.Finish()) {
+          out.end = WatchEnd::Rejected;
+          out.detail = cut->detail;
+          return out;
+        }
+        out.end = WatchEnd::Expired;
+        out.detail = "stream ended";
+        return out;
       }
-      json event = json::parse(text, nullptr, false);
-      if (!event.is_object() || !event.contains("type") || !event["type"].is_string())
-        return {WatchEnd::Failed, "malformed watch event: " + text.substr(0, 200)};
-      if (event["type"] == "ERROR") {
-        const json& status = event.value("object", json::object());
-        const int code = status.is_object() ? status.value("code", 0) : 0;
-        const std::string message = status.is_object() ? status.value("message", "") : "";
-        if (code == 410) return {WatchEnd::Gone, "watch expired (410): " + message};
-        return {WatchEnd::Failed, "watch error " + std::to_string(code) + ": " + message};
+      chunk.assign(1, static_cast<char>(first));
+      if (const auto avail = body.in_avail(); avail > 0) {
+        more.resize(avail);
+        // Those bytes are buffered already: getn completes at once.
+        const size_t got = body.getn(more.data(), avail).get();
+        chunk.append(reinterpret_cast<const char*>(more.data()), std::min(got, avail));
       }
-      on_event(event);
+      for (auto& e : decoder.Feed(chunk)) {
+        switch (e.kind) {
+          case WatchEvent::Kind::Event:
+            ++out.events;
+            on_event(e.event);
+            break;
+          case WatchEvent::Kind::Gone: out.end = WatchEnd::Gone; break;
+          case WatchEvent::Kind::Error:
+          case WatchEvent::Kind::Malformed: out.end = WatchEnd::Rejected; break;
+        }
+        if (e.kind != WatchEvent::Kind::Event) {
+          out.detail = e.detail;
+          return out;
+        }
+      }
     }
   } catch (const std::exception& e) {
-    if (impl_->cancelled) return {WatchEnd::Cancelled, "cancelled"};
-    return {WatchEnd::Failed, std::string("watch ") + path + ": " + e.what()};
+    if (impl_->cancelled) return {WatchEnd::Cancelled, "cancelled", out.http_status, out.events};
+    // The connection broke: resuming from the last resourceVersion gets the server to send again
+    // whatever was lost, including an event cut in the middle.
+    out.end = WatchEnd::Failed;
+    const bool stalled = std::chrono::steady_clock::now() - started >= impl_->watch_client_timeout;
+    out.detail = std::string("watch ") + path + ": " +
+                 (stalled ? "the stream stalled past the client timeout (" +
+                                std::to_string(impl_->watch_client_timeout.count()) + " s): "
+                          : std::string()) +
+                 (decoder.pending() ? "the connection broke in the middle of an event (" +
+                                          std::to_string(decoder.pending()) + " bytes of it received): "
+                                    : std::string()) +
+                 e.what();
+    return out;
   }
 }
 

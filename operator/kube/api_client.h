@@ -3,9 +3,9 @@
 // Facts this relies on, checked against kube-apiserver 1.20 and cpprestsdk 2.10.18:
 // - the CA must be loaded into the asio SSL context (set_ssl_context_callback); cpprestsdk's own
 //   certificate validation then also checks the server name against the certificate;
-// - a watch response arrives as soon as the headers do, and body().read_line() returns each event
-//   as it happens; reusing one container_buffer across read_line calls corrupts later lines, so
-//   every line gets a fresh buffer;
+// - a watch response arrives as soon as the headers do, and the body's stream buffer hands out
+//   each chunk as it arrives (one byte awaited with bumpc(), then in_avail() bytes without
+//   waiting); the bytes go through WatchStreamDecoder (watch_stream.h), which owns the framing;
 // - the client timeout must exceed the watch's timeoutSeconds, or the client aborts a healthy watch.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kube/kube_config.h"
+#include "kube/watch_stream.h"
 
 namespace lvsrs::kube {
 
@@ -27,19 +28,27 @@ struct ApiResponse {
   int status = 0;       // HTTP status; 0 when the request did not get a response
   nlohmann::json body;  // parsed body (null when empty or not JSON)
   std::string error;    // transport error, or the Status message of a failure
-  bool ok() const { return status >= 200 && status < 300; }
+  // A 2xx whose body is not a JSON object (truncated, garbled, empty): every Kubernetes API
+  // response is an object, so this is a failure too and callers never see the broken body.
+  bool malformed = false;
+  bool ok() const { return status >= 200 && status < 300 && !malformed; }
 };
 
 enum class WatchEnd {
   Expired,    // the server closed the stream (timeoutSeconds): resume from the last version
   Gone,       // 410: the resourceVersion is too old; re-list
-  Failed,     // transport error, non-200 or malformed data: back off, then resume or re-list
+  Failed,     // no response, or the connection broke: back off, then resume from the last version
+  Rejected,   // the server answered with an error (non-200, an ERROR event) or sent something
+              // that is not a watch event of this collection: events may be lost, so back off
+              // and re-list (a wiped etcd answers 404 or "too large resource version" here)
   Cancelled,  // Cancel() was called
 };
 
 struct WatchResult {
   WatchEnd end = WatchEnd::Failed;
   std::string detail;
+  int http_status = 0;     // of the watch response; 0 when there was none
+  std::size_t events = 0;  // events delivered to on_event
 };
 
 class ApiClient {
@@ -58,8 +67,10 @@ class ApiClient {
   ApiResponse MergePatch(const std::string& path, const nlohmann::json& patch);
 
   // Streams `path` (which must carry watch=1 and timeoutSeconds) and calls on_event for each
-  // event object ({"type": ..., "object": ...}). ERROR events carrying 410 end with Gone.
-  WatchResult Watch(const std::string& path, const std::function<void(const nlohmann::json&)>& on_event);
+  // event object ({"type": ..., "object": ...}) whose object is what `expect` says.
+  // ERROR events carrying 410 end with Gone.
+  WatchResult Watch(const std::string& path, const WatchExpectation& expect,
+                    const std::function<void(const nlohmann::json&)>& on_event);
 
   // Ends requests and watches in flight (from another thread) and makes later ones return at
   // once. Used on shutdown.

@@ -11,14 +11,21 @@ using nlohmann::json;
 
 std::string NameOf(const json& obj) {
   if (!obj.is_object()) return "";
-  const json& meta = obj.value("metadata", json::object());
-  return meta.is_object() ? meta.value("name", "") : "";
+  const auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->is_object()) return "";
+  const auto name = meta->find("name");
+  return name != meta->end() && name->is_string() ? name->get<std::string>() : "";
+}
+
+std::string StringOf(const json& obj, const char* key) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 std::string VersionOf(const json& obj) {
   if (!obj.is_object()) return "";
-  const json& meta = obj.value("metadata", json::object());
-  return meta.is_object() ? meta.value("resourceVersion", "") : "";
+  const auto meta = obj.find("metadata");
+  return meta != obj.end() && meta->is_object() ? StringOf(*meta, "resourceVersion") : "";
 }
 
 }  // namespace
@@ -81,24 +88,44 @@ bool Informer::List() {
       LogWarning("list " + options_.collection_path + ": " + (r.error.empty() ? "not a list" : r.error));
       return false;
     }
-    const json& items = r.body.value("items", json::array());
-    if (!items.is_array()) {
-      LogWarning("list " + options_.collection_path + ": items is not a list");
+    // A list of something else (a misrouted request, a proxy's page, a broken server) must not
+    // replace the store: it would read as "no VirtualIPs" and withdraw every VIP.
+    const std::string kind = StringOf(r.body, "kind");
+    const std::string api_version = StringOf(r.body, "apiVersion");
+    if ((!options_.kind.empty() && kind != options_.kind + "List") ||
+        (!options_.api_version.empty() && api_version != options_.api_version)) {
+      LogWarning("list " + options_.collection_path + ": the server sent a " + api_version + " " + kind + " where a " +
+                 options_.api_version + " " + options_.kind +
+                 "List was expected; keeping the last "
+                 "known state");
+      return false;
+    }
+    const auto items_it = r.body.find("items");
+    if (items_it == r.body.end() || !(items_it->is_array() || items_it->is_null())) {
+      LogWarning("list " + options_.collection_path + ": no items array; keeping the last known state");
       return false;
     }
     // List items of built-in kinds come without apiVersion/kind; give each its own.
-    const std::string kind = r.body.value("kind", "");
     const std::string item_kind = kind.size() > 4 && kind.ends_with("List") ? kind.substr(0, kind.size() - 4) : kind;
-    for (json item : items) {
+    for (json item : items_it->is_array() ? *items_it : json::array()) {
+      if (!item.is_object() || NameOf(item).empty()) {
+        LogWarning("list " + options_.collection_path + ": an item without a name; keeping the last known state");
+        return false;
+      }
       if (!item.contains("kind")) item["kind"] = item_kind;
-      if (!item.contains("apiVersion")) item["apiVersion"] = r.body.value("apiVersion", "");
+      if (!item.contains("apiVersion")) item["apiVersion"] = api_version;
+      if (item["kind"] != item_kind || item["apiVersion"] != api_version) {
+        LogWarning("list " + options_.collection_path + ": item " + NameOf(item) + " is not a " + item_kind +
+                   "; keeping the last known state");
+        return false;
+      }
       const std::string name = NameOf(item);
-      if (!name.empty()) fresh[name] = std::move(item);
+      fresh[name] = std::move(item);
     }
-    const json& meta = r.body.value("metadata", json::object());
-    if (meta.is_object()) {
-      if (version.empty()) version = meta.value("resourceVersion", "");
-      cont = meta.value("continue", "");
+    const auto meta = r.body.find("metadata");
+    if (meta != r.body.end() && meta->is_object()) {
+      if (version.empty()) version = StringOf(*meta, "resourceVersion");
+      cont = StringOf(*meta, "continue");
     } else {
       cont.clear();
     }
@@ -122,6 +149,7 @@ bool Informer::List() {
 void Informer::Run() {
   bool need_list = true;
   bool first_watch = true;
+  const WatchExpectation expect{options_.api_version, options_.kind};
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -134,7 +162,6 @@ void Informer::Run() {
       }
       if (!first_watch) ++relists_;
       need_list = false;
-      backoff_.Reset();
     }
     std::string rv;
     {
@@ -151,12 +178,11 @@ void Informer::Run() {
     if (!options_.field_selector.empty()) path += "&fieldSelector=" + UrlEncode(options_.field_selector);
     if (!first_watch) ++watch_restarts_;
     first_watch = false;
-    bool got_event = false;
-    const WatchResult w = client_.Watch(path, [&](const json& event) {
-      got_event = true;
+    const auto started = std::chrono::steady_clock::now();
+    WatchResult w = client_.Watch(path, expect, [&](const json& event) {
       connected_ = true;
       const std::string type = event.value("type", "");
-      const json& obj = event.value("object", json::object());
+      const json& obj = event["object"];
       const std::string name = NameOf(obj);
       const std::string version = VersionOf(obj);
       bool changed = false;
@@ -164,12 +190,10 @@ void Informer::Run() {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!version.empty()) resource_version_ = version;
         if (type == "ADDED" || type == "MODIFIED") {
-          if (!name.empty()) {
-            auto it = objects_.find(name);
-            if (it == objects_.end() || it->second != obj) {
-              objects_[name] = obj;
-              changed = true;
-            }
+          auto it = objects_.find(name);
+          if (it == objects_.end() || it->second != obj) {
+            objects_[name] = obj;
+            changed = true;
           }
         } else if (type == "DELETED") {
           changed = objects_.erase(name) > 0;
@@ -180,16 +204,31 @@ void Informer::Run() {
         on_change_();
       }
     });
+    if (w.http_status != 0) connected_ = true;
+    // A stream that ends at once with nothing in it did not run its course: a server (or proxy)
+    // answering every watch that way would otherwise be asked again without pause.
+    if (w.end == WatchEnd::Expired && w.events == 0 &&
+        std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+      w.end = WatchEnd::Rejected;
+      w.detail = "very short watch: the stream ended within a second without an event";
+    }
     switch (w.end) {
       case WatchEnd::Cancelled: return;
       case WatchEnd::Expired: backoff_.Reset(); break;
       case WatchEnd::Gone:
         LogInfo("watch " + options_.collection_path + ": " + w.detail + "; re-listing");
         need_list = true;
+        // Right after a list a 410 is no expiry but a server that keeps saying so: back off.
+        if (w.events == 0 && !SleepFor(backoff_.Next())) return;
+        break;
+      case WatchEnd::Rejected:
+        LogWarning("watch " + options_.collection_path + ": " + w.detail +
+                   "; re-listing after a backoff, keeping the last known state");
+        need_list = true;
+        if (!SleepFor(backoff_.Next())) return;
         break;
       case WatchEnd::Failed:
         connected_ = false;
-        if (got_event) backoff_.Reset();
         LogWarning("watch " + options_.collection_path + ": " + w.detail + "; keeping the last known state");
         if (!SleepFor(backoff_.Next())) return;
         break;

@@ -1,8 +1,15 @@
 // Informer semantics for one collection, as client-go does it: list (paged), then watch from the
-// list's resourceVersion with bookmarks; on 410 Gone re-list; on a broken stream resume the watch
-// from the last seen resourceVersion; reconnect with jittered exponential backoff.
-// The object store is replaced only by a successful list: while the API server is unreachable the
-// last known objects stay (fail static), and nothing is reported synced before the first list.
+// list's resourceVersion with bookmarks; on 410 Gone re-list; on a broken connection resume the
+// watch from the last seen resourceVersion; when the server answers the watch with an error (404
+// or 403 after etcd was wiped and the CRDs or RBAC are not back yet, "too large resource
+// version", 5xx) or sends anything that is not a watch event of this collection, re-list, since
+// an event may have been lost. Every retry waits a jittered exponential backoff that is reset
+// only by a watch that ran its course, so a server that fails in any repeatable way is asked
+// ever less often (no hot loop), as is one whose watches end at once without events (client-go
+// calls that a "very short watch").
+// The object store is replaced only by a successful list of the expected kind: while the API
+// server is unreachable or answers with errors or garbage, the last known objects stay (fail
+// static), and nothing is reported synced before the first list.
 #pragma once
 
 #include <atomic>
@@ -38,6 +45,8 @@ class Backoff {
 
 struct InformerOptions {
   std::string collection_path;      // "/apis/lvsdr.io/v1alpha1/virtualips" or "/api/v1/nodes"
+  std::string api_version;          // of the objects: "lvsdr.io/v1alpha1" or "v1"
+  std::string kind;                 // "VirtualIP" or "Node"; a list must be "<kind>List"
   std::string field_selector;       // "metadata.name=node-1", or empty
   int watch_timeout_seconds = 300;  // jittered per watch by up to +50%
   int page_size = 500;

@@ -147,4 +147,10 @@ std::string TokenSource::Current() {
   return cached_;
 }
 
+void TokenSource::Invalidate() {
+  std::lock_guard<std::mutex> lock(token_mutex);
+  seen_mtime_ns_ = -1;
+  seen_size_ = -1;
+}
+
 }  // namespace lvsrs::kube

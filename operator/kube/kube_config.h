@@ -41,6 +41,9 @@ class TokenSource {
  public:
   explicit TokenSource(const KubeConfig& config);
   std::string Current();
+  // The server rejected the token (401): read the file again on the next Current(), even if its
+  // modification time and size look the same (a rewrite within the same clock tick).
+  void Invalidate();
 
  private:
   std::string static_token_;

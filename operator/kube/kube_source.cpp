@@ -16,10 +16,14 @@ KubeSource::KubeSource(const KubeConfig& config, std::string node_name, Options 
   };
   InformerOptions vo;
   vo.collection_path = std::string("/apis/") + kApiVersion + "/virtualips";
+  vo.api_version = kApiVersion;
+  vo.kind = "VirtualIP";
   vo.watch_timeout_seconds = options.watch_timeout_seconds;
   vips_ = std::make_unique<Informer>(config, vo, on_change);
   InformerOptions no;
   no.collection_path = "/api/v1/nodes";
+  no.api_version = "v1";
+  no.kind = "Node";
   no.field_selector = "metadata.name=" + node_name_;
   no.watch_timeout_seconds = options.watch_timeout_seconds;
   node_ = std::make_unique<Informer>(config, no, on_change);
@@ -59,9 +63,21 @@ void KubeSource::Rebuild() {
     if (labels.is_object())
       for (const auto& [k, v] : labels.items())
         if (v.is_string()) node.labels[k] = v.get<std::string>();
+    node_seen_ = true;
+    last_node_labels_ = node.labels;
+  } else if (node_seen_) {
+    // The Node object went away while this agent still runs on the node: an etcd restored
+    // or wiped, or a node deleted before its kubelet registers it again. Neither says which
+    // VIPs the node should carry, so keep the labels last seen (fail static); once the Node is
+    // back its labels apply again.
+    node.labels = last_node_labels_;
+    if (!logged_node_missing_)
+      LogWarning("Node \"" + node_name_ + "\" is gone from the API server; keeping its last known labels");
+    logged_node_missing_ = true;
   } else if (node_->synced()) {
     LogWarning("Node \"" + node_name_ + "\" not found; treating it as a node without labels");
   }
+  if (nodes.count(node_name_)) logged_node_missing_ = false;
 
   std::vector<VirtualIp> vips;
   std::map<std::string, std::string> invalid;

@@ -66,6 +66,9 @@ class KubeSource : public DesiredSource {
   std::map<std::string, std::string> invalid_;
   std::map<std::string, std::string> logged_invalid_;
   std::string node_uid_;
+  bool node_seen_ = false;  // the Node object was seen once: its labels stay if it vanishes
+  std::map<std::string, std::string> last_node_labels_;
+  bool logged_node_missing_ = false;
 };
 
 }  // namespace lvsrs::kube

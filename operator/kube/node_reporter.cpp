@@ -67,6 +67,12 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
     for (const auto& [kind, n] : o.repairs) msg += " " + std::to_string(n) + " " + kind;
     Queue({"RealServer", node_name_, "Warning", "DriftRepaired", msg});
   }
+  if (!o.contested.empty()) {
+    // Named so that `kubectl get events` shows the fight, not only a stream of repairs.
+    std::string msg = "another tool keeps undoing what the operator sets, repaired with backoff:";
+    for (const auto& [item, n] : o.contested) msg += " " + item + " (" + std::to_string(n) + " repairs in 30 s)";
+    Queue({"RealServer", node_name_, "Warning", "DriftContested", msg});
+  }
   if (!o.applied.ok()) {
     std::string msg;
     for (const auto& [ip, why] : o.applied.address_errors)
@@ -88,9 +94,9 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
 
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_status_ = o.status;
+    pending_status_ = PendingStatus{o.status, o.contested};
   }
-  last_observed_ = o.status;
+  last_observed_ = PendingStatus{o.status, o.contested};
   cv_.notify_all();
 }
 
@@ -132,10 +138,10 @@ bool NodeReporter::EnsureRealServer() {
   return true;
 }
 
-void NodeReporter::WriteStatus(const NodeStatus& st, const std::map<std::string, std::string>& invalid) {
+void NodeReporter::WriteStatus(const PendingStatus& st, const std::map<std::string, std::string>& invalid) {
   unwritten_ = true;  // until it is written or found unchanged
   if (!exists_ && !EnsureRealServer()) return;
-  const json status = BuildRealServerStatus(st, invalid, last_status_, Rfc3339Now());
+  const json status = BuildRealServerStatus(st.status, invalid, last_status_, Rfc3339Now(), st.contested);
   if (status == last_status_) {
     unwritten_ = false;
     return;  // steady state: no write
@@ -183,7 +189,7 @@ void NodeReporter::Run() {
   // a write is outstanding, after every unchanged ARP poll (Refresh), and the latest is written
   // then (latest wins, nothing queues up while the API server is away).
   for (;;) {
-    std::optional<NodeStatus> status;
+    std::optional<PendingStatus> status;
     std::deque<Event> events;
     {
       std::unique_lock<std::mutex> lock(mutex_);

@@ -65,7 +65,11 @@ class NodeReporter {
   };
   void Run();
   bool EnsureRealServer();  // GET or create; seeds last_status_
-  void WriteStatus(const NodeStatus& st, const std::map<std::string, std::string>& invalid);
+  struct PendingStatus {
+    NodeStatus status;
+    std::map<std::string, int> contested;
+  };
+  void WriteStatus(const PendingStatus& st, const std::map<std::string, std::string>& invalid);
   void SendEvent(const Event& e);
   void Queue(Event e);  // rate-limited
 
@@ -76,12 +80,12 @@ class NodeReporter {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::optional<NodeStatus> pending_status_;
+  std::optional<PendingStatus> pending_status_;
   std::deque<Event> events_;
   EventRateLimiter limiter_{std::chrono::seconds(60)};
-  std::set<std::string> refused_seen_;       // loop thread only
-  std::optional<NodeStatus> last_observed_;  // loop thread only
-  std::atomic<bool> unwritten_{false};       // the last status write did not go through
+  std::set<std::string> refused_seen_;          // loop thread only
+  std::optional<PendingStatus> last_observed_;  // loop thread only
+  std::atomic<bool> unwritten_{false};          // the last status write did not go through
   // worker thread only:
   bool exists_ = false;
   nlohmann::json last_status_;  // what the server has, as far as we know

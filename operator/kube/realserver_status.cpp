@@ -48,7 +48,7 @@ std::string Rfc3339Now() {
 }
 
 json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string, std::string>& invalid,
-                           const json& previous, const std::string& now) {
+                           const json& previous, const std::string& now, const std::map<std::string, int>& contested) {
   json vips = json::array();
   std::size_t wanted = 0, configured = 0, refused = 0, failed = 0;
   std::vector<std::string> vip_problems;
@@ -108,11 +108,21 @@ json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string,
   json rc = vips_ok && arp_ok ? Condition("Ready", true, "Ready", "every VIP configured and ARP conformant")
             : !vips_ok        ? Condition("Ready", false, vips_reason, vips_message)
                               : Condition("Ready", false, arp_reason, arp_message);
+  // Abnormal-true, like a node's MemoryPressure: True only while a fight lasts. Not part of Ready:
+  // the operator still wins each round (with backoff), the node may well be conformant.
+  std::vector<std::string> items;
+  for (const auto& [item, n] : contested) items.push_back(item);
+  json cc =
+      contested.empty()
+          ? Condition("Contested", false, "NoContest", "nothing was undone right after its repair in the last 30 s")
+          : Condition("Contested", true, "DriftContested",
+                      "another tool keeps undoing what the operator sets, repaired with backoff: " + Join(items));
   SetTransition(rc, previous, now);
   SetTransition(ac, previous, now);
   SetTransition(vc, previous, now);
+  SetTransition(cc, previous, now);
 
-  json out{{"conditions", json::array({rc, ac, vc})},
+  json out{{"conditions", json::array({rc, ac, vc, cc})},
            {"vips", std::to_string(configured) + "/" + std::to_string(wanted)},
            {"virtualIPs", std::move(vips)},
            {"interfaces", std::move(interfaces)}};

@@ -133,6 +133,8 @@ void VipSummariser::Summarise() {
   if (!realservers_) {
     InformerOptions o;
     o.collection_path = std::string("/apis/") + kApiVersion + "/realservers";
+    o.api_version = kApiVersion;
+    o.kind = "RealServer";
     realservers_ = std::make_unique<Informer>(config_, o, [] {});
     realservers_->Start();
   }

@@ -82,6 +82,13 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                                 "(or no VirtualIP selects this node), else 0.")
                           .Register(*registry_),
                       {"interface"}),
+      contested_(BuildGauge()
+                     .Name("lvs_rs_contested_items")
+                     .Help("Items another tool keeps undoing right after each repair (item = ip:<VIP>, "
+                           "route:<VIP> or sysctl:<key>): the repairs of the item in the last 30 s. Repaired with "
+                           "backoff while it lasts; absent when nothing is contested.")
+                     .Register(*registry_),
+                 {"item"}),
       kernel_writes_(&BuildCounter()
                           .Name("lvs_rs_kernel_writes_total")
                           .Help("Changes (address, route, sysctl) the kernel accepted.")
@@ -142,6 +149,7 @@ void OperatorMetrics::Apply(const OutcomeMetrics& m, std::chrono::system_clock::
   virtualip_refused_.Sync(refused);
   arp_effective_.Sync(Keyed(m.arp_effective));
   arp_conformant_.Sync(Keyed(m.arp_conformant));
+  contested_.Sync(Keyed(m.contested));
 }
 
 void OperatorMetrics::Unchanged(std::chrono::system_clock::time_point now) {

@@ -30,6 +30,7 @@ OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& o) {
   }
   m.has_status = true;
   m.node_conformant = o.status.conformant();
+  for (const auto& [item, n] : o.contested) m.contested[item] = n;
   for (const auto& v : o.status.vips) {
     if (v.state == VipState::Refused) {
       // A refused VirtualIP has no address of its own to label a series with.

@@ -29,6 +29,9 @@ struct OutcomeMetrics {
   std::set<std::string> refused_virtualips;                              // selected here, not applied
   std::map<std::pair<std::string, std::string>, double> arp_effective;   // {interface, key} -> value
   std::map<std::string, double> arp_conformant;                          // interface -> 0/1
+  // Items another tool keeps undoing right after each repair ("sysctl:net.ipv4.conf.all.arp_ignore",
+  // "ip:192.0.2.10", "route:192.0.2.10") -> repairs in the last 30 s (ReconcileOutcome::contested).
+  std::map<std::string, double> contested;
   // Counter increments of this pass; only kinds/reasons from the lists above, zeros left out.
   std::map<std::string, double> repairs;
   std::map<std::string, double> errors;

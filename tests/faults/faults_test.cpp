@@ -257,6 +257,14 @@ TEST(Faults, FightOverArpIgnoreIsReported) {
       << text;
   EXPECT_NE(text.find("another tool is fighting the operator"), std::string::npos) << text;
   EXPECT_NE(text.find("contested sysctl:net.ipv4.conf.all.arp_ignore"), std::string::npos) << text;
+  // Beyond the log: the fight is a metric while it lasts (the tracker's window is 30 s), scraped
+  // from the agent's /metrics (default port, inside the namespace) with the real curl.
+  const auto scrape = ns.Exec("curl -sf http://127.0.0.1:8470/metrics");
+  ASSERT_EQ(scrape.exit_code, 0) << scrape.output;
+  const std::string series = "lvs_rs_contested_items{item=\"sysctl:net.ipv4.conf.all.arp_ignore\"} ";
+  const auto at = scrape.output.find(series);
+  ASSERT_NE(at, std::string::npos) << scrape.output;
+  EXPECT_GE(std::atof(scrape.output.c_str() + at + series.size()), 3) << scrape.output.substr(at, 120);
   EXPECT_TRUE(Eventually([&] { return ns.Sysctl("net.ipv4.conf.all.arp_ignore") == 1; }, std::chrono::seconds(5)));
   EXPECT_TRUE(Eventually([&] { return ns.Operator("check --file " + file).exit_code == 0; }, std::chrono::seconds(5)));
 }

@@ -1,6 +1,8 @@
 // Pure parts of Kubernetes mode: RealServer status conventions, the VirtualIP summary, backoff,
 // event rate limiting and kubeconfig parsing. No API server needed.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -49,6 +51,23 @@ TEST(RealServerStatus, TransitionTimeMovesOnlyOnStatusChange) {
   EXPECT_EQ(Condition(bad, "VIPsConfigured", "lastTransitionTime"), "2026-01-01T00:00:00Z")
       << "VIPsConfigured did not change status, its transition time must not move";
   EXPECT_EQ(bad["lastSyncTime"], "2026-01-01T00:01:00Z");
+}
+
+TEST(RealServerStatus, ContestedConditionNamesTheItemsNotTheCounts) {
+  const json calm = BuildRealServerStatus(Healthy(), {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(calm, "Contested", "status"), "False");
+  EXPECT_EQ(Condition(calm, "Contested", "reason"), "NoContest");
+  const json fight =
+      BuildRealServerStatus(Healthy(), {}, calm, "2026-01-01T00:01:00Z", {{"sysctl:net.ipv4.conf.all.arp_ignore", 3}});
+  EXPECT_EQ(Condition(fight, "Contested", "status"), "True");
+  EXPECT_EQ(Condition(fight, "Contested", "reason"), "DriftContested");
+  EXPECT_NE(Condition(fight, "Contested", "message").find("sysctl:net.ipv4.conf.all.arp_ignore"), std::string::npos);
+  EXPECT_EQ(Condition(fight, "Contested", "lastTransitionTime"), "2026-01-01T00:01:00Z");
+  EXPECT_EQ(Condition(fight, "Ready", "status"), "True") << "a fight the operator still wins is not unreadiness";
+  // More repairs of the same item: no new status to write.
+  const json later =
+      BuildRealServerStatus(Healthy(), {}, fight, "2026-01-01T00:02:00Z", {{"sysctl:net.ipv4.conf.all.arp_ignore", 9}});
+  EXPECT_EQ(later, fight);
 }
 
 TEST(RealServerStatus, InvalidVirtualIpIsRefusedWithMessage) {
@@ -118,6 +137,28 @@ TEST(Kubeconfig, TokenFileIsReReadWhenRotated) {
   std::ofstream(d + "/token.new") << "second-and-longer\n";
   ASSERT_EQ(rename((d + "/token.new").c_str(), (d + "/token").c_str()), 0);
   EXPECT_EQ(tokens.Current(), "second-and-longer");
+  std::system(("rm -rf " + d).c_str());
+}
+
+// A rewrite that stat() cannot see (same size, modification time put back) is still picked up
+// once the server rejects the old token: ApiClient calls Invalidate() on every 401.
+TEST(Kubeconfig, TokenFileIsReadAgainAfterARejection) {
+  char dir[] = "/tmp/lvsrs-token-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string d = dir;
+  std::ofstream(d + "/token") << "token-one\n";
+  struct stat before {};
+  ASSERT_EQ(stat((d + "/token").c_str(), &before), 0);
+  KubeConfig c;
+  c.token_file = d + "/token";
+  TokenSource tokens(c);
+  EXPECT_EQ(tokens.Current(), "token-one");
+  std::ofstream(d + "/token", std::ios::trunc) << "token-two\n";
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, (d + "/token").c_str(), times, 0), 0);
+  EXPECT_EQ(tokens.Current(), "token-one") << "same size and time: the cached token is kept";
+  tokens.Invalidate();
+  EXPECT_EQ(tokens.Current(), "token-two");
   std::system(("rm -rf " + d).c_str());
 }
 

@@ -103,6 +103,18 @@ TEST(OperatorMetrics, RefusedVirtualIpSeriesFollowsTheRefusal) {
   EXPECT_TRUE(SamplesOf(metrics.Text(), "lvs_rs_virtualip_refused{").empty());
 }
 
+TEST(OperatorMetrics, ContestedItemSeriesLastsAsLongAsTheFight) {
+  OperatorMetrics metrics("1.2.3");
+  metrics.Apply(Converged(), Clock::now());
+  EXPECT_TRUE(SamplesOf(metrics.Text(), "lvs_rs_contested_items{").empty()) << "absent while nothing is contested";
+  OutcomeMetrics m = Converged();
+  m.contested = {{"sysctl:net.ipv4.conf.all.arp_ignore", 4}};
+  metrics.Apply(m, Clock::now());
+  EXPECT_EQ(Samples(metrics.Text()).at("lvs_rs_contested_items{item=\"sysctl:net.ipv4.conf.all.arp_ignore\"}"), 4);
+  metrics.Apply(Converged(), Clock::now());
+  EXPECT_TRUE(SamplesOf(metrics.Text(), "lvs_rs_contested_items{").empty());
+}
+
 TEST(OperatorMetrics, CountersAccumulateOverPasses) {
   OperatorMetrics metrics("1.2.3");
   OutcomeMetrics m = Converged();

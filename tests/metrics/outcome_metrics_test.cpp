@@ -51,6 +51,14 @@ TEST(OutcomeMetrics, PendingOrFailedVipIsNotConformantAndNeitherIsTheNode) {
   EXPECT_EQ(m.vip_conformant.at({"db", "198.51.100.7"}), 0);
 }
 
+TEST(OutcomeMetrics, ContestedItemsWithTheirRepairCounts) {
+  ReconcileOutcome o = ConvergedOutcome();
+  o.contested = {{"ip:192.0.2.10", 5}, {"sysctl:net.ipv4.conf.all.arp_ignore", 3}};
+  const OutcomeMetrics m = MetricsOfOutcome(o);
+  EXPECT_EQ(m.contested,
+            (std::map<std::string, double>{{"ip:192.0.2.10", 5}, {"sysctl:net.ipv4.conf.all.arp_ignore", 3}}));
+}
+
 TEST(OutcomeMetrics, OneAddressWantedByTwoVirtualIpsHasASeriesForEach) {
   ReconcileOutcome o;
   o.status.vips = {Vip("a", "192.0.2.10", VipState::Configured), Vip("b", "192.0.2.10", VipState::Configured)};

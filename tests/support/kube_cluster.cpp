@@ -83,13 +83,20 @@ CommandResult KubeCluster::Etcdctl(const std::string& args) const {
 }
 
 void KubeCluster::InstallProduct() const {
-  const std::string src = SourceDir();
-  Must(Kubectl("apply -k " + Quote(src + "/crd/")), "kubectl apply -k crd/");
-  // The namespace normally comes with manifests/ (the DaemonSet's); create it if it is not there.
-  Kubectl("create namespace lvs-rs-operator");
-  Must(Kubectl("apply -f " + Quote(src + "/manifests/rbac.yaml")), "kubectl apply manifests/rbac.yaml");
+  InstallCrds();
+  InstallRbacAndToken();
+}
+
+void KubeCluster::InstallCrds() const {
+  Must(Kubectl("apply -k " + Quote(SourceDir() + "/crd/")), "kubectl apply -k crd/");
   Must(Kubectl("wait --for condition=established --timeout=60s crd/virtualips.lvsdr.io crd/realservers.lvsdr.io"),
        "wait for CRDs");
+}
+
+void KubeCluster::InstallRbacAndToken() const {
+  // The namespace normally comes with manifests/ (the DaemonSet's); create it if it is not there.
+  Kubectl("create namespace lvs-rs-operator");
+  Must(Kubectl("apply -f " + Quote(SourceDir() + "/manifests/rbac.yaml")), "kubectl apply manifests/rbac.yaml");
   Must(Run(Script("operator-kubeconfig " + Quote(dir_))), "operator kubeconfig");
 }
 
@@ -124,6 +131,7 @@ std::vector<std::string> KubeCluster::OperatorArgv(const TestNetns& node, const 
 
 void KubeCluster::StopApiserver() const { Must(Run(Script("stop-apiserver " + Quote(dir_))), "stop apiserver"); }
 void KubeCluster::StartApiserver() const { Must(Run(Script("start-apiserver " + Quote(dir_))), "start apiserver"); }
+void KubeCluster::WipeEtcd() const { Must(Run(Script("wipe-etcd " + Quote(dir_))), "wipe etcd"); }
 
 bool EventuallySlow(const std::function<bool()>& cond, std::chrono::milliseconds timeout,
                     std::chrono::milliseconds every) {

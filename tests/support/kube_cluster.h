@@ -62,6 +62,14 @@ class KubeCluster {
 
   void StopApiserver() const;   // an outage: SIGTERM kube-apiserver, wait for it to exit
   void StartApiserver() const;  // same flags, same etcd; returns when ready
+  // With the API server stopped: etcd restarted with its data deleted, so that the next
+  // StartApiserver() comes up with empty storage (no CRDs, RBAC, ServiceAccounts, Nodes).
+  void WipeEtcd() const;
+  // After a wipe: crd/ and manifests/rbac.yaml again, and a fresh operator token written over
+  // operator.token (the old one names a ServiceAccount that no longer exists). Each may be skipped
+  // to show the states in between.
+  void InstallRbacAndToken() const;
+  void InstallCrds() const;
 
  private:
   std::string Script(const std::string& args) const;

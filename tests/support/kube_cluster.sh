@@ -22,6 +22,9 @@
 #   kube_cluster.sh stop-apiserver DIR      SIGTERM kube-apiserver and wait (an outage)
 #   kube_cluster.sh start-apiserver DIR     start it again with the same flags; wait until ready
 #   kube_cluster.sh etcdctl DIR ARGS...     etcdctl against the cluster's etcd
+#   kube_cluster.sh wipe-etcd DIR           stop etcd, delete its data, start an empty one (run it
+#                                           with the API server stopped: a cluster restored from
+#                                           nothing; the API server then starts with empty storage)
 #   kube_cluster.sh down DIR                stop everything, delete NETNS and the veth links
 #
 # DIR/env defines CP_NETNS, APISERVER_URL_NODES (https://198.51.100.1:6443), ADMIN_KUBECONFIG,
@@ -73,6 +76,31 @@ start_apiserver() {  # DIR
     ${extra[@]+"${extra[@]}"} >>"$dir/apiserver.log" 2>&1 </dev/null &
   echo $! >"$dir/apiserver.pid"
   wait_ready "$dir"
+}
+
+start_etcd() {  # DIR
+  local dir=$1 i
+  ip netns exec "$CP_NETNS" setsid etcd --name default --data-dir "$dir/etcd" \
+    --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+    --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+    --initial-cluster default=http://127.0.0.1:2380 >>"$dir/etcd.log" 2>&1 </dev/null &
+  echo $! >"$dir/etcd.pid"
+}
+
+cmd_wipe_etcd() {  # DIR
+  local dir=$1 i
+  load "$dir"
+  stop_pidfile "$dir/etcd.pid"
+  rm -rf "$dir/etcd"
+  start_etcd "$dir"
+  for i in $(seq 1 300); do
+    if ETCDCTL_API=3 ip netns exec "$CP_NETNS" etcdctl --endpoints=http://127.0.0.1:2379 endpoint health >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -20 "$dir/etcd.log" >&2
+  die "etcd not healthy after the wipe"
 }
 
 stop_pidfile() {  # FILE
@@ -153,11 +181,7 @@ ENV
   echo "$admin_token,admin,admin,system:masters" >"$dir/tokens.csv"
   write_kubeconfig "$dir/admin.kubeconfig" "https://127.0.0.1:$PORT" admin "token: $admin_token" "$dir/ca.crt"
 
-  ip netns exec "$netns" setsid etcd --name default --data-dir "$dir/etcd" \
-    --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
-    --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-    --initial-cluster default=http://127.0.0.1:2380 >"$dir/etcd.log" 2>&1 </dev/null &
-  echo $! >"$dir/etcd.pid"
+  start_etcd "$dir"
   start_apiserver "$dir"
   echo "control plane up in netns $netns; kubectl: $0 kubectl $dir ..." >&2
 }
@@ -196,7 +220,7 @@ cmd_down() {
   ip netns del "$CP_NETNS" 2>/dev/null || true
 }
 
-[ $# -ge 2 ] || die "usage: kube_cluster.sh up|attach|operator-kubeconfig|kubectl|etcdctl|stop-apiserver|start-apiserver|down DIR ..."
+[ $# -ge 2 ] || die "usage: kube_cluster.sh up|attach|operator-kubeconfig|kubectl|etcdctl|stop-apiserver|start-apiserver|wipe-etcd|down DIR ..."
 cmd=$1
 shift
 case "$cmd" in
@@ -206,6 +230,7 @@ case "$cmd" in
   kubectl) dir=$1; shift; load "$dir"; exec ip netns exec "$CP_NETNS" kubectl --kubeconfig "$ADMIN_KUBECONFIG" "$@" ;;
   etcdctl) dir=$1; shift; load "$dir"; export ETCDCTL_API=3; exec ip netns exec "$CP_NETNS" etcdctl --endpoints=http://127.0.0.1:2379 "$@" ;;
   stop-apiserver) load "$1"; stop_pidfile "$1/apiserver.pid" ;;
+  wipe-etcd) cmd_wipe_etcd "$1" ;;
   start-apiserver) load "$1"; start_apiserver "$1" ;;
   down) cmd_down "$@" ;;
   *) die "unknown command $cmd" ;;
