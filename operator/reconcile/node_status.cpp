@@ -1,5 +1,7 @@
 #include "reconcile/node_status.h"
 
+#include <optional>
+
 namespace lvsrs {
 
 const char* ToString(VipState s) {
@@ -16,7 +18,9 @@ const char* ToString(VipState s) {
 NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& observed,
                           const std::map<IpAddress, std::string>& failures) {
   NodeStatus st;
-  const Plan plan = ComputePlan(desired, observed, {});
+  // The plan only explains why a VIP is missing (what blocks it); in the steady state every VIP
+  // is present and the diff is not worth computing a second time per pass.
+  std::optional<Plan> plan;
 
   const ObservedIndex index(observed);
   for (const auto& [ip, want] : desired.addresses) {
@@ -38,11 +42,12 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
       s.state = owned ? VipState::Configured : VipState::Adopted;
       s.message = owned ? "configured" : "present before the operator; adopted, never removed by it";
     } else {
+      if (!plan) plan = ComputePlan(desired, observed, {});
       auto f = failures.find(ip);
-      auto b = plan.blocked.find(ip);
+      auto b = plan->blocked.find(ip);
       s.state = f != failures.end() ? VipState::Failed : VipState::Pending;
       s.message = f != failures.end() ? f->second
-                  : b != plan.blocked.end() ? b->second
+                  : b != plan->blocked.end() ? b->second
                   : !has_addr ? "address missing on " + want.interface
                               : "host route missing";
       st.vips_configured = false;
