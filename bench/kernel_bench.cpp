@@ -398,6 +398,9 @@ json Apply(const std::vector<std::string>& watch, const std::string& exec_netns,
     const IpAddress ip = VipAddress(first + t);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the previous trial's status writes settle
     for (auto& n : nodes) n->Drain();
+    // Wall clock too, to line the trial up with the API server's audit log timestamps.
+    const auto t0_unix =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
     const auto t0 = Clock::now();
     const pid_t child = Spawn(command, std::to_string(first + t), exec_netns);
     Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
@@ -434,7 +437,11 @@ json Apply(const std::vector<std::string>& watch, const std::string& exec_netns,
     }
     json per_node = json::array();
     for (const auto& s : seen) per_node.push_back(s ? json(*s) : json(nullptr));
-    out.push_back(json{{"ip", ip.ToString()}, {"command_exit_us", *exited}, {"address_us", per_node}});
+    out.push_back(json{{"ip", ip.ToString()},
+                       {"tag", first + t},
+                       {"t0_unix_us", t0_unix.count()},
+                       {"command_exit_us", *exited},
+                       {"address_us", per_node}});
   }
   return json{{"mode", "apply"}, {"nodes", watch.size()}, {"trials", out}};
 }

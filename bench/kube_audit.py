@@ -6,7 +6,11 @@ server received it inside the window (requestReceivedTimestamp; one auditID may 
 Watches still open at the end of the window (no ResponseComplete yet) are listed too:
 a watch opened before the window and still running costs nothing inside it.
 
-Usage: kube_audit.py AUDIT_LOG STEADY_JSON  ->  STEADY_JSON's fields plus "requests", "open_watches".
+Also records when the API server received and answered each VirtualIP create (the trials), so that
+"object created -> address on the node" can be told apart from the client's own start-up.
+
+Usage: kube_audit.py AUDIT_LOG STEADY_JSON  ->  STEADY_JSON's fields plus "requests", "open_watches",
+"creates".
 """
 import collections
 import datetime
@@ -27,12 +31,18 @@ t0, t1 = steady["t0"], steady["t1"]
 
 seen = {}  # auditID -> (ip, what, received)
 started, completed = set(), set()
+creates = {}  # VirtualIP name -> [received, completed], unix seconds
 with open(log_path) as f:
     for line in f:
         try:
             e = json.loads(line)
         except ValueError:
             continue
+        if e["verb"] == "create" and e["stage"] == "ResponseComplete" and \
+                e.get("objectRef", {}).get("resource") == "virtualips" and e.get("responseStatus", {}).get("code") == 201:
+            # The trials' VirtualIPs (kubectl or curl, as admin): when the API server received the
+            # create and when it answered (the object is in etcd and on its way to the watchers).
+            creates[e["objectRef"]["name"]] = [epoch(e["requestReceivedTimestamp"]), epoch(e["stageTimestamp"])]
         if e.get("user", {}).get("username") != OPERATOR:
             continue
         aid = e["auditID"]
@@ -55,4 +65,5 @@ for aid, (ip, what, received) in seen.items():
         open_watches[ip][what] += 1
 steady["requests"] = {ip: dict(c) for ip, c in sorted(requests.items())}
 steady["open_watches"] = {ip: dict(c) for ip, c in sorted(open_watches.items())}
+steady["creates"] = creates
 print(json.dumps(steady))

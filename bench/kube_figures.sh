@@ -9,7 +9,8 @@
 #                    own start-up: lvsrs-bench-kernel apply times from just before it starts the
 #                    command until the node's kernel announces the address (RTM_NEWADDR).
 #                 2. fleet: FLEET_NODES node namespaces, each with its own operator; FLEET_TRIALS
-#                    VirtualIPs applied with kubectl, each timed until every node has it.
+#                    VirtualIPs applied with kubectl, each timed until every node has it; then
+#                    FLEET_TRIALS more with curl.
 #                 3. steady: one more node with STEADY_VIPS addresses (VirtualIPs of 100), and
 #                    prometheus-node-exporter beside it; opens the STEADY_WINDOW-second window.
 #   kube_finish   after the other figures: waits for the window to end, then records the steady
@@ -155,6 +156,10 @@ kube_start() {
   log "fleet: a VirtualIP applied with kubectl -> address on all $FLEET_NODES nodes ($FLEET_TRIALS trials)"
   "$KBENCH" apply --watch "$watch" --exec-netns "$KCP" --first 22000 --trials "$FLEET_TRIALS" -- \
     "${kubectl_cmd[@]}" "$WORK/kvip-{}.yaml" >"$OUT/kube-fleet.json"
+  kube_vips 23000 "$FLEET_TRIALS" 1 fleet bench "$WORK/kvip"
+  log "fleet: the same with an HTTPS POST (curl) ($FLEET_TRIALS trials)"
+  "$KBENCH" apply --watch "$watch" --exec-netns "$KCP" --first 23000 --trials "$FLEET_TRIALS" -- \
+    "${curl_cmd[@]}" "@$WORK/kvip-{}.json" >"$OUT/kube-fleet-curl.json"
 
   # ---- 3. steady state: STEADY_VIPS addresses on one node, node_exporter beside it ----
   log "steady state: $STEADY_VIPS VIPs on node 'steady', ${STEADY_WINDOW}s window from now on"
