@@ -57,13 +57,17 @@ with open(log_path) as f:
             completed.add(aid)
 
 requests = collections.defaultdict(collections.Counter)
+before = collections.defaultdict(collections.Counter)  # before the window: start-up and the trials
 open_watches = collections.defaultdict(collections.Counter)
 for aid, (ip, what, received) in seen.items():
     if t0 <= received < t1:
         requests[ip][what] += 1
+    elif received < t0:
+        before[ip][what] += 1
     if aid in started and aid not in completed and received < t1:
         open_watches[ip][what] += 1
 steady["requests"] = {ip: dict(c) for ip, c in sorted(requests.items())}
+steady["requests_before_window"] = {ip: dict(c) for ip, c in sorted(before.items())}
 steady["open_watches"] = {ip: dict(c) for ip, c in sorted(open_watches.items())}
 steady["creates"] = creates
 print(json.dumps(steady))

@@ -200,7 +200,8 @@ kube_finish() {
   holder=$(kc -n lvs-rs-operator get lease lvs-rs-operator-summariser -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true)
   cat >"$WORK/steady.json" <<EOF
 {"window_s": $(python3 -c "print($t1 - $KT0)"), "t0": $KT0, "t1": $t1, "vips": $STEADY_VIPS, "clk_tck": $(getconf CLK_TCK),
- "operator": {"rss_kib": $(rss_kib "$KPID_steady"), "cpu_ticks": $((op1 - KOP0))},
+ "operator": {"rss_kib": $(rss_kib "$KPID_steady"), "cpu_ticks": $((op1 - KOP0)),
+              "threads": $(awk '/^Threads/ {print $2}' "/proc/$KPID_steady/status")},
  "node_exporter": {"rss_kib": $(rss_kib "$KNE_PID"), "cpu_ticks": $((ne1 - KNE0))},
  "fleet_nodes": $FLEET_NODES, "fleet_rss_kib_total": $fleet_rss, "steady_ip": "$STEADY_IP", "trial_ip": "$TRIAL_IP",
  "lease_holder": "$holder", "bytes": {"virtualip_1_address": $vip_bytes, "realserver_1_vip": $rs1_bytes,

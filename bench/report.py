@@ -233,7 +233,8 @@ if st:
     w, tck, nodes = st["window_s"], st["clk_tck"], st["fleet_nodes"]
     op, ne = st["operator"], st["node_exporter"]
     op_cpu, ne_cpu = op["cpu_ticks"] / tck, ne["cpu_ticks"] / tck
-    row(f"RSS, Kubernetes mode, {st['vips']:,} VIPs, end of the {w:.0f} s window", f"{op['rss_kib'] / 1024:.1f} MiB", "",
+    row(f"RSS, Kubernetes mode, {st['vips']:,} VIPs, end of the {w:.0f} s window", f"{op['rss_kib'] / 1024:.1f} MiB",
+        f"{op['threads']} threads" if "threads" in op else "",
         f"node_exporter {ne['rss_kib'] / 1024:.1f} MiB", f"{op['rss_kib'] / ne['rss_kib']:.2f}×",
         "≤ 16 MiB and below node_exporter",
         "met" if op["rss_kib"] <= 16384 and op["rss_kib"] < ne["rss_kib"] else
