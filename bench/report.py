@@ -272,8 +272,9 @@ if st:
     row(f"fleet: memory of {nodes} operators (sum of VmRSS, end of the window)",
         f"{st['fleet_rss_kib_total'] / 1024:.0f} MiB", f"{st['fleet_rss_kib_total'] / 1024 / nodes:.1f} MiB per node", "", "", "", "")
     b = st["bytes"]
-    row("bytes per object (`kubectl get -o json`): VirtualIP with 1 address; RealServer with 1 VIP; with "
-        f"{st['vips']:,}", f"{b['virtualip_1_address']:,} B", f"{b['realserver_1_vip']:,} B; "
+    fleet_vips = sum(len((load(n) or {}).get("trials", [])) for n in ("kube-fleet.json", "kube-fleet-curl.json"))
+    row(f"bytes per object (`kubectl get -o json`): VirtualIP with 1 address; RealServer of a fleet node ({fleet_vips} VIPs); "
+        f"of node steady ({st['vips']:,} VIPs)", f"{b['virtualip_1_address']:,} B", f"{b['realserver_1_vip']:,} B; "
         f"{b.get('realserver_%d_vips' % st['vips'], 0):,} B", "", "", "", "")
 elif kube_skipped:
     for fig in ("`kubectl apply` → address present", "API requests at steady state", "fleet simulation"):
