@@ -4,7 +4,7 @@
 #
 #   sudo bench/run.sh            full suite (~14 min): writes bench/results/latest.md (the table),
 #                                bench/results/*.json (raw samples) and bench/converge.svg
-#   sudo bench/run.sh --smoke    tiny sizes (~1.5 min), into a temporary directory; ctest runs this
+#   sudo bench/run.sh --smoke    tiny sizes (~1.5–2 min), into a temporary directory; ctest runs this
 #
 # The Kubernetes figures (bench/kube_figures.sh: kubectl apply -> address, a 50-node fleet, API
 # requests, RSS and idle CPU over a 10 min window) need kube-apiserver ($LVSRS_CACHE/kube-apiserver,
