@@ -69,6 +69,10 @@ void AgentLoop::AddObserver(std::function<void(const ReconcileOutcome&)> observe
   observers_.push_back(std::move(observer));
 }
 
+void AgentLoop::AddUnchangedObserver(std::function<void()> observer) {
+  unchanged_observers_.push_back(std::move(observer));
+}
+
 void AgentLoop::Wake() {
   const std::uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof one);
@@ -110,26 +114,46 @@ int AgentLoop::Run() {
   }
 
   bool last_conformant = true;
-  auto next_resync = Clock::now();  // first pass right away
-  bool pending = true;
+  bool pending = true;  // first pass right away
+  auto next_poll = Clock::now();
+  auto next_full = Clock::now();
   for (;;) {
     health_.last_loop_unix_ms = UnixMs();
     if (source_.Poll()) pending = true;
-    const auto now = Clock::now();
-    if (now >= next_resync) pending = true;
+    auto now = Clock::now();
+    if (now >= next_full) pending = true;
     if (auto retry = reconciler_.NextRetry(); retry && *retry <= now) pending = true;
+    // The poll only reads (before the first pass it finds nothing to compare with and asks for
+    // one), so it does not need to know whether the source has synced.
+    if (!pending && now >= next_poll) {
+      next_poll = now + options_.resync_period;
+      const std::string why = reconciler_.SysctlsChangedSinceLastPass();
+      if (why.empty()) {
+        for (auto& f : unchanged_observers_) f();
+      } else {
+        Log(LogLevel::Debug, "ARP sysctl poll: " + why + "; running a full pass");
+        pending = true;
+      }
+    }
 
-    if (pending && source_.Get().synced) {
+    // Asked only when a pass is due: Get() copies every VirtualIP, and most turns are idle.
+    bool waiting_for_sync = false;
+    if (pending && !source_.Get().synced) {
+      waiting_for_sync = true;
+    } else if (pending) {
       pending = false;
       const ReconcileOutcome o = Pass();
       if (o.status.conformant() != last_conformant && !o.status.conformant())
         for (const auto& p : o.status.problems) LogWarning(p);
       last_conformant = o.status.conformant();
-      next_resync = Clock::now() + options_.resync_period;
+      now = Clock::now();
+      next_poll = now + options_.resync_period;
+      next_full = now + options_.full_resync_period;
     }
 
-    auto deadline = next_resync;
-    if (auto retry = reconciler_.NextRetry(); retry && *retry < deadline) deadline = *retry;
+    // Until the source has synced only a wake-up (or the one-second tick below) can help.
+    auto deadline = waiting_for_sync ? now + std::chrono::seconds(1) : std::min(next_poll, next_full);
+    if (auto retry = reconciler_.NextRetry(); retry && *retry < deadline && !waiting_for_sync) deadline = *retry;
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     // Wake at least once a second to stay live (and to notice file changes) even when idle.
     const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));

@@ -1,7 +1,11 @@
-// The single-threaded event loop around the Reconciler. Wakes on netlink notifications
-// (addresses, routes, links), on Wake() from other threads (a new VirtualIP), on a retry
-// coming due, and every resync period (ARP sysctls have no notifications); stops on
-// SIGINT/SIGTERM without touching the kernel: a restart must not blip traffic.
+// The single-threaded event loop around the Reconciler. A full pass runs on netlink
+// notifications (addresses, routes, links; an overflow too), on Wake() from other threads (a
+// new VirtualIP), on SIGHUP, on a retry coming due, and every full resync period as a safety
+// net. Every resync period in between it polls only the ARP sysctls (they have no
+// notifications; see reconcile/sysctl_watch.h) and runs a full pass only if one moved: an idle
+// node with 1,000 VIPs then costs a few procfs reads per period instead of four netlink dumps
+// and a diff. Stops on SIGINT/SIGTERM without touching the kernel: a restart must not blip
+// traffic.
 #pragma once
 
 #include <atomic>
@@ -23,15 +27,20 @@ struct AgentHealth {
 class AgentLoop {
  public:
   struct Options {
-    std::chrono::milliseconds resync_period{2000};
-    bool once = false;  // converge, verify, exit: 0 when conformant, 1 when not
+    std::chrono::milliseconds resync_period{2000};         // ARP sysctl poll
+    std::chrono::milliseconds full_resync_period{300000};  // full pass even without a wake-up
+    bool once = false;                                     // converge, verify, exit: 0 when conformant, 1 when not
   };
   AgentLoop(Reconciler& reconciler, DesiredSource& source, Options options);
   ~AgentLoop();
   AgentLoop(const AgentLoop&) = delete;
   AgentLoop& operator=(const AgentLoop&) = delete;
 
+  // Called after every full pass.
   void AddObserver(std::function<void(const ReconcileOutcome&)> observer);
+  // Called after every ARP sysctl poll that found the kernel as the last full pass left it, so
+  // that "last confirmed" timestamps and retries of reports keep their resync-period cadence.
+  void AddUnchangedObserver(std::function<void()> observer);
   void Wake();  // thread-safe
   // Blocks SIGINT/SIGTERM must already be blocked in every thread (BlockStopSignals()).
   int Run();
@@ -45,6 +54,7 @@ class AgentLoop {
   Options options_;
   int wake_fd_ = -1;
   std::vector<std::function<void(const ReconcileOutcome&)>> observers_;
+  std::vector<std::function<void()>> unchanged_observers_;
   AgentHealth health_;
 };
 

@@ -39,8 +39,29 @@ void Reconciler::Failed(const std::string& item, Clock::time_point now) {
   b.next = now + std::min<Clock::duration>(delay, kMaxRetry);
 }
 
+std::string Reconciler::SysctlsChangedSinceLastPass() {
+  if (!watched_sysctls_) return "no pass has read the kernel state yet";
+  std::vector<SysctlKey> keys;
+  for (const auto& [key, _] : *watched_sysctls_) keys.push_back(key);
+  SysctlValues now;
+  try {
+    now = kernel_.ObserveSysctls(keys);
+  } catch (const KernelError& e) {
+    return e.what();
+  }
+  std::string why;
+  for (const auto& key : ChangedSysctls(*watched_sysctls_, now)) {
+    auto it = now.find(key);
+    why += (why.empty() ? "" : ", ") + key.ToString() + " is " +
+           (it == now.end() ? std::string("gone") : std::to_string(it->second)) + ", was " +
+           std::to_string(watched_sysctls_->at(key));
+  }
+  return why;
+}
+
 std::optional<Clock::time_point> Reconciler::NextRetry() const {
   std::optional<Clock::time_point> next = repair_tracker_.NextDue();
+  if (auto e = repair_tracker_.NextExpiry(); e && (!next || *e < *next)) next = e;
   for (const auto& [item, b] : backoff_)
     if (!next || b.next < *next) next = b.next;
   return next;
@@ -51,6 +72,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   const auto start = Clock::now();
   ReconcileOutcome out;
   ObservedState observed;
+  watched_sysctls_.reset();  // until this pass has read the kernel
   try {
     observed = kernel_.Observe();
   } catch (const KernelError& e) {
@@ -189,6 +211,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   for (const auto& c : DesiredSysctls(out.desired, observed)) {
     if (observed.Sysctl(c.key.conf, c.key.key) == c.value) established_sysctls_.insert(c.key);
   }
+  if (out.error.empty()) watched_sysctls_ = SysctlsToWatch(out.desired, observed);
   // Forget backoff of items nobody wants any more.
   for (auto it = backoff_.begin(); it != backoff_.end();) {
     const bool addr = it->first.rfind("ip:", 0) == 0;
@@ -197,7 +220,11 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
       const auto ip = IpAddress::Parse(it->first.substr(3));
       wanted = ip && (out.desired.addresses.count(*ip) || out.applied.address_errors.count(*ip));
     }
-    it = wanted ? std::next(it) : backoff_.erase(it);
+    // A retry that came due and did not fail again this pass is settled (it succeeded, or
+    // there is nothing left to do): keeping it would make NextRetry() lie in the past forever,
+    // and the loop would spin on full passes.
+    const bool settled = it->second.next <= now;
+    it = wanted && !settled ? std::next(it) : backoff_.erase(it);
   }
   for (const auto& item : repair_tracker_.Expire(now))
     LogInfo(item + " stayed in place for 30 s after repairs; no longer contested");

@@ -16,6 +16,7 @@
 #include "reconcile/desired_state.h"
 #include "reconcile/node_status.h"
 #include "reconcile/plan.h"
+#include "reconcile/sysctl_watch.h"
 
 namespace lvsrs {
 
@@ -43,7 +44,13 @@ class Reconciler {
   void LoadRecords();
   ReconcileOutcome Reconcile(const std::vector<VirtualIp>& vips, const NodeInfo& node,
                              Clock::time_point now = Clock::now());
-  // When the earliest item in backoff is due again.
+  // Between full passes (the loop calls it every --resync-period): re-reads only the ARP sysctls
+  // the last pass depended on (SysctlsToWatch) and says why a full pass is needed, or "" when
+  // they are as that pass left them. Also non-empty when there is nothing to compare with (no
+  // pass has read the kernel yet, or the last one could not) or the read fails.
+  std::string SysctlsChangedSinceLastPass();
+  // When the next pass is due by itself: the earliest item in backoff (a failed write, a
+  // contested repair held back) is due again, or a repair leaves the contest window.
   std::optional<Clock::time_point> NextRetry() const;
   const SysctlRecord& records() const { return records_; }
 
@@ -65,6 +72,8 @@ class Reconciler {
   std::set<IpAddress> established_addresses_;
   std::set<IpAddress> established_routes_;
   std::set<SysctlKey> established_sysctls_;
+  // The watched ARP sysctls as the last pass that read the kernel left them.
+  std::optional<SysctlValues> watched_sysctls_;
 };
 
 }  // namespace lvsrs

@@ -40,6 +40,17 @@ std::vector<std::string> RepairTracker::Expire(Clock::time_point now) {
   return calmed;
 }
 
+std::optional<RepairTracker::Clock::time_point> RepairTracker::NextExpiry() const {
+  std::optional<Clock::time_point> next;
+  for (const auto& [name, i] : items_) {
+    if (i.repairs.empty()) continue;
+    // Expire() drops a repair once it is strictly older than the window.
+    const auto t = i.repairs.front() + options_.window + Clock::duration(1);
+    if (!next || t < *next) next = t;
+  }
+  return next;
+}
+
 std::map<std::string, int> RepairTracker::Contested() const {
   std::map<std::string, int> out;
   for (const auto& [name, i] : items_)

@@ -39,6 +39,9 @@ class RepairTracker {
   // The earliest time a repair held back by Due() may run; cleared by StartPass().
   std::optional<Clock::time_point> NextDue() const { return next_due_; }
   void StartPass() { next_due_.reset(); }
+  // When Expire() will next forget a repair (and may end a contest): the loop runs a pass
+  // then, since passes no longer come every resync period by themselves.
+  std::optional<Clock::time_point> NextExpiry() const;
 
  private:
   struct Item {

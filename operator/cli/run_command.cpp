@@ -1,4 +1,7 @@
+#include <malloc.h>
+
 #include <cstdio>
+#include <memory>
 
 #include "agent/agent_loop.h"
 #include "agent/file_source.h"
@@ -23,7 +26,9 @@ std::vector<FlagSpec> RunFlags() {
       {"watch-timeout", true, "Kubernetes mode: server-side timeout of each watch (jittered +0-50%)", "5m"},
       {"node-name", true, "this node's name", "$NODE_NAME or the host name"},
       {"node-labels", true, "this node's labels in file mode, k=v,k2=v2", ""},
-      {"resync-period", true, "full resync and ARP sysctl poll interval", "2s"},
+      {"resync-period", true,
+       "ARP sysctl poll interval (they have no netlink notification); a full pass runs when one changed", "2s"},
+      {"full-resync-period", true, "full pass even without any notification, as a safety net", "5m"},
       {"state-dir", true, "where original sysctl values are recorded", "/var/lib/lvs-rs-operator"},
       {"once", false, "converge, verify and exit (0 conformant, 1 not)", ""},
       {"dry-run", false, "print the plan and change nothing", ""},
@@ -72,6 +77,14 @@ int RunCommand(int argc, char** argv) {
       return kExitUsage;
     }
     opts.resync_period = *parsed;
+  }
+  if (auto d = flags.Get("full-resync-period")) {
+    auto parsed = ParseDuration(*d);
+    if (!parsed || parsed->count() < 100) {
+      std::fprintf(stderr, "run: --full-resync-period must be a duration of at least 100ms, like 5m\n");
+      return kExitUsage;
+    }
+    opts.full_resync_period = *parsed;
   }
   opts.once = flags.Has("once");
   NodeInfo node;
@@ -147,16 +160,29 @@ int RunCommand(int argc, char** argv) {
   LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + node.name + ", VirtualIPs from " +
           (file ? *file : "the API server (" + kube_mode->origin() + ")"));
   AgentLoop loop(reconciler, *source, opts);
+  bool trim_due = false;
   if (kube_mode) {
     kube_mode->Attach(loop);
     // The kube code keeps its own counters; mirror them into lvs_rs_kube_* after every pass
-    // (at least once per resync period), so it needs no dependency on prometheus-cpp.
-    loop.AddObserver([&kube_mode, &monitoring, seen = std::uint64_t{0}](const ReconcileOutcome&) mutable {
+    // and every unchanged ARP poll (so at least once per resync period), so it needs no
+    // dependency on prometheus-cpp.
+    auto mirror = [&kube_mode, &monitoring, seen = std::make_shared<std::uint64_t>(0)] {
       const auto st = kube_mode->stats();
       monitoring.kube().SetSynced(st.synced);
-      for (; seen < st.watch_restarts; ++seen) monitoring.kube().WatchRestarted();
-    });
+      for (; *seen < st.watch_restarts; ++*seen) monitoring.kube().WatchRestarted();
+    };
+    loop.AddObserver([mirror](const ReconcileOutcome&) { mirror(); });
+    loop.AddUnchangedObserver(mirror);
   }
+  // glibc keeps what a pass freed (the YAML documents, dumps of every address and route, the
+  // plan) in its heaps instead of returning it: after converging 1,000 VIPs, 9 of 21 MiB RSS
+  // were free heap. Give it back once things are quiet again: at the first unchanged ARP poll
+  // after a pass, so at most once per --resync-period, and never while nothing happens.
+  loop.AddObserver([&trim_due](const ReconcileOutcome&) { trim_due = true; });
+  loop.AddUnchangedObserver([&trim_due] {
+    if (trim_due) malloc_trim(0);
+    trim_due = false;
+  });
   const auto serving = monitoring.Serve(loop);
   const int rc = loop.Run();
   if (kube_mode) kube_mode->Stop();  // before the loop it wakes goes away

@@ -7,9 +7,11 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "reconcile/observed_state.h"
 #include "reconcile/plan.h"
+#include "reconcile/sysctl_watch.h"
 
 namespace lvsrs {
 
@@ -31,6 +33,10 @@ class KernelApi {
   virtual ~KernelApi() = default;
   // Throws KernelError when the state cannot be read at all.
   virtual ObservedState Observe() = 0;
+  // Only these ARP sysctls, for the poll between full passes (they have no notification).
+  // Keys that cannot be read (the interface is gone) are left out; throws KernelError when
+  // nothing can be read at all.
+  virtual SysctlValues ObserveSysctls(const std::vector<SysctlKey>& keys) = 0;
   virtual ApplyResult Apply(const Plan& plan) = 0;
   // Netlink requests sent so far (dumps count one each): benchmarks count them.
   virtual std::size_t RequestCount() const = 0;

@@ -88,6 +88,48 @@ NlMsgPtr InetConfRequest(const SysctlChange& c) {
   return m;
 }
 
+// One RTM_GETLINK dump: every link, and the per-interface ARP settings that come with it (so
+// one request reads them all).
+void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysctls) {
+  NlMsgPtr req = NewRequest(RTM_GETLINK, 0);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  AppendHeader(req.get(), ifi);
+  sock.Dump(
+      std::move(req),
+      [&](nlmsghdr* h) {
+        if (h->nlmsg_type != RTM_NEWLINK) return;
+        const auto* info = static_cast<const ifinfomsg*>(nlmsg_data(h));
+        nlattr* tb[IFLA_MAX + 1] = {};
+        if (nlmsg_parse(h, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0 || !tb[IFLA_IFNAME]) return;
+        Link l;
+        l.index = info->ifi_index;
+        l.name = nla_get_string(tb[IFLA_IFNAME]);
+        l.up = info->ifi_flags & IFF_UP;
+        l.loopback = info->ifi_flags & IFF_LOOPBACK;
+        l.noarp = info->ifi_flags & IFF_NOARP;
+        if (tb[IFLA_AF_SPEC]) {
+          nlattr* af[AF_MAX + 1] = {};
+          if (nla_parse_nested(af, AF_MAX, tb[IFLA_AF_SPEC], nullptr) == 0 && af[AF_INET]) {
+            nlattr* in[IFLA_INET_MAX + 1] = {};
+            if (nla_parse_nested(in, IFLA_INET_MAX, af[AF_INET], nullptr) == 0 && in[IFLA_INET_CONF]) {
+              const auto* conf = static_cast<const std::uint32_t*>(nla_data(in[IFLA_INET_CONF]));
+              const int n = nla_len(in[IFLA_INET_CONF]) / 4;
+              for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
+                const int i = DevconfIndex(k) - 1;
+                if (i < n) sysctls[SysctlKey{l.name, k}] = static_cast<int>(conf[i]);
+              }
+            }
+          }
+        }
+        links.push_back(std::move(l));
+      },
+      [&] {
+        links.clear();
+        sysctls.clear();
+      });
+}
+
 bool BenignAddError(int err) { return err == EEXIST; }
 bool BenignRemoveError(int err) { return err == EADDRNOTAVAIL || err == ESRCH || err == ENOENT || err == ENODEV; }
 
@@ -101,46 +143,7 @@ std::size_t RtnlKernel::RequestCount() const { return sock_->requests_sent(); }
 ObservedState RtnlKernel::Observe() {
   ObservedState o;
 
-  {
-    NlMsgPtr req = NewRequest(RTM_GETLINK, 0);
-    ifinfomsg ifi{};
-    ifi.ifi_family = AF_UNSPEC;
-    AppendHeader(req.get(), ifi);
-    sock_->Dump(
-        std::move(req),
-        [&](nlmsghdr* h) {
-          if (h->nlmsg_type != RTM_NEWLINK) return;
-          const auto* info = static_cast<const ifinfomsg*>(nlmsg_data(h));
-          nlattr* tb[IFLA_MAX + 1] = {};
-          if (nlmsg_parse(h, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0 || !tb[IFLA_IFNAME]) return;
-          Link l;
-          l.index = info->ifi_index;
-          l.name = nla_get_string(tb[IFLA_IFNAME]);
-          l.up = info->ifi_flags & IFF_UP;
-          l.loopback = info->ifi_flags & IFF_LOOPBACK;
-          l.noarp = info->ifi_flags & IFF_NOARP;
-          // Per-interface ARP settings come with the link dump, so one request reads them all.
-          if (tb[IFLA_AF_SPEC]) {
-            nlattr* af[AF_MAX + 1] = {};
-            if (nla_parse_nested(af, AF_MAX, tb[IFLA_AF_SPEC], nullptr) == 0 && af[AF_INET]) {
-              nlattr* in[IFLA_INET_MAX + 1] = {};
-              if (nla_parse_nested(in, IFLA_INET_MAX, af[AF_INET], nullptr) == 0 && in[IFLA_INET_CONF]) {
-                const auto* conf = static_cast<const std::uint32_t*>(nla_data(in[IFLA_INET_CONF]));
-                const int n = nla_len(in[IFLA_INET_CONF]) / 4;
-                for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
-                  const int i = DevconfIndex(k) - 1;
-                  if (i < n) o.sysctls[SysctlKey{l.name, k}] = static_cast<int>(conf[i]);
-                }
-              }
-            }
-          }
-          o.links.push_back(std::move(l));
-        },
-        [&] {
-          o.links.clear();
-          o.sysctls.clear();
-        });
-  }
+  DumpLinks(*sock_, o.links, o.sysctls);
 
   {
     NlMsgPtr req = NewRequest(RTM_GETADDR, 0);
@@ -211,6 +214,27 @@ ObservedState RtnlKernel::Observe() {
     }
   }
   return o;
+}
+
+SysctlValues RtnlKernel::ObserveSysctls(const std::vector<SysctlKey>& keys) {
+  SysctlValues out;
+  bool per_interface = false;
+  for (const auto& key : keys) {
+    if (key.conf == "all" || key.conf == "default" || key.conf == "lo") {
+      if (auto v = procfs_.Read(key)) out[key] = *v;
+    } else {
+      per_interface = true;
+    }
+  }
+  if (per_interface) {
+    std::vector<Link> links;
+    SysctlValues all;
+    DumpLinks(*sock_, links, all);
+    for (const auto& key : keys)
+      if (auto it = all.find(key); it != all.end()) out.insert(*it);
+  }
+  if (out.empty() && !keys.empty()) throw KernelError("cannot read any of the ARP sysctls from /proc/sys or netlink");
+  return out;
 }
 
 ApplyResult RtnlKernel::Apply(const Plan& plan) {

@@ -17,6 +17,9 @@ class RtnlKernel : public KernelApi {
   explicit RtnlKernel(SysctlProcfs procfs = SysctlProcfs());
   ~RtnlKernel() override;
   ObservedState Observe() override;
+  // conf/all, default and lo through /proc/sys (6 small reads in Global scope, no netlink);
+  // any other interface's keys through one link dump, which carries every interface's values.
+  SysctlValues ObserveSysctls(const std::vector<SysctlKey>& keys) override;
   ApplyResult Apply(const Plan& plan) override;
   std::size_t RequestCount() const override;
 

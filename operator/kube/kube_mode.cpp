@@ -29,6 +29,7 @@ void KubernetesMode::Attach(AgentLoop& loop, bool report) {
     reporter_ = std::make_unique<NodeReporter>(config_, node_name_, *source_);
     reporter_->Start();
     loop.AddObserver([r = reporter_.get()](const ReconcileOutcome& o) { r->Observe(o); });
+    loop.AddUnchangedObserver([r = reporter_.get()] { r->Refresh(); });
     summariser_ = std::make_unique<VipSummariser>(config_, node_name_, *source_, VipSummariser::Options{});
     summariser_->Start();
   }

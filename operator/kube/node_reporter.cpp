@@ -90,6 +90,16 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_status_ = o.status;
   }
+  last_observed_ = o.status;
+  cv_.notify_all();
+}
+
+void NodeReporter::Refresh() {
+  if (!unwritten_ || !last_observed_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!pending_status_) pending_status_ = *last_observed_;
+  }
   cv_.notify_all();
 }
 
@@ -123,9 +133,13 @@ bool NodeReporter::EnsureRealServer() {
 }
 
 void NodeReporter::WriteStatus(const NodeStatus& st, const std::map<std::string, std::string>& invalid) {
+  unwritten_ = true;  // until it is written or found unchanged
   if (!exists_ && !EnsureRealServer()) return;
   const json status = BuildRealServerStatus(st, invalid, last_status_, Rfc3339Now());
-  if (status == last_status_) return;  // steady state: no write
+  if (status == last_status_) {
+    unwritten_ = false;
+    return;  // steady state: no write
+  }
   const ApiResponse r = client_.MergePatch(kRealServers + "/" + node_name_ + "/status", json{{"status", status}});
   if (r.status == 404) {
     exists_ = false;  // deleted under us: create it again on the next pass
@@ -135,6 +149,7 @@ void NodeReporter::WriteStatus(const NodeStatus& st, const std::map<std::string,
     LogWarning("update RealServer " + node_name_ + " status: " + r.error);
     return;
   }
+  unwritten_ = false;
   ++status_writes_;
   // Keep the status as we sent it: comparing against the server's echo would differ only in
   // formatting and cause a write on every pass.
@@ -164,8 +179,9 @@ void NodeReporter::SendEvent(const Event& e) {
 }
 
 void NodeReporter::Run() {
-  // Failed writes are not retried here: the loop observes every resync period, and the next
-  // outcome is written then (latest wins, nothing queues up while the API server is away).
+  // Failed writes are not retried here: the loop hands over a status after every pass and, while
+  // a write is outstanding, after every unchanged ARP poll (Refresh), and the latest is written
+  // then (latest wins, nothing queues up while the API server is away).
   for (;;) {
     std::optional<NodeStatus> status;
     std::deque<Event> events;

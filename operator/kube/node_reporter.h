@@ -50,6 +50,10 @@ class NodeReporter {
   void Start();
   void Stop();
   void Observe(const ReconcileOutcome& outcome);  // loop thread
+  // Loop thread, after an ARP poll found nothing changed: hands the last status to the writer
+  // again if its last write did not go through (API server away, RealServer deleted), so the
+  // write is retried every resync period as when every period ran a full pass.
+  void Refresh();
 
   std::uint64_t status_writes() const { return status_writes_; }
   std::uint64_t events_sent() const { return events_sent_; }
@@ -75,7 +79,9 @@ class NodeReporter {
   std::optional<NodeStatus> pending_status_;
   std::deque<Event> events_;
   EventRateLimiter limiter_{std::chrono::seconds(60)};
-  std::set<std::string> refused_seen_;  // loop thread only
+  std::set<std::string> refused_seen_;       // loop thread only
+  std::optional<NodeStatus> last_observed_;  // loop thread only
+  std::atomic<bool> unwritten_{false};       // the last status write did not go through
   // worker thread only:
   bool exists_ = false;
   nlohmann::json last_status_;  // what the server has, as far as we know

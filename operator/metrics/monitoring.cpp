@@ -85,6 +85,7 @@ Monitoring::Monitoring(MonitoringOptions options) : options_(std::move(options))
 
 std::unique_ptr<Monitoring::Serving> Monitoring::Serve(AgentLoop& loop) {
   loop.AddObserver([m = &metrics_](const ReconcileOutcome& o) { m->Observe(o); });
+  loop.AddUnchangedObserver([m = &metrics_] { m->Unchanged(std::chrono::system_clock::now()); });
   auto e = std::make_unique<Endpoints>();
   if (!options_.metrics.disabled) {
     e->exposer = StartExposer(options_.metrics);

@@ -92,11 +92,13 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                      .Help("Duration of one reconcile pass: observe, diff, apply, observe again.")
                      .Register(*registry_)
                      .Add({}, kDurationBuckets)),
-      last_reconcile_(&BuildGauge()
-                           .Name("lvs_rs_last_reconcile_timestamp_seconds")
-                           .Help("Unix time at the end of the last reconcile pass that could read the kernel state.")
-                           .Register(*registry_)
-                           .Add({})) {
+      last_reconcile_(
+          &BuildGauge()
+               .Name("lvs_rs_last_reconcile_timestamp_seconds")
+               .Help("Unix time at which the kernel state was last confirmed: the end of the last reconcile "
+                     "pass that could read it, or a later ARP sysctl poll that found it unchanged.")
+               .Register(*registry_)
+               .Add({})) {
   auto& repairs = BuildCounter()
                       .Name("lvs_rs_drift_repairs_total")
                       .Help(
@@ -140,6 +142,10 @@ void OperatorMetrics::Apply(const OutcomeMetrics& m, std::chrono::system_clock::
   virtualip_refused_.Sync(refused);
   arp_effective_.Sync(Keyed(m.arp_effective));
   arp_conformant_.Sync(Keyed(m.arp_conformant));
+}
+
+void OperatorMetrics::Unchanged(std::chrono::system_clock::time_point now) {
+  last_reconcile_->Set(std::chrono::duration<double>(now.time_since_epoch()).count());
 }
 
 void OperatorMetrics::EnsureKube() {

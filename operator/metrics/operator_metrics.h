@@ -37,6 +37,9 @@ class OperatorMetrics final : public KubeMetrics {
   // Loop thread only.
   void Observe(const ReconcileOutcome& outcome);
   void Apply(const OutcomeMetrics& m, std::chrono::system_clock::time_point now);
+  // An ARP sysctl poll found the kernel as the last pass left it (AgentLoop's unchanged
+  // observer): the state that pass judged is confirmed now, so the timestamp moves on.
+  void Unchanged(std::chrono::system_clock::time_point now);
 
   // Kubernetes mode: creates lvs_rs_kube_synced (0) and lvs_rs_kube_watch_restarts_total (0) on
   // the first call and returns the interface for the kube code. Any thread.

@@ -52,5 +52,26 @@ TEST(RepairTracker, QuietForAWindowEndsTheFight) {
   EXPECT_TRUE(t.Due("ip:a", t0 + seconds(31)));
 }
 
+// Passes no longer come every resync period by themselves, so the loop wakes when a repair
+// leaves the window: at that pass Expire() ends the contest.
+TEST(RepairTracker, NextExpiryIsWhenTheOldestRepairLeavesTheWindow) {
+  RepairTracker t;
+  EXPECT_FALSE(t.NextExpiry().has_value()) << "nothing tracked, nothing to wake for";
+  const auto t0 = RepairTracker::Clock::time_point{} + seconds(100);
+  for (int i = 0; i < 3; ++i) t.Repaired("ip:a", t0 + seconds(i));
+  t.Repaired("ip:b", t0 + seconds(5));
+  ASSERT_TRUE(t.NextExpiry().has_value());
+  const auto first = *t.NextExpiry();
+  EXPECT_GT(first, t0 + seconds(30));
+  EXPECT_TRUE(t.Expire(first - milliseconds(1)).empty());
+  EXPECT_EQ(t.Contested().count("ip:a"), 1u);
+  t.Expire(first);
+  EXPECT_GT(*t.NextExpiry(), first) << "the next repair in line";
+  const auto calmed = t.Expire(t0 + seconds(40));
+  EXPECT_EQ(calmed, (std::vector<std::string>{"ip:a"}));
+  t.Expire(t0 + seconds(40));
+  EXPECT_FALSE(t.NextExpiry().has_value());
+}
+
 }  // namespace
 }  // namespace lvsrs

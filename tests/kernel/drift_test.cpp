@@ -10,12 +10,21 @@ namespace {
 
 class Drift : public KernelTest {
  protected:
-  std::unique_ptr<Process> Start(const std::string& file, const std::string& resync = "200ms") {
-    return std::make_unique<Process>(
-        std::vector<std::string>{"ip", "netns", "exec", ns_->name(), OperatorBinary(), "run", "--file", file,
-                                 "--state-dir", StateDir(), "--node-name", "rs1", "--resync-period", resync},
-        (dir_ / "operator.log").string());
+  std::unique_ptr<Process> Start(const std::string& file, const std::string& resync = "200ms",
+                                 const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{
+        "ip",          "netns",    "exec",        ns_->name(), OperatorBinary(),  "run", "--file", file,
+        "--state-dir", StateDir(), "--node-name", "rs1",       "--resync-period", resync};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(args, (dir_ / "operator.log").string());
   }
+  std::string Log() {
+    std::ifstream log(dir_ / "operator.log");
+    return std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  }
+  // IPv6 duplicate address detection ends with an address notification of its own, which would
+  // run a full pass; tests that must tell a poll from a pass wait for it first.
+  bool NoTentativeAddresses() { return ns_->Exec("test -z \"$(ip -6 addr show tentative)\"").exit_code == 0; }
   bool Conformant(const std::string& file) {
     return ns_->Operator("check --file " + file + " --node-name rs1").exit_code == 0;
   }
@@ -44,6 +53,49 @@ TEST_F(Drift, DeletedAddressRouteAndResetSysctlAreRepaired) {
   EXPECT_NE(text.find("repaired 1 address"), std::string::npos) << text;
   EXPECT_NE(text.find("repaired 1 route"), std::string::npos) << text;
   EXPECT_NE(text.find("repaired 1 sysctl"), std::string::npos) << text;
+}
+
+// Between full passes only the ARP sysctls are polled (every --resync-period); addresses and
+// routes must then come back through netlink notifications alone. The safety-net full pass is
+// an hour away here, so neither repair can be its doing.
+TEST_F(Drift, SysctlPollAndNotificationsRepairWithoutPeriodicFullPasses) {
+  const auto file = WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\", \"2001:db8::10\""));
+  ASSERT_TRUE(Eventually([&] { return NoTentativeAddresses(); }));
+  auto op = Start(file, "200ms", {"--full-resync-period", "1h"});
+  ASSERT_TRUE(Eventually([&] { return Conformant(file); }));
+
+  ns_->SetSysctl("net.ipv4.conf.all.arp_ignore", 0);
+  EXPECT_TRUE(Eventually([&] { return ns_->Sysctl("net.ipv4.conf.all.arp_ignore") == 1; }));
+  ns_->SetSysctl("net.ipv4.conf.lo.arp_announce", 0);
+  ns_->SetSysctl("net.ipv4.conf.default.arp_ignore", 0);
+  EXPECT_TRUE(Eventually([&] {
+    return ns_->Sysctl("net.ipv4.conf.lo.arp_announce") == 2 && ns_->Sysctl("net.ipv4.conf.default.arp_ignore") == 1;
+  }));
+  ASSERT_EQ(ns_->Exec("ip addr del 192.0.2.10/32 dev lo").exit_code, 0);
+  EXPECT_TRUE(Eventually([&] { return HasAddress("lo", "192.0.2.10/32"); }));
+  ASSERT_EQ(ns_->Exec("ip route del 192.0.2.10/32 dev lo").exit_code, 0);
+  EXPECT_TRUE(Eventually([&] { return !Route("192.0.2.10").is_null(); }));
+  // And the sysctls again, after the passes those events ran.
+  ns_->SetSysctl("net.ipv4.conf.all.arp_announce", 1);
+  EXPECT_TRUE(Eventually([&] { return ns_->Sysctl("net.ipv4.conf.all.arp_announce") == 2; }));
+  EXPECT_TRUE(Eventually([&] { return Conformant(file); }));
+
+  op.reset();
+  const std::string text = Log();
+  EXPECT_NE(text.find("repaired 1 address"), std::string::npos) << text;
+  EXPECT_NE(text.find("repaired 1 route"), std::string::npos) << text;
+  EXPECT_NE(text.find("repaired 1 sysctl"), std::string::npos) << text;
+}
+
+TEST_F(Drift, PerInterfaceSysctlsArePolledThroughTheLinkDump) {
+  const auto file = WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\"", "  arp: {scope: PerInterface}\n"));
+  ASSERT_TRUE(Eventually([&] { return NoTentativeAddresses(); }));
+  auto op = Start(file, "200ms", {"--full-resync-period", "1h"});
+  ASSERT_TRUE(Eventually([&] { return Conformant(file); }));
+  ns_->SetSysctl("net.ipv4.conf.eth0.arp_ignore", 0);
+  EXPECT_TRUE(Eventually([&] { return ns_->Sysctl("net.ipv4.conf.eth0.arp_ignore") == 1; }));
+  op.reset();
+  EXPECT_NE(Log().find("repaired 1 sysctl"), std::string::npos) << Log();
 }
 
 TEST_F(Drift, FileEditsConvergeAndTheLastVipRestoresSysctls) {

@@ -37,6 +37,20 @@ TEST(OperatorMetrics, CountersAndBuildInfoExistBeforeTheFirstPass) {
   EXPECT_EQ(s.at("lvs_rs_last_reconcile_timestamp_seconds"), 0);
 }
 
+// Between full passes the loop polls only the ARP sysctls; a poll that finds the kernel as the
+// last pass left it confirms that pass's state, so the staleness alert (time() - timestamp >
+// 300) stays quiet with --full-resync-period 5m, and nothing else moves.
+TEST(OperatorMetrics, AnUnchangedPollMovesOnlyTheTimestamp) {
+  OperatorMetrics metrics("1.2.3");
+  metrics.Apply(Converged(), Clock::time_point(std::chrono::seconds(1700000000)));
+  metrics.Unchanged(Clock::time_point(std::chrono::seconds(1700000002)));
+  const auto s = Samples(metrics.Text());
+  EXPECT_EQ(s.at("lvs_rs_last_reconcile_timestamp_seconds"), 1700000002);
+  EXPECT_EQ(s.at("lvs_rs_reconcile_duration_seconds_count"), 1);  // passes are what it counts
+  EXPECT_EQ(s.at("lvs_rs_node_conformant"), 1);
+  EXPECT_EQ(s.at("lvs_rs_vip_conformant{address=\"192.0.2.10\",virtualip=\"web\"}"), 1);
+}
+
 TEST(OperatorMetrics, FileModeHasNoKubeSeries) {
   OperatorMetrics metrics("1.2.3");
   metrics.Apply(Converged(), Clock::now());
