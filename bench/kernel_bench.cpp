@@ -15,20 +15,33 @@
 //   lvsrs-bench-kernel arp --trials 5
 //       with the operator running, resets net.ipv4.conf.all.arp_ignore to 0 and times how long
 //       until it reads 1 again (the kernel sends no notification for it; polled every 1 ms).
+//   lvsrs-bench-kernel apply --watch NS[,NS...] [--exec-netns NS] --first 20000 --trials 50 -- CMD...
+//       Kubernetes figures: subscribes to RTNLGRP_IPV4_IFADDR in every --watch namespace (the
+//       nodes; read-only, so it runs from the host's namespace), then per trial t starts CMD with
+//       every "{}" replaced by t (kubectl apply or curl POST of a VirtualIP carrying VipAddress(
+//       first + t)), inside --exec-netns when given, and times from just before the fork until each
+//       node announces that address (RTM_NEWADDR, no polling), and until CMD exits.
 //
 // Every mode prints one JSON object with the raw samples (microseconds); run.sh makes the table.
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -196,20 +209,41 @@ class RawRtnl {
       const ssize_t got = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
       // ENOBUFS (overflow) and EAGAIN: keep waiting, the re-add is still ahead of us.
       if (got < 0) continue;
-      int n = static_cast<int>(got);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-        if (h->nlmsg_type != type) continue;
-        const std::size_t hdr = type == RTM_NEWADDR ? sizeof(ifaddrmsg) : sizeof(rtmsg);
-        auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(hdr));
-        int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(hdr));
-        for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-          if (rta->rta_type == attr && RTA_PAYLOAD(rta) == ip.size() &&
-              std::memcmp(RTA_DATA(rta), ip.bytes(), ip.size()) == 0)
-            return true;
-        }
-      }
+      if (Announces(buf.data(), static_cast<int>(got), type, attr, ip)) return true;
     }
   }
+
+  // Reads what is queued without blocking; true when it announces ip (see Announces).
+  bool ReadAnnounces(int type, int attr, const IpAddress& ip) {
+    std::vector<char> buf(1 << 16);
+    bool seen = false;
+    for (;;) {
+      const ssize_t got = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (got < 0) {
+        if (errno == ENOBUFS) continue;  // overflow: what we wait for may still come
+        return seen;
+      }
+      seen = Announces(buf.data(), static_cast<int>(got), type, attr, ip) || seen;
+    }
+  }
+
+  // A netlink datagram holds a message of `type` whose attribute `attr` is ip.
+  static bool Announces(char* buf, int n, int type, int attr, const IpAddress& ip) {
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type != type) continue;
+      const std::size_t hdr = type == RTM_NEWADDR ? sizeof(ifaddrmsg) : sizeof(rtmsg);
+      auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(hdr));
+      int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(hdr));
+      for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+        if (rta->rta_type == attr && RTA_PAYLOAD(rta) == ip.size() &&
+            std::memcmp(RTA_DATA(rta), ip.bytes(), ip.size()) == 0)
+          return true;
+      }
+    }
+    return false;
+  }
+
+  int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
@@ -286,6 +320,132 @@ json Drift(const std::string& kind, std::size_t vips, std::size_t trials) {
   return json{{"mode", "drift"}, {"kind", kind}, {"vips", vips}, {"repair_us", samples}, {"timeouts", timeouts}};
 }
 
+// ---- apply: kubectl / curl -> address announced in each node namespace ----------------------
+
+// A file descriptor closed on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+void EnterNetns(const std::string& name) {
+  Fd ns(open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+  if (ns.get() < 0) Fail("no network namespace " + name);
+  if (setns(ns.get(), CLONE_NEWNET) != 0) Fail("setns " + name + ": " + std::strerror(errno));
+}
+
+// A netlink socket lives in the namespace it was created in, whatever the process does later:
+// create it there and come back.
+std::unique_ptr<RawRtnl> SubscribeIn(const std::string& name, unsigned groups) {
+  Fd home(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (home.get() < 0) Fail("cannot open /proc/self/ns/net");
+  EnterNetns(name);
+  auto sock = std::make_unique<RawRtnl>(groups);
+  if (setns(home.get(), CLONE_NEWNET) != 0) Fail(std::string("setns back: ") + std::strerror(errno));
+  return sock;
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string part; std::getline(in, part, sep);)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+// Starts argv (with "{}" replaced by tag) in netns (if not empty), stdout to /dev/null; returns
+// the pid. The child's stderr stays ours, so a failing kubectl explains itself.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& tag, const std::string& netns) {
+  std::vector<std::string> args;
+  for (std::string a : argv) {
+    for (std::size_t p; (p = a.find("{}")) != std::string::npos;) a.replace(p, 2, tag);
+    args.push_back(a);
+  }
+  const pid_t pid = fork();
+  if (pid < 0) Fail(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    if (!netns.empty()) {
+      const int ns = open(("/run/netns/" + netns).c_str(), O_RDONLY);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(126);
+    }
+    const int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 1);
+    std::vector<char*> cargv;
+    for (auto& a : args) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execvp(cargv[0], cargv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+json Apply(const std::vector<std::string>& watch, const std::string& exec_netns, std::size_t first, std::size_t trials,
+           const std::vector<std::string>& command) {
+  if (watch.empty() || command.empty()) Fail("apply needs --watch NS[,NS...] and -- CMD...");
+  std::vector<std::unique_ptr<RawRtnl>> nodes;
+  for (const auto& ns : watch) nodes.push_back(SubscribeIn(ns, RTMGRP_IPV4_IFADDR));
+  json out = json::array();
+  for (std::size_t t = 0; t < trials; ++t) {
+    const IpAddress ip = VipAddress(first + t);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the previous trial's status writes settle
+    for (auto& n : nodes) n->Drain();
+    // Wall clock too, to line the trial up with the API server's audit log timestamps.
+    const auto t0_unix =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+    const auto t0 = Clock::now();
+    const pid_t child = Spawn(command, std::to_string(first + t), exec_netns);
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
+    if (pidfd.get() < 0) Fail(std::string("pidfd_open: ") + std::strerror(errno));
+    std::vector<std::optional<double>> seen(nodes.size());
+    std::optional<double> exited;
+    std::size_t left = nodes.size();
+    const auto deadline = t0 + std::chrono::seconds(30);
+    while ((left > 0 || !exited) && Clock::now() < deadline) {
+      std::vector<pollfd> fds;
+      for (auto& n : nodes) fds.push_back(pollfd{n->fd(), POLLIN, 0});
+      fds.push_back(pollfd{pidfd.get(), static_cast<short>(exited ? 0 : POLLIN), 0});
+      if (poll(fds.data(), fds.size(), 100) <= 0) continue;
+      const double now = Since(t0);
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!(fds[i].revents & POLLIN)) continue;
+        if (nodes[i]->ReadAnnounces(RTM_NEWADDR, IFA_LOCAL, ip) && !seen[i]) {
+          seen[i] = now;
+          --left;
+        }
+      }
+      if (!exited && (fds.back().revents & POLLIN)) {
+        exited = now;
+        int status = 0;
+        waitpid(child, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+          Fail("trial " + std::to_string(t) + ": " + command[0] + " failed (status " + std::to_string(status) + ")");
+      }
+    }
+    if (!exited) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      Fail("trial " + std::to_string(t) + ": " + command[0] + " did not exit within 30 s");
+    }
+    json per_node = json::array();
+    for (const auto& s : seen) per_node.push_back(s ? json(*s) : json(nullptr));
+    out.push_back(json{{"ip", ip.ToString()},
+                       {"tag", first + t},
+                       {"t0_unix_us", t0_unix.count()},
+                       {"command_exit_us", *exited},
+                       {"address_us", per_node}});
+  }
+  return json{{"mode", "apply"}, {"nodes", watch.size()}, {"trials", out}};
+}
+
 // ---- arp: conf/all reset, polled -----------------------------------------------------------
 
 int ReadSysctl(const char* path) {
@@ -331,10 +491,20 @@ json Arp(std::size_t trials) {
 int main(int argc, char** argv) {
   using namespace lvsrs::bench;
   try {
-    if (argc < 2) Fail("usage: lvsrs-bench-kernel passes|drift|arp [--flags] (see the comment in kernel_bench.cpp)");
+    if (argc < 2)
+      Fail("usage: lvsrs-bench-kernel passes|drift|arp|apply [--flags] (see the comment in kernel_bench.cpp)");
     const std::string mode = argv[1];
-    RequireNetns(ArgS(argc, argv, "netns", ""));
     json out;
+    if (mode == "apply") {  // only listens to the kernel, so it may run from the host's namespace
+      std::vector<std::string> command;
+      for (int i = 2; i < argc; ++i)
+        if (std::string(argv[i]) == "--") command.assign(argv + i + 1, argv + argc);
+      out = Apply(Split(ArgS(argc, argv, "watch", ""), ','), ArgS(argc, argv, "exec-netns", ""),
+                  Arg(argc, argv, "first", 20000), Arg(argc, argv, "trials", 50), command);
+      std::printf("%s\n", out.dump().c_str());
+      return 0;
+    }
+    RequireNetns(ArgS(argc, argv, "netns", ""));
     if (mode == "passes")
       out = Passes(Arg(argc, argv, "present", 10000), Arg(argc, argv, "trials", 20),
                    ArgS(argc, argv, "state-dir", "/tmp/lvsrs-bench-state"));

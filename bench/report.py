@@ -155,15 +155,147 @@ if mt:
         f"p99 {ms(p99)}, max {ms(max(s_))} ({len(s_)} scrapes)", "", "", "p99 ≤ 5 ms",
         "met" if p99 <= 0.005 else f"missed: p99 {p99 / 0.005:.1f}× the goal")
 not_measured = [] if mt else [("/metrics scrape p99 with 1,000 VIPs", "this build has no --metrics-bind-address")]
-for fig, why in not_measured + [
-    ("`kubectl apply` → address present", "Kubernetes mode has not landed on main yet"),
-    ("API requests at steady state", "Kubernetes mode has not landed on main yet"),
-    ("fleet simulation, 50 nodes", "Kubernetes mode and its test harness have not landed on main yet"),
-]:
-    row(fig, "not measured yet", why, "", "", "", "")
+
+# ---- Kubernetes figures (bench/kube_figures.sh) ----
+kube_skipped = (load("kube.json") or {}).get("skipped")
+
+
+def server_side(d):
+    """Per trial and node: seconds from the API server receiving the create (audit log) to the
+    address; from its answer to the address; and the create itself (received -> answered)."""
+    creates = (load("kube-steady.json") or {}).get("creates", {})
+    recv, done, server = [], [], []
+    for t in d["trials"]:
+        c = creates.get(f"bench-{t.get('tag')}")
+        if not c or "t0_unix_us" not in t:
+            continue
+        server.append(c[1] - c[0])
+        for x in t["address_us"]:
+            if x is not None:
+                at = t["t0_unix_us"] / 1e6 + x / 1e6
+                recv.append(at - c[0])
+                done.append(at - c[1])
+    return recv, done, server
+
+
+def apply_rows(name, what, goal_p50, goal_p99):
+    d = load(name)
+    if not d:
+        return
+    addr = [t["address_us"][0] / 1e6 for t in d["trials"] if t["address_us"][0] is not None]
+    lost = sum(1 for t in d["trials"] if t["address_us"][0] is None)
+    exit_ = [t["command_exit_us"] / 1e6 for t in d["trials"]]
+    p50, p99 = pct(addr, 50), pct(addr, 99)
+    goal = f"p50 ≤ {ms(goal_p50)}, p99 ≤ {ms(goal_p99)}" if goal_p50 else ""
+    verdict = ""
+    if goal_p50:
+        verdict = "met" if p50 <= goal_p50 and p99 <= goal_p99 and not lost else \
+            f"missed: p50 {p50 / goal_p50:.1f}×, p99 {p99 / goal_p99:.1f}× the goal"
+    row(what, f"p50 {ms(p50)}", f"p99 {ms(p99)}, min {ms(min(addr))}, max {ms(max(addr))} ({len(addr)} trials, {lost} lost)",
+        f"{d['trials'] and 'command exits: p50 ' + ms(pct(exit_, 50))}", "", goal, verdict)
+    # The same trials seen from the API server (audit log, same host clock): from when it received
+    # the create, and from when it answered it (stored in etcd), to the address on the node.
+    recv, done, server = server_side(d)
+    if recv:
+        row("  of which: API server received the create → address (audit log)", f"p50 {ms(pct(recv, 50))}",
+            f"p99 {ms(pct(recv, 99))}; the create itself (received → answered, etcd write): p50 {ms(pct(server, 50))}; "
+            f"answered → address: p50 {pct(done, 50) * 1e3:.3g} ms (negative: the watch event beat the HTTP answer)",
+            "", "", "", "")
+
+
+apply_rows("kube-apply-kubectl.json", "`kubectl apply` of a VirtualIP → address on the node (timed from kubectl's start)",
+           0.050, 0.200)
+apply_rows("kube-apply-curl.json", "HTTPS POST (curl) of a VirtualIP → address on the node (timed from curl's start)",
+           None, None)
+
+for fname, how in (("kube-fleet.json", "`kubectl apply`"), ("kube-fleet-curl.json", "HTTPS POST (curl)")):
+    f = load(fname)
+    if not f:
+        continue
+    per_node = [x / 1e6 for t in f["trials"] for x in t["address_us"] if x is not None]
+    lost = sum(1 for t in f["trials"] for x in t["address_us"] if x is None)
+    last = [max(x for x in t["address_us"] if x is not None) / 1e6 for t in f["trials"] if any(t["address_us"])]
+    p99 = pct(per_node, 99)
+    row(f"fleet: {how} of a VirtualIP → address on each of {f['nodes']} nodes (per node)",
+        f"p50 {ms(pct(per_node, 50))}",
+        f"p99 {ms(p99)}, max {ms(max(per_node))} ({len(f['trials'])} VirtualIPs × {f['nodes']} nodes, {lost} lost); "
+        f"last node per VirtualIP: median {ms(statistics.median(last))}",
+        f"command exits: p50 {ms(pct([t['command_exit_us'] / 1e6 for t in f['trials']], 50))}", "", "p99 ≤ 1 s",
+        "met" if p99 <= 1 and not lost else f"missed: p99 {p99:.2f} s")
+    recv, done, server = server_side(f)
+    if recv:
+        row("  of which: API server received the create → address, per node (audit log)", f"p50 {ms(pct(recv, 50))}",
+            f"p99 {ms(pct(recv, 99))}, max {ms(max(recv))}; the create itself: p50 {ms(pct(server, 50))}",
+            "", "", "", "")
+
+st = load("kube-steady.json")
+if st:
+    w, tck, nodes = st["window_s"], st["clk_tck"], st["fleet_nodes"]
+    op, ne = st["operator"], st["node_exporter"]
+    op_cpu, ne_cpu = op["cpu_ticks"] / tck, ne["cpu_ticks"] / tck
+    row(f"RSS, Kubernetes mode, {st['vips']:,} VIPs, end of the {w:.0f} s window", f"{op['rss_kib'] / 1024:.1f} MiB",
+        f"{op['threads']} threads" if "threads" in op else "",
+        f"node_exporter {ne['rss_kib'] / 1024:.1f} MiB", f"{op['rss_kib'] / ne['rss_kib']:.2f}×",
+        "≤ 16 MiB and below node_exporter",
+        "met" if op["rss_kib"] <= 16384 and op["rss_kib"] < ne["rss_kib"] else
+        f"missed: {op['rss_kib'] / 1024:.1f} MiB")
+    row(f"idle CPU over {w:.0f} s, Kubernetes mode, {st['vips']:,} VIPs", f"{op_cpu:.2f} s",
+        f"{op_cpu * 600 / w:.2f} s per 10 min (10 ms ticks)", f"node_exporter {ne_cpu:.2f} s (scraped once, before)", "",
+        "≤ 1 s per 10 min", "met" if op_cpu * 600 / w <= 1 else f"missed: {op_cpu * 600 / w:.1f} s per 10 min")
+
+    def reqs(ip):
+        return st["requests"].get(ip, {})
+
+    def summary(c):
+        return ", ".join(f"{n} {k}" for k, n in sorted(c.items(), key=lambda kv: -kv[1])) or "none"
+
+    sc = reqs(st["steady_ip"])
+    writes = sum(n for k, n in sc.items() if k.split()[0] in ("create", "update", "patch", "delete"))
+    watches = sum(n for k, n in sc.items() if k.startswith("watch "))
+    holder = st.get("lease_holder", "")
+    row(f"API requests at steady state, {st['vips']:,} VIPs, {w / 60:.1f} min (audit log), node `steady`",
+        f"{sum(sc.values())} requests", summary(sc) + f"; open watches at the end: {summary(st['open_watches'].get(st['steady_ip'], {}))}",
+        "", "", "1 watch (plus reconnects), 0 writes",
+        "met" if writes == 0 and watches == sum(sc.values()) else
+        f"missed: {sum(sc.values()) - watches} requests besides watches, {writes} writes"
+        + (" (this node holds the summariser Lease)" if holder == "steady" else ""))
+    fleet_ips = [f"198.51.100.{10 + i}" for i in range(1, nodes + 1)]
+    per_min = [sum(reqs(ip).values()) * 60 / w for ip in fleet_ips]
+    everyone = {}
+    for ip in fleet_ips + [st["steady_ip"], st["trial_ip"]]:
+        for k, n in reqs(ip).items():
+            everyone[k] = everyone.get(k, 0) + n
+    row(f"fleet: API requests per node per minute at steady state ({nodes} nodes, {w / 60:.1f} min)",
+        f"{statistics.median(per_min):.2f}", f"{min(per_min):.2f} – {max(per_min):.2f}; all {nodes + 2} operators together: "
+        + summary(everyone) + f" ({sum(everyone.values()) / w:.2f} requests/s; Lease holder: {holder or '?'})",
+        "", "", "reported", "")
+    row(f"fleet: memory of {nodes} operators (sum of VmRSS, end of the window)",
+        f"{st['fleet_rss_kib_total'] / 1024:.0f} MiB", f"{st['fleet_rss_kib_total'] / 1024 / nodes:.1f} MiB per node", "", "", "", "")
+    b = st["bytes"]
+    fleet_vips = sum(len((load(n) or {}).get("trials", [])) for n in ("kube-fleet.json", "kube-fleet-curl.json"))
+    row(f"bytes per object (`kubectl get -o json`): VirtualIP with 1 address; RealServer of a fleet node ({fleet_vips} VIPs); "
+        f"of node steady ({st['vips']:,} VIPs)", f"{b['virtualip_1_address']:,} B", f"{b['realserver_1_vip']:,} B; "
+        f"{b.get('realserver_%d_vips' % st['vips'], 0):,} B", "", "", "", "")
+elif kube_skipped:
+    for fig in ("`kubectl apply` → address present", "API requests at steady state", "fleet simulation"):
+        not_measured.append((fig, "skipped: " + kube_skipped))
+
+sm = load("storm.json")
+if sm:
+    tck, sec = sm["clk_tck"], sm["storm_s"]
+    storm_cpu, idle_cpu = sm["agent_storm_ticks"] / tck, sm["agent_idle_ticks"] / tck
+    ipw, ipo = sum(sm["ip_with_agent_s"]), sum(sm["ip_without_agent_s"])
+    row(f"storm: agent CPU while `ip -force -batch` deletes one of its 2 VIPs for {sec} s",
+        f"{storm_cpu:.2f} s", f"{sm['repairs']} repairs (10 ms ticks)",
+        f"agent idle {sec} s: {idle_cpu:.2f} s; the deleting `ip`: {ipw:.2f} s with the agent, {ipo:.2f} s without",
+        f"{storm_cpu / ipw:.2f}× the `ip` process" if ipw else "", "backoff: CPU bounded, not per deletion", "")
+
+for fig, why in not_measured:
+    row(fig, "not measured", why, "", "", "", "")
 
 print(f"Run {machine.get('date')} at commit {machine.get('commit')}: {machine.get('nproc')} CPUs "
       f"({machine.get('cpu')}), kernel {machine.get('kernel')}, load average at start {machine.get('loadavg')}"
+      f", at the end {machine.get('loadavg_end', '?')}; the suite took {int(machine.get('suite_s', 0)) / 60:.1f} min"
       f"{' — SMOKE RUN, tiny sizes, numbers meaningless' if machine.get('smoke') == '1' else ''}.\n")
 print("| figure | result (median) | spread | anchor, same run | ratio | goal | verdict |")
 print("|---|---|---|---|---|---|---|")

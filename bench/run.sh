@@ -2,9 +2,15 @@
 # The whole benchmark suite (issue 6), anchors measured side by side in the same run, in network
 # namespaces it creates (lvsrs-b-<pid>-*) and always deletes. Needs root.
 #
-#   sudo bench/run.sh            full suite (~10 min): writes bench/results/latest.md (the table),
+#   sudo bench/run.sh            full suite (~14 min): writes bench/results/latest.md (the table),
 #                                bench/results/*.json (raw samples) and bench/converge.svg
-#   sudo bench/run.sh --smoke    tiny sizes (~30 s), into a temporary directory; ctest runs this
+#   sudo bench/run.sh --smoke    tiny sizes (~1.5–2 min), into a temporary directory; ctest runs this
+#
+# The Kubernetes figures (bench/kube_figures.sh: kubectl apply -> address, a 50-node fleet, API
+# requests, RSS and idle CPU over a 10 min window) need kube-apiserver ($LVSRS_CACHE/kube-apiserver,
+# scripts/setup.d/50-kube-apiserver.sh), etcd and kubectl; without them they are skipped, as
+# tests/kube skips, and RSS / idle CPU fall back to a file-mode operator over IDLE_WINDOW seconds.
+# Their namespaces are lvsrs-f-<pid>-*. The 10 min window runs while the other figures run.
 #   OUT=/some/dir bench/run.sh   results elsewhere
 #
 # It builds the bench targets in $BUILD_DIR (default build/) if needed, with the same cmake
@@ -28,6 +34,7 @@ if ((SMOKE)); then
   PLOT=$OUT/converge.svg
   SIZES="10 30"; RUNS=2; MANUAL_RUNS=2; MANUAL_10K_RUNS=2
   PRESENT=10; PASS_TRIALS=2; DRIFT_VIPS=10; DRIFT_TRIALS=5; ARP_TRIALS=1; IDLE_WINDOW=3
+  KUBE_TRIALS=3; FLEET_NODES=2; FLEET_TRIALS=1; STEADY_VIPS=10; STEADY_WINDOW=5; STORM_S=1
   GBENCH_ARGS=(--benchmark_filter='/10$' --benchmark_min_time=0.01)
 else
   OUT=${OUT:-$ROOT/bench/results}
@@ -35,6 +42,8 @@ else
   SIZES="10 100 1000 10000"; RUNS=10; MANUAL_RUNS=5; MANUAL_10K_RUNS=2
   PRESENT=10000; PASS_TRIALS=20; DRIFT_VIPS=1000; DRIFT_TRIALS=200; ARP_TRIALS=5
   IDLE_WINDOW=${IDLE_WINDOW:-120}
+  KUBE_TRIALS=${KUBE_TRIALS:-60}; FLEET_NODES=${FLEET_NODES:-50}; FLEET_TRIALS=${FLEET_TRIALS:-5}
+  STEADY_VIPS=${STEADY_VIPS:-1000}; STEADY_WINDOW=${STEADY_WINDOW:-600}; STORM_S=${STORM_S:-10}
   GBENCH_ARGS=(--benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
 fi
 mkdir -p "$OUT"
@@ -42,11 +51,15 @@ WORK=$(mktemp -d /tmp/lvsrs-bench.XXXXXX)
 PREFIX=lvsrs-b-$$
 PIDS=()
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> %s (%s)\033[0m\n' "$*" "$(date -u +%H:%M:%S)" >&2; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in 1/CLK_TCK s
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+source "$ROOT/bench/kube_figures.sh"
 
 cleanup() {
   local pid ns
   pkill -TERM -P $$ 2>/dev/null || true  # our own children (hyperfine, a running benchmark)
+  kube_cleanup
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX-" || true); do ip netns del "$ns"; done
@@ -79,6 +92,10 @@ KBENCH=$BUILD_DIR/bench/lvsrs-bench-kernel
   echo "idle_window_s=$IDLE_WINDOW"
   echo "smoke=$SMOKE"
 } >"$OUT/machine.txt"
+SUITE_T0=$SECONDS
+
+# ---- 0. Kubernetes figures; the steady-state window then runs alongside everything else -----
+kube_start
 
 # ---- 1. pure diff/plan (Google Benchmark) -------------------------------------------------
 log "pure diff/plan (Google Benchmark)"
@@ -213,6 +230,10 @@ print(json.dumps({"vips": int(sys.argv[1]), "scrape_s": [float(r[0]) for r in ro
       "$DRIFT_VIPS" >"$OUT/metrics.json"
 fi
 
+rm -f "$OUT/idle.json"
+if ((KUBE_OK)); then  # measured on the Kubernetes-mode operator over the 10 min window instead
+  kill -TERM "$OP_PID"; wait "$OP_PID" 2>/dev/null || true
+else
 log "RSS and idle CPU over ${IDLE_WINDOW}s, prometheus-node-exporter alongside"
 ip netns exec "$NS" prometheus-node-exporter --web.listen-address=127.0.0.1:9100 >/dev/null 2>&1 &
 NE_PID=$!
@@ -223,8 +244,6 @@ for _ in $(seq 100); do
 done
 ip netns exec "$NS" curl -sf -o /dev/null http://127.0.0.1:9100/metrics  # one scrape: collectors initialised
 sleep 2
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 op0=$(cpu_ticks "$OP_PID"); ne0=$(cpu_ticks "$NE_PID")
 sleep "$IDLE_WINDOW"
 op1=$(cpu_ticks "$OP_PID"); ne1=$(cpu_ticks "$NE_PID")
@@ -235,8 +254,50 @@ cat >"$OUT/idle.json" <<EOF
 EOF
 kill -TERM "$OP_PID" "$NE_PID"
 wait "$OP_PID" "$NE_PID" 2>/dev/null || true
+fi
 PIDS=()
 ip netns del "$NS"
+
+# ---- 5. drift storm: what answering a deletion loop costs the agent ---------------------------
+# As tests/faults DriftStormIsRepairedWithBackoff: 2 VIPs, `ip -force -batch` deletes one of them
+# as fast as it can for STORM_S seconds. CPU (utime+stime) of the agent in the storm, against,
+# in the same run: the agent idle for STORM_S seconds just before, and the deleting `ip` process
+# itself, with the agent and (after it is stopped) without it.
+NS=$PREFIX-storm
+fresh_netns "$NS"
+write_workload 2
+ip netns exec "$NS" "$BIN" run --file "$WORK/vips-2.yaml" --state-dir "$WORK/sstate" --resync-period 2s \
+  --metrics-bind-address 0 --health-probe-bind-address 0 2>"$WORK/storm-agent.log" &
+OP_PID=$!
+PIDS+=("$OP_PID")
+wait_for 30 "storm agent converged" \
+  bash -c "[ \$(ip -n $NS -4 addr show dev lo | grep -c 'inet 198\.18\.') = 2 ]"
+verify_converged "$NS" 2 "the storm agent"
+storm() {  # storm OUTFILE: the deleting loop for STORM_S s; its CPU (user sys) into OUTFILE
+  yes 'address del 198.18.0.1/32 dev lo' | /usr/bin/time -f '%U %S' -o "$1" \
+    timeout "$STORM_S" ip -n "$NS" -force -batch - >/dev/null 2>&1 || true
+}
+log "drift storm: agent idle ${STORM_S}s, then ${STORM_S}s of deletions with and without the agent"
+sleep 2
+i0=$(cpu_ticks "$OP_PID"); sleep "$STORM_S"; i1=$(cpu_ticks "$OP_PID")
+r0=$(grep -c 'repaired 1 address' "$WORK/storm-agent.log" || true)
+storm "$WORK/storm-ip-with.txt"
+s1=$(cpu_ticks "$OP_PID")
+sleep 2  # the last repair
+r1=$(grep -c 'repaired 1 address' "$WORK/storm-agent.log" || true)
+kill -TERM "$OP_PID"; wait "$OP_PID" 2>/dev/null || true
+PIDS=()
+storm "$WORK/storm-ip-without.txt"
+cat >"$OUT/storm.json" <<EOF
+{"storm_s": $STORM_S, "clk_tck": $(getconf CLK_TCK), "agent_idle_ticks": $((i1 - i0)), "agent_storm_ticks": $((s1 - i1)),
+ "repairs": $((r1 - r0)), "ip_with_agent_s": [$(tail -1 "$WORK/storm-ip-with.txt" | tr ' ' ,)],
+ "ip_without_agent_s": [$(tail -1 "$WORK/storm-ip-without.txt" | tr ' ' ,)]}
+EOF
+ip netns del "$NS"
+
+# ---- 6. end of the Kubernetes steady-state window ------------------------------------------------
+kube_finish
+printf "suite_s=%s\nloadavg_end=%s\n" "$((SECONDS - SUITE_T0))" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 
 # ---- 5. the table and the plot -----------------------------------------------------------------
 log "writing $OUT/latest.md and $PLOT"
