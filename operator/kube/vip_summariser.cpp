@@ -1,6 +1,8 @@
 #include "kube/vip_summariser.h"
 
+#include <algorithm>
 #include <ctime>
+#include <functional>
 
 #include "agent/log.h"
 #include "model/virtual_ip_parse.h"
@@ -76,6 +78,12 @@ std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std:
   return out;
 }
 
+std::chrono::seconds FollowerWait(std::time_t renewed, std::chrono::seconds duration, std::time_t now,
+                                  std::chrono::seconds period, std::chrono::seconds jitter) {
+  const std::chrono::seconds until_expiry(renewed + duration.count() - now);
+  return std::clamp(until_expiry, period, std::max(period, duration)) + jitter;
+}
+
 VipSummariser::VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options)
     : config_(config), identity_(std::move(identity)), source_(source), options_(options), client_(config) {}
 
@@ -96,7 +104,8 @@ void VipSummariser::Stop() {
   if (realservers_) realservers_->Stop();
 }
 
-bool VipSummariser::TryLead() {
+bool VipSummariser::TryLead(std::chrono::seconds* wait) {
+  *wait = options_.period;  // errors and contention: try again soon
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + options_.lease_namespace + "/leases";
   const ApiResponse got = client_.Get(path + "/" + options_.lease_name);
   const std::string now = MicroTimeNow();
@@ -119,7 +128,16 @@ bool VipSummariser::TryLead() {
   const std::time_t renewed = ParseTime(spec.value("renewTime", ""));
   const auto duration = spec.value("leaseDurationSeconds", options_.lease_duration.count());
   const bool expired = std::time(nullptr) > renewed + duration;
-  if (holder != identity_ && !expired) return false;
+  if (holder != identity_ && !expired) {
+    // Spread the fleet's checks over one period, the same offset for a node every time.
+    const auto jitter =
+        std::chrono::seconds(std::hash<std::string>{}(identity_) %
+                             static_cast<std::size_t>(std::max<std::int64_t>(1, options_.period.count())));
+    // Never longer than our own lease duration, whatever a holder wrote into the Lease.
+    const auto d = std::min(std::chrono::seconds(duration), options_.lease_duration);
+    *wait = FollowerWait(renewed, d, std::time(nullptr), options_.period, jitter);
+    return false;
+  }
   if (holder != identity_) spec["acquireTime"] = now;
   spec["holderIdentity"] = identity_;
   spec["leaseDurationSeconds"] = options_.lease_duration.count();
@@ -155,7 +173,8 @@ void VipSummariser::Summarise() {
 
 void VipSummariser::Run() {
   for (;;) {
-    const bool lead = TryLead();
+    std::chrono::seconds wait = options_.period;
+    const bool lead = TryLead(&wait);
     if (lead != leading_)
       LogInfo(lead ? "leading the VirtualIP status summary" : "no longer leading the VirtualIP summary");
     leading_ = lead;
@@ -166,7 +185,7 @@ void VipSummariser::Run() {
       realservers_.reset();
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    if (cv_.wait_for(lock, options_.period, [this] { return stopping_; })) return;
+    if (cv_.wait_for(lock, lead ? options_.period : wait, [this] { return stopping_; })) return;
   }
 }
 

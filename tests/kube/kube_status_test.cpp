@@ -95,6 +95,25 @@ TEST(VipSummary, CountsSelectedAndReadyNodes) {
   EXPECT_EQ(out.at("other")["ready"], "0/0");
 }
 
+// A follower checks the Lease about once per lease duration while the holder renews, and soon
+// after the holder stops renewing; never more often than the holder renews.
+TEST(VipSummary, FollowerChecksTheLeaseWhenItCouldHaveExpired) {
+  using std::chrono::seconds;
+  const std::time_t now = 1'000'000;
+  // Just renewed: wait the whole duration (6 checks in 6 minutes instead of 36).
+  EXPECT_EQ(FollowerWait(now, seconds(60), now, seconds(10), seconds(0)), seconds(60));
+  // Renewed 45 s ago: check again when it would expire.
+  EXPECT_EQ(FollowerWait(now - 45, seconds(60), now, seconds(10), seconds(0)), seconds(15));
+  // About to expire, or a clock ahead of ours: not more often than the holder renews.
+  EXPECT_EQ(FollowerWait(now - 59, seconds(60), now, seconds(10), seconds(0)), seconds(10));
+  EXPECT_EQ(FollowerWait(now - 600, seconds(60), now, seconds(10), seconds(0)), seconds(10));
+  // A renewTime far in the future (a skewed holder clock) cannot park the follower for longer
+  // than a lease duration.
+  EXPECT_EQ(FollowerWait(now + 3600, seconds(60), now, seconds(10), seconds(0)), seconds(60));
+  // The per-node jitter is added on top.
+  EXPECT_EQ(FollowerWait(now, seconds(60), now, seconds(10), seconds(7)), seconds(67));
+}
+
 TEST(Backoff, GrowsJitteredAndCapped) {
   Backoff b(std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 42);
   std::chrono::milliseconds last{0};
