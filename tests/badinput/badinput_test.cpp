@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/files.h"
 #include "support/netns.h"
 
 namespace lvsrs::testing {
@@ -50,20 +51,7 @@ fs::path TempDir() {
   return kTempDir;
 }
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 void WriteFile(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
-// Replaces the file in one step, as editors and ConfigMap updates do, so the agent never reads
-// half a file.
-void ReplaceFile(const fs::path& p, const std::string& text) {
-  const fs::path tmp = p.string() + ".new";
-  WriteFile(tmp, text);
-  fs::rename(tmp, p);
-}
 
 const char* kGood =
     "apiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata: {name: good}\n"

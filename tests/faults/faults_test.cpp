@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "support/files.h"
 #include "support/netns.h"
 
 namespace lvsrs::testing {
@@ -43,16 +44,6 @@ class TempDir {
   static inline int counter_ = 0;
   fs::path path_;
 };
-
-std::string ReadFile(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void ReplaceFile(const std::string& p, const std::string& text) {
-  std::ofstream(p + ".new", std::ios::binary) << text;
-  fs::rename(p + ".new", p);
-}
 
 std::string VipFile(const std::string& name, const std::vector<std::string>& addresses, const std::string& extra = "") {
   std::string y = "apiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata: {name: " + name + "}\nspec:\n";
@@ -98,10 +89,6 @@ std::vector<std::string> AgentArgs(const TestNetns& ns, const std::string& file,
                                    const std::string& resync) {
   return {"ip",          "netns", "exec",        ns.name(), OperatorBinary(),  "run", "--file", file,
           "--state-dir", state,   "--node-name", "node-a",  "--resync-period", resync};
-}
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
 }
 
 // The agent is SIGKILLed at a random moment while it moves lo between two sets of 1,000 VIPs

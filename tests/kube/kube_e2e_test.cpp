@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/files.h"
 #include "support/kube_cluster.h"
 
 namespace lvsrs::testing {
@@ -23,17 +24,6 @@ using nlohmann::json;
 
 constexpr const char* kPrefix = "lvsrs-k";
 constexpr const char* kRealServerLabel = "lvsdr.io/real-server";
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string VipYaml(const std::string& name, const std::vector<std::string>& addresses, int arp_ignore = 1,
                     const std::string& selector_label = kRealServerLabel) {

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/files.h"
 #include "support/kube_cluster.h"
 
 namespace lvsrs::testing {
@@ -27,23 +28,6 @@ using nlohmann::json;
 
 constexpr const char* kPrefix = "lvsrs-q";
 constexpr const char* kRealServerLabel = "lvsdr.io/real-server";
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// As the kubelet rotates a projected token: the new file appears in one step.
-void ReplaceFile(const std::string& path, const std::string& text) {
-  std::ofstream(path + ".new") << text;
-  std::filesystem::rename(path + ".new", path);
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/files.h"
 #include "support/netns.h"
 
 namespace lvsrs::testing {
@@ -29,22 +30,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kPrefix = "lvsrs-q";
 constexpr int kPort = 16443;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path + ".new") << text;
-  fs::rename(path + ".new", path);
-}
-
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
 
 // GET requests of the VirtualIP collection (lists and watches) in the stand-in's request log.
 int VipRequests(const std::string& log_text) {
@@ -98,12 +83,12 @@ TEST_P(MalformedApi, LoggedRetriedWithBackoffNothingWithdrawn) {
       "-subj /CN=fake-apiserver -addext subjectAltName=IP:127.0.0.1 -keyout " +
       Quote(d + "/key.pem") + " -out " + Quote(d + "/cert.pem") + " 2>&1");
   ASSERT_EQ(cert.exit_code, 0) << cert.output;
-  WriteFile(d + "/kubeconfig",
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: https://127.0.0.1:" +
-                std::to_string(kPort) + "\n    certificate-authority: " + d +
-                "/cert.pem\nusers:\n- name: agent\n  user:\n    token: not-checked\ncontexts:\n- name: fake\n"
-                "  context: {cluster: fake, user: agent}\ncurrent-context: fake\n");
-  WriteFile(d + "/mode", "good\n");
+  ReplaceFile(d + "/kubeconfig",
+              "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: https://127.0.0.1:" +
+                  std::to_string(kPort) + "\n    certificate-authority: " + d +
+                  "/cert.pem\nusers:\n- name: agent\n  user:\n    token: not-checked\ncontexts:\n- name: fake\n"
+                  "  context: {cluster: fake, user: agent}\ncurrent-context: fake\n");
+  ReplaceFile(d + "/mode", "good\n");
   const std::string node = "fake-node";
   Process server({"ip", "netns", "exec", ns.name(), "python3", SourceDir() + "/tests/kube/fake_apiserver.py", "--port",
                   std::to_string(kPort), "--cert", d + "/cert.pem", "--key", d + "/key.pem", "--mode-file", d + "/mode",
@@ -140,7 +125,7 @@ TEST_P(MalformedApi, LoggedRetriedWithBackoffNothingWithdrawn) {
   // Misbehave for the window; the VIP must stay throughout.
   const std::size_t agent_before = ReadFile(d + "/agent.log").size();
   const std::size_t server_before = ReadFile(d + "/server.log").size();
-  WriteFile(d + "/mode", c.mode + "\n");
+  ReplaceFile(d + "/mode", c.mode + "\n");
   const auto until = std::chrono::steady_clock::now() + c.window;
   while (std::chrono::steady_clock::now() < until) {
     ASSERT_TRUE(Has(ns.Addresses("lo"), "192.0.2.80/32")) << "VIP withdrawn on " << c.mode;
@@ -167,7 +152,7 @@ TEST_P(MalformedApi, LoggedRetriedWithBackoffNothingWithdrawn) {
   EXPECT_EQ(ns.Sysctl("net.ipv4.conf.all.arp_ignore"), 1);
 
   // Healthy again, with a second address: the agent picks it up (not stuck, not gone).
-  WriteFile(d + "/mode", "good2\n");
+  ReplaceFile(d + "/mode", "good2\n");
   EXPECT_TRUE(Eventually([&] { return Has(ns.Addresses("lo"), "192.0.2.81/32"); }, 60s))
       << ReadFile(d + "/agent.log").substr(agent_before);
   EXPECT_TRUE(Has(ns.Addresses("lo"), "192.0.2.80/32"));

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exposition.h"
+#include "support/files.h"
 #include "support/netns.h"
 
 namespace lvsrs::testing {
@@ -66,18 +67,6 @@ class TempDir {
   std::string path_;
 };
 
-void WriteFile(const std::string& path, const std::string& text) {
-  // Replace atomically, as an editor or a config management tool would.
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << text;
-  std::filesystem::rename(tmp, path);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // Polls without hammering: every check spawns `ip netns exec` and curl.
 bool Within(seconds timeout, const std::function<bool()>& cond) {
   return Eventually(
@@ -99,7 +88,7 @@ struct OperatorInNetns {
   OperatorInNetns() {
     const auto r = ns.Exec("ip link add m0 type veth peer name m1 && ip link set m0 up && ip link set m1 up");
     if (r.exit_code != 0) throw std::runtime_error("veth: " + r.output);
-    WriteFile(dir / "vips.yaml", kTwoVirtualIps);
+    ReplaceFile(dir / "vips.yaml", kTwoVirtualIps);
     op = std::make_unique<Process>(
         std::vector<std::string>{"ip", "netns", "exec", ns.name(), OperatorBinary(), "run", "--file", dir / "vips.yaml",
                                  "--node-name", "node-m", "--state-dir", dir / "state", "--resync-period", "300ms",
@@ -154,7 +143,7 @@ TEST(MetricsEndpoint, LiveScrapePassesPromtoolAndFollowsTheNode) {
   EXPECT_EQ(s.count("lvs_rs_kube_synced"), 0u);  // file mode
 
   // A VirtualIP deleted from the file: its series go away, the other VIP's stay.
-  WriteFile(t.dir / "vips.yaml", kOnlyWeb);
+  ReplaceFile(t.dir / "vips.yaml", kOnlyWeb);
   ASSERT_TRUE(Within(seconds(10), [&] { return SamplesOf(t.Scrape(), "lvs_rs_vip_conformant{").size() == 2; }))
       << t.Scrape();
   const std::string text = t.Scrape();
@@ -187,7 +176,7 @@ std::optional<double> Value(const TestNetns& ns, const std::string& promql) {
 TEST(PrometheusScrape, RealPrometheusSeesConformanceAndDriftRepairs) {
   OperatorInNetns t;
   const std::string rules = SourceDir() + "/monitoring/prometheus/lvs-rs-operator.rules.yml";
-  WriteFile(t.dir / "prometheus.yml", R"(global:
+  ReplaceFile(t.dir / "prometheus.yml", R"(global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files:
