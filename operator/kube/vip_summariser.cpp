@@ -127,7 +127,8 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   const std::string holder = spec.value("holderIdentity", "");
   const std::time_t renewed = ParseTime(spec.value("renewTime", ""));
   const auto duration = spec.value("leaseDurationSeconds", options_.lease_duration.count());
-  const bool expired = std::time(nullptr) > renewed + duration;
+  const std::time_t now_s = std::time(nullptr);
+  const bool expired = now_s > renewed + duration;
   if (holder != identity_ && !expired) {
     // Spread the fleet's checks over one period, the same offset for a node every time.
     const auto jitter =
@@ -135,7 +136,7 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
                              static_cast<std::size_t>(std::max<std::int64_t>(1, options_.period.count())));
     // Never longer than our own lease duration, whatever a holder wrote into the Lease.
     const auto d = std::min(std::chrono::seconds(duration), options_.lease_duration);
-    *wait = FollowerWait(renewed, d, std::time(nullptr), options_.period, jitter);
+    *wait = FollowerWait(renewed, d, now_s, options_.period, jitter);
     return false;
   }
   if (holder != identity_) spec["acquireTime"] = now;
@@ -173,7 +174,7 @@ void VipSummariser::Summarise() {
 
 void VipSummariser::Run() {
   for (;;) {
-    std::chrono::seconds wait = options_.period;
+    std::chrono::seconds wait;  // the holder's renew period, or a follower's wait for expiry
     const bool lead = TryLead(&wait);
     if (lead != leading_)
       LogInfo(lead ? "leading the VirtualIP status summary" : "no longer leading the VirtualIP summary");
@@ -185,7 +186,7 @@ void VipSummariser::Run() {
       realservers_.reset();
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    if (cv_.wait_for(lock, lead ? options_.period : wait, [this] { return stopping_; })) return;
+    if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
   }
 }
 
