@@ -40,8 +40,18 @@ run_setup_steps() {
   done
 }
 
+# Compiler cache outside the clone: CI's fresh clone and every worktree on the machine reuse
+# objects whose sources did not change (paths are made relative to the clone, so they match).
+# The sanitizer build (tests/sanitizers) inherits the environment and uses it too.
+export CCACHE_DIR=${CCACHE_DIR:-$LVSRS_CACHE/ccache} CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1
+ccache_flags() {
+  command -v ccache >/dev/null || return 0
+  mkdir -p "$CCACHE_DIR"
+  echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+}
+
 build() {
   log "building in $BUILD_DIR"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_WERROR=ON "$@" >/dev/null
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_WERROR=ON $(ccache_flags) "$@" >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 }

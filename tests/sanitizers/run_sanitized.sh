@@ -10,7 +10,10 @@ shift 2
 sb=$build/sanitize-build
 # Warnings are not errors here: GCC 12 reports false -Wmaybe-uninitialized in std::regex and
 # std::function under ASan; the normal build (scripts/test.sh) enforces -Werror already.
-cmake -S "$src" -B "$sb" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_SANITIZE=ON -DLVSRS_WERROR=OFF >/dev/null
+# ccache (set up by scripts/lib.sh, cache outside the clone) when present.
+launcher=()
+command -v ccache >/dev/null && [ -n "${CCACHE_DIR:-}" ] && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S "$src" -B "$sb" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_SANITIZE=ON -DLVSRS_WERROR=OFF "${launcher[@]}" >/dev/null
 # The whole project: tests in other folders carry the unit and kernel labels too (metrics).
 # -j2 at most: the cores are shared with the rest of the suite.
 cmake --build "$sb" -j2
