@@ -58,7 +58,7 @@ TEST(DesiredState, RefusesWhatWouldBreakTheNodeButKeepsTheOthers) {
 
 TEST(DesiredState, OurOwnAddressOnAnotherInterfaceIsNotTheNodesIp) {
   auto o = BasicNode();
-  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 2, "eth0:lvsrs", kOwnerProtocol});
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 2, "eth0:lvsrs", kOwnerProtocol, kScopeUniverse, false});
   const auto d = BuildDesiredState({MakeVip("web", {"192.0.2.10"})}, kNode, o);
   EXPECT_TRUE(d.refused.empty());
   EXPECT_EQ(d.addresses.at(Ip("192.0.2.10")).interface, "lo");
