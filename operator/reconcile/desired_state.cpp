@@ -84,10 +84,11 @@ class ArpGate {
   std::string Exposes(const ArpSpec& spec, const VirtualIp& vip, const DesiredState& applied, bool only_new) {
     const ArpSpec reference{1, 2, spec.scope};  // the manual procedure's values
     arp_.AssumeOnly(Written(spec, observed_));
-    std::vector<std::pair<IpAddress, std::string>> judged;  // address, VirtualIP that wants it
-    for (const auto& ip : vip.addresses) judged.push_back({ip, vip.name});
+    // Address, VirtualIP that wants it: the others' first, so that the reason names the conflict.
+    std::vector<std::pair<IpAddress, std::string>> judged;
     if (!only_new)
       for (const auto& [ip, want] : applied.addresses) judged.push_back({ip, want.owners.front()});
+    for (const auto& ip : vip.addresses) judged.push_back({ip, vip.name});
     for (const auto& [ip, owner] : judged) {
       const auto exposures = arp_.Exposures(ip);
       if (exposures.empty()) continue;
