@@ -77,8 +77,10 @@ std::string ArpBehaviour::Values(const Link& on, ArpKey key) const {
 
 std::vector<const Link*> ArpBehaviour::ArpInterfaces() const {
   std::vector<const Link*> out;
+  // Down links too: their settings apply the moment anyone sets them up, and no notification
+  // would come before the first request is answered.
   for (const auto& l : observed_.links)
-    if (l.arp_capable() && l.up && !Enslaved(observed_, l)) out.push_back(&l);
+    if (l.arp_capable() && !Enslaved(observed_, l)) out.push_back(&l);
   return out;
 }
 
@@ -198,13 +200,17 @@ std::optional<std::string> ArpBehaviour::Announces(const IpAddress& ip, const Li
     return values + " takes the first primary address of scope link or wider on " + on.name + ", which is " +
            ip.ToString();
   }
+  // Without an address of its own the node ARPs on `on` only for next hops of routes through it
+  // (a pod's host-side veth, say); an interface nothing is routed through sends no request.
+  const bool routed = std::any_of(observed_.routes.begin(), observed_.routes.end(),
+                                  [&](const KernelRoute& r) { return r.oif == on.index && r.dst.is_v4(); });
+  if (!routed) return std::nullopt;
   for (const auto& l : observed_.links) {
     auto first = FirstEligible(l);
     if (!first) continue;
     if (*first != ip) return std::nullopt;
-    return values + ": " + on.name +
-           " has no IPv4 address of scope link or wider, so the kernel takes the first one of " + l.name +
-           " (inet_select_addr), which is " + ip.ToString();
+    return values + ": " + on.name + " has no IPv4 address of scope link or wider but routes lead through it, so " +
+           "the kernel takes the first one of " + l.name + " (inet_select_addr), which is " + ip.ToString();
   }
   return std::nullopt;
 }

@@ -20,9 +20,11 @@
 //      2, and the fallback of 0 and 1: inet_select_addr(D, target, link): the first primary
 //         address of D with scope <= link (one in the target's subnet first); if D has none, the
 //         first such address of any interface in device order, lo first. A VIP is announced there
-//         when D has no address of its own and the VIP is the first eligible address on lo.
-//  - Interfaces that never process ARP themselves: lo and IFF_NOARP links, links that are down,
-//    and ports of a bridge, bond or team (their frames go to the master, which answers).
+//         when D has no address of its own, routes lead through D (else the node sends no ARP
+//         request there), and the VIP is the first eligible address on lo.
+//  - Interfaces that never process ARP themselves: lo and IFF_NOARP links, and ports of a bridge,
+//    bond or team (their frames go to the master, which answers). Links that are down are judged
+//    like the others: they answer as soon as anyone sets them up.
 // Not modelled (each can only make the kernel answer less): arp_filter, rp_filter, arp_accept,
 // medium_id, ARP on VRF slaves. The model is held against the real kernel, cell by cell, in
 // tests/kernel/arp_behaviour_wire_test.cpp; docs/arp-behaviour.md has the table.

@@ -18,7 +18,7 @@ SysctlValues SysctlsToWatch(const DesiredState& desired, const ObservedState& ob
   watch(SysctlKey{"all", ArpKey::RouteLocalnet});
   watch(SysctlKey{"lo", ArpKey::RouteLocalnet});
   for (const auto& l : observed.links) {
-    if (!l.arp_capable() || !l.up) continue;
+    if (!l.arp_capable()) continue;
     for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce, ArpKey::RouteLocalnet}) watch(SysctlKey{l.name, k});
   }
   return out;

@@ -18,7 +18,7 @@ using SysctlValues = std::map<SysctlKey, int>;
 // The sysctls the last pass's plan and ARP verdicts depended on, with the values it observed:
 // every key the desired ARP spec sets (conf/all, default and lo in Global scope; each
 // ARP-capable interface in PerInterface scope), conf/all always (the effective value on an
-// interface is max(all, dev)), and while a VirtualIP selects the node, every up ARP-capable
+// interface is max(all, dev)), and while a VirtualIP selects the node, every ARP-capable
 // interface's own values and route_localnet of all, lo and those interfaces. Keys the observed
 // state lacks are left out.
 SysctlValues SysctlsToWatch(const DesiredState& desired, const ObservedState& observed);
