@@ -195,14 +195,14 @@ class Table {
   ~Table() {
     std::ostringstream out;
     out << "\n" << title_ << "\n";
-    out << std::left << std::setw(44) << "| settings" << std::setw(30) << " | VIP" << std::setw(16) << " | wire"
+    out << std::left << std::setw(50) << "| settings" << std::setw(44) << " | VIP" << std::setw(16) << " | wire"
         << std::setw(16) << " | model"
         << " |\n";
-    out << "|" << std::string(43, '-') << "|" << std::string(29, '-') << "|" << std::string(15, '-') << "|"
+    out << "|" << std::string(49, '-') << "|" << std::string(43, '-') << "|" << std::string(15, '-') << "|"
         << std::string(15, '-') << "|\n";
     for (const auto& r : rows_) {
       const bool same = r[2] == r[3];
-      out << std::left << std::setw(44) << ("| " + r[0]) << std::setw(30) << (" | " + r[1]) << std::setw(16)
+      out << std::left << std::setw(50) << ("| " + r[0]) << std::setw(44) << (" | " + r[1]) << std::setw(16)
           << (" | " + r[2]) << std::setw(16) << (" | " + r[3]) << " |" << (same ? "" : " MISMATCH") << "\n";
     }
     std::cout << out.str() << std::flush;
