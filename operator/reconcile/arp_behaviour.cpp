@@ -40,20 +40,26 @@ ArpBehaviour::ArpBehaviour(const ObservedState& observed) : observed_(observed),
 void ArpBehaviour::Assume(const SysctlKey& key, int value) {
   assumed_[key] = value;
   first_eligible_.clear();
+  first_selectable_.clear();
 }
 
 void ArpBehaviour::AssumeOnly(std::map<SysctlKey, int> values) {
   assumed_ = std::move(values);
   first_eligible_.clear();
+  first_selectable_.clear();
 }
 
 void ArpBehaviour::AssumePlaced(const Placement& p) {
   placed_[p.ip] = p;
   first_eligible_.clear();
+  first_selectable_.clear();
 }
 
 void ArpBehaviour::ForgetPlaced(const IpAddress& ip) {
-  if (placed_.erase(ip)) first_eligible_.clear();
+  if (placed_.erase(ip)) {
+    first_eligible_.clear();
+    first_selectable_.clear();
+  }
 }
 
 std::optional<int> ArpBehaviour::Value(const std::string& conf, ArpKey key) const {
@@ -112,29 +118,46 @@ std::uint8_t ArpBehaviour::EffectiveScope(const Placement& p) const {
   return std::min<std::uint8_t>(p.scope, localnet ? kScopeLink : kScopeHost);
 }
 
-std::optional<IpAddress> ArpBehaviour::FirstEligible(const Link& link) const {
-  if (auto it = first_eligible_.find(link.index); it != first_eligible_.end()) return it->second;
+std::vector<ArpBehaviour::Listed> ArpBehaviour::KernelList(const Link& link) const {
   // The link's IPv4 addresses in the kernel's list order. A placed (not yet added) primary goes
   // where __inet_insert_ifa puts it: after the last primary whose scope is at least as narrow.
-  struct Entry {
-    IpAddress ip;
-    std::uint8_t scope;
-    bool secondary;
-  };
-  std::vector<Entry> list;
+  std::vector<Listed> list;
   if (auto it = v4_by_link_.find(link.index); it != v4_by_link_.end())
     for (const KernelAddress* a : it->second) list.push_back({a->ip, a->scope, a->secondary});
   for (const auto& [_, p] : placed_) {
     if (p.ifindex != link.index || !p.ip.is_v4()) continue;
-    if (std::any_of(list.begin(), list.end(), [&](const Entry& e) { return e.ip == p.ip; })) continue;
+    if (std::any_of(list.begin(), list.end(), [&](const Listed& e) { return e.ip == p.ip; })) continue;
     std::size_t pos = 0;
     for (std::size_t i = 0; i < list.size(); ++i)
       if (!list[i].secondary && p.scope <= list[i].scope) pos = i + 1;
-    list.insert(list.begin() + static_cast<std::ptrdiff_t>(pos), Entry{p.ip, p.scope, false});
+    list.insert(list.begin() + static_cast<std::ptrdiff_t>(pos), Listed{p.ip, p.scope, false});
   }
+  return list;
+}
+
+std::optional<IpAddress> ArpBehaviour::FirstEligible(const Link& link) const {
+  if (auto it = first_eligible_.find(link.index); it != first_eligible_.end()) return it->second;
+  // inet_select_addr's loop over the link's own addresses: primaries of scope <= link, where
+  // route_localnet on the link makes host scope count as link scope.
   std::optional<IpAddress>& first = first_eligible_[link.index];
-  for (const auto& e : list) {
+  for (const auto& e : KernelList(link)) {
     if (!e.secondary && EffectiveScope(Placement{e.ip, link.index, e.scope}) <= kScopeLink) {
+      first = e.ip;
+      break;
+    }
+  }
+  return first;
+}
+
+std::optional<IpAddress> ArpBehaviour::FirstSelectable(const Link& link) const {
+  if (auto it = first_selectable_.find(link.index); it != first_selectable_.end()) return it->second;
+  // in_dev_select_addr, inet_select_addr's fallback over every interface: primaries whose own
+  // scope is below link scope. Unlike the loop above it skips scope link addresses and does not
+  // look at route_localnet, so 127.0.0.1 (scope host) on lo is never taken, even with
+  // route_localnet=1, and a scope-global VIP on lo behind it is.
+  std::optional<IpAddress>& first = first_selectable_[link.index];
+  for (const auto& e : KernelList(link)) {
+    if (!e.secondary && e.scope < kScopeLink) {
       first = e.ip;
       break;
     }
@@ -206,11 +229,13 @@ std::optional<std::string> ArpBehaviour::Announces(const IpAddress& ip, const Li
                                   [&](const KernelRoute& r) { return r.oif == on.index && r.dst.is_v4(); });
   if (!routed) return std::nullopt;
   for (const auto& l : observed_.links) {
-    auto first = FirstEligible(l);
+    auto first = FirstSelectable(l);
     if (!first) continue;
     if (*first != ip) return std::nullopt;
-    return values + ": " + on.name + " has no IPv4 address of scope link or wider but routes lead through it, so " +
-           "the kernel takes the first one of " + l.name + " (inet_select_addr), which is " + ip.ToString();
+    return values + ": " + on.name +
+           " has no IPv4 address of scope link or wider but routes lead through it, so the kernel takes the "
+           "first primary address of scope global of any interface, lo first (inet_select_addr), which is " +
+           ip.ToString() + " on " + l.name;
   }
   return std::nullopt;
 }

@@ -18,10 +18,14 @@
 //         server's DR replies are sent from the VIP, so the VIP is announced on every interface.
 //      1: that source only if it is in a subnet of D that holds the target too.
 //      2, and the fallback of 0 and 1: inet_select_addr(D, target, link): the first primary
-//         address of D with scope <= link (one in the target's subnet first); if D has none, the
-//         first such address of any interface in device order, lo first. A VIP is announced there
-//         when D has no address of its own, routes lead through D (else the node sends no ARP
-//         request there), and the VIP is the first eligible address on lo.
+//         address of D with scope <= link, route_localnet counting host as link (one in the
+//         target's subnet first; for a target outside every subnet of D, e.g. behind an on-link
+//         route, the first one); if D has none, in_dev_select_addr over every interface in device
+//         order, lo first: the first primary address of scope global (scope link and host are
+//         skipped, and route_localnet is NOT looked at there, so 127.0.0.1 never wins on lo).
+//         A VIP is announced there when D has no address of its own, routes lead through D (else
+//         the node sends no ARP request there), and the VIP is the first scope-global primary on
+//         lo, whatever route_localnet says.
 //  - Interfaces that never process ARP themselves: lo and IFF_NOARP links, and ports of a bridge,
 //    bond or team (their frames go to the master, which answers). Links that are down are judged
 //    like the others: they answer as soon as anyone sets them up.
@@ -92,8 +96,17 @@ class ArpBehaviour {
   const KernelAddress* SubnetHolding(const Link& on, const IpAddress& ip) const;
   // The scope the kernel compares: min(scope, link) where route_localnet holds on the address's link.
   std::uint8_t EffectiveScope(const Placement& p) const;
+  // A link's IPv4 addresses in the kernel's list order, placed ones inserted where the kernel would.
+  struct Listed {
+    IpAddress ip;
+    std::uint8_t scope;
+    bool secondary;
+  };
+  std::vector<Listed> KernelList(const Link& link) const;
   // The address inet_select_addr picks on a link for a target it has no subnet for, or nullopt.
   std::optional<IpAddress> FirstEligible(const Link& link) const;
+  // The address in_dev_select_addr picks on a link when the sending link has none, or nullopt.
+  std::optional<IpAddress> FirstSelectable(const Link& link) const;
   std::string Values(const Link& on, ArpKey key) const;  // "3 (max of conf/all 1, conf/eth0 3)"
 
   const ObservedState& observed_;
@@ -105,6 +118,7 @@ class ArpBehaviour {
   // FirstEligible per ifindex; cleared whenever an assumption changes. Judging thousands of VIPs
   // on lo asks for lo's first eligible address once per VIP and interface.
   mutable std::map<int, std::optional<IpAddress>> first_eligible_;
+  mutable std::map<int, std::optional<IpAddress>> first_selectable_;  // FirstSelectable, cached the same way
 };
 
 }  // namespace lvsrs
