@@ -27,8 +27,9 @@ struct OutcomeMetrics {
   bool node_conformant = false;
   std::map<std::pair<std::string, std::string>, double> vip_conformant;  // {virtualip, address} -> 0/1
   std::set<std::string> refused_virtualips;                              // selected here, not applied
-  std::map<std::pair<std::string, std::string>, double> arp_effective;   // {interface, key} -> value
-  std::map<std::string, double> arp_conformant;                          // interface -> 0/1
+  std::set<std::string> edit_refused_virtualips;  // latest edit refused, last accepted spec served
+  std::map<std::pair<std::string, std::string>, double> arp_effective;  // {interface, key} -> value
+  std::map<std::string, double> arp_conformant;                         // interface -> 0/1
   // Items another tool keeps undoing right after each repair ("sysctl:net.ipv4.conf.all.arp_ignore",
   // "ip:192.0.2.10", "route:192.0.2.10") -> repairs in the last 30 s (ReconcileOutcome::contested).
   std::map<std::string, double> contested;
