@@ -367,7 +367,9 @@ TEST_F(KubeE2E, RefusedEditKeepsTheLastAcceptedSpecServing) {
 // newer one's name sorts first, also for an agent that starts afresh and sees both in one list.
 TEST_F(KubeE2E, TheOlderVirtualIpKeepsAnAddressANewerOneWantsElsewhere) {
   Node& a = AddNode("age", true);
-  ASSERT_EQ(a.ns->Exec("ip link add lvd0 type dummy && ip link set lvd0 up").exit_code, 0);
+  ASSERT_EQ(
+      a.ns->Exec("ip link add lvd0 type veth peer name lvd1 && ip link set lvd0 up && ip link set lvd1 up").exit_code,
+      0);
   StartAgent(a);
   ASSERT_EQ(cluster_->Apply(VipYaml("zz-established", {"192.0.2.55"})).exit_code, 0);
   ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.55/32"); }, 60s)) << ReadFile(a.log);
