@@ -74,20 +74,35 @@ class ArpGate {
   std::string JudgeSettings(const VirtualIp& vip, const DesiredState& applied) {
     const ArpSpec combined = applied.arp ? CombineArp(*applied.arp, vip.arp) : vip.arp;
     // Its own values count too: they are written the day the VirtualIPs that mask them are gone.
-    std::string why = Exposes(vip.arp, vip, applied, applied.arp && vip.arp == *applied.arp);
-    if (why.empty() && !(combined == vip.arp)) why = Exposes(combined, vip, applied, combined == *applied.arp);
+    std::string why =
+        Exposes(vip.arp, "its " + SpecText(vip.arp), vip, applied, applied.arp && vip.arp == *applied.arp);
+    if (why.empty() && !(combined == vip.arp))
+      why = Exposes(combined, SpecText(combined) + " (combined with the VirtualIPs applied before it)", vip, applied,
+                    combined == *applied.arp);
+    // And so do the values of each VirtualIP that decides first, for this one's VIPs: whichever
+    // comes second is the one refused, never the older.
+    for (const auto& [spec, owner] : specs_) {
+      if (!why.empty()) break;
+      if (spec == vip.arp || spec == combined) continue;
+      why = Exposes(spec, "VirtualIP " + owner + "'s " + SpecText(spec) + ", which decides first,", vip, applied,
+                    /*only_new=*/true);
+    }
+    if (why.empty() && std::none_of(specs_.begin(), specs_.end(), [&](const auto& s) { return s.first == vip.arp; }))
+      specs_.push_back({vip.arp, vip.name});
     return why;
   }
 
   // Why writing spec would expose a VIP or the node, "" when it would not. When `only_new`, the
   // applied VIPs were verified under spec already and only vip's are judged.
-  std::string Exposes(const ArpSpec& spec, const VirtualIp& vip, const DesiredState& applied, bool only_new) {
+  std::string Exposes(const ArpSpec& spec, const std::string& whose_values, const VirtualIp& vip,
+                      const DesiredState& applied, bool only_new) {
     const ArpSpec reference{1, 2, spec.scope};  // the manual procedure's values
     arp_.AssumeOnly(Written(spec, observed_));
-    std::vector<std::pair<IpAddress, std::string>> judged;  // address, VirtualIP that wants it
-    for (const auto& ip : vip.addresses) judged.push_back({ip, vip.name});
+    // Address, VirtualIP that wants it: the others' first, so that the reason names the conflict.
+    std::vector<std::pair<IpAddress, std::string>> judged;
     if (!only_new)
       for (const auto& [ip, want] : applied.addresses) judged.push_back({ip, want.owners.front()});
+    for (const auto& ip : vip.addresses) judged.push_back({ip, vip.name});
     for (const auto& [ip, owner] : judged) {
       const auto exposures = arp_.Exposures(ip);
       if (exposures.empty()) continue;
@@ -105,8 +120,7 @@ class ArpGate {
           return whose + ip.ToString() + " on " + vip.interface + " would be " + ToString(e.how) + " on " +
                  e.interface + ": " + e.reason + " (use lo, or settings under which " + vip.interface +
                  " stays silent)";
-        return SpecText(spec) + (spec == vip.arp ? "" : " (combined with the VirtualIPs applied before it)") +
-               " would let a neighbour learn " + whose + ip.ToString() + ": " + e.Describe();
+        return whose_values + " would let a neighbour learn " + whose + ip.ToString() + ": " + e.Describe();
       }
     }
     auto is_vip = [&](const IpAddress& ip) {
@@ -117,7 +131,7 @@ class ArpGate {
     if (!lost.empty()) {
       arp_.AssumeOnly(Written(reference, observed_));
       const bool anyway = UnreachableNodeAddresses(arp_, observed_, is_vip).size() >= lost.size();
-      if (!anyway) return SpecText(spec) + " would take the node off its network: its own address " + lost.front();
+      if (!anyway) return whose_values + " would take the node off its network: its own address " + lost.front();
     }
     return "";
   }
@@ -125,6 +139,7 @@ class ArpGate {
   const ObservedState& observed_;
   ArpBehaviour arp_;
   std::set<std::string> arp_interfaces_;
+  std::vector<std::pair<ArpSpec, std::string>> specs_;  // each distinct value set applied, and who asked first
 };
 
 }  // namespace

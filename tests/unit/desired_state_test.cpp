@@ -129,6 +129,22 @@ TEST(DesiredState, SettingsThatWouldExposeAVipRefuseTheirVirtualIpOnly) {
   }
 }
 
+// A VIP an admin added by hand (scope global) is answered under arp_ignore=3 even without
+// route_localnet. Whichever VirtualIP decides second is refused: here `other` decides first, so
+// web, whose VIP other's values would expose, is refused, and other's VIPs keep working.
+TEST(DesiredState, TheValuesOfTheVirtualIpThatDecidesFirstProtectItsPlace) {
+  auto o = BasicNode();
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0, kScopeUniverse, false});
+  auto web = MakeVip("web", {"192.0.2.10"});
+  auto other = MakeVip("other", {"192.0.2.20"});
+  other.arp.ignore = 3;
+  const auto d = BuildDesiredState({web, other}, kNode, o);
+  ASSERT_TRUE(d.refused.count("web"));
+  EXPECT_NE(d.refused.at("web").find("VirtualIP other's arp {ignore: 3"), std::string::npos) << d.refused.at("web");
+  EXPECT_NE(d.refused.at("web").find("its VIP 192.0.2.10"), std::string::npos) << d.refused.at("web");
+  EXPECT_TRUE(d.addresses.count(Ip("192.0.2.20")));
+}
+
 TEST(DesiredState, AnnouncingTheVipIsRefusedToo) {
   auto web = MakeVip("web", {"192.0.2.10"});
   auto loud = MakeVip("loud", {"192.0.2.30"});
