@@ -81,6 +81,7 @@ void AgentLoop::Wake() {
 ReconcileOutcome AgentLoop::Pass() {
   const auto snap = source_.Get();
   ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node);
+  o.source_refused = snap.refused;
   if (!o.error.empty())
     LogError("reconcile: " + o.error);
   else if (o.plan.HasWrites() || !o.repairs.empty())

@@ -2,12 +2,25 @@
 // The loop asks for a snapshot on every pass and touches nothing until the source has synced.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "model/virtual_ip.h"
 
 namespace lvsrs {
+
+// A VirtualIP the source refused before reconcile (its current spec is invalid). One snapshot
+// carries both the VirtualIPs and these, so that status, Events, metrics and logs of a pass all
+// report the same refusals.
+struct SourceRefusal {
+  std::string message;  // why the current spec is refused
+  // Only its latest edit is refused: the last accepted spec is in the snapshot's vips and stays in
+  // force. False: the VirtualIP was never accepted (by this agent) and is not served.
+  bool serving_last_good = false;
+  bool operator==(const SourceRefusal&) const = default;
+};
+using SourceRefusals = std::map<std::string, SourceRefusal>;  // by VirtualIP name
 
 class DesiredSource {
  public:
@@ -16,6 +29,7 @@ class DesiredSource {
     bool synced = false;  // a first complete read happened; before it, nothing is changed
     std::vector<VirtualIp> vips;
     NodeInfo node;
+    SourceRefusals refused;
   };
   virtual Snapshot Get() = 0;
   // Called on every loop turn and timer; returns true when the input changed.

@@ -43,7 +43,7 @@ FileSource::FileSource(std::string path, NodeInfo node) : path_(std::move(path))
   vips_ = LoadVirtualIpFile(path_);
 }
 
-DesiredSource::Snapshot FileSource::Get() { return Snapshot{true, vips_, node_}; }
+DesiredSource::Snapshot FileSource::Get() { return Snapshot{true, vips_, node_, {}}; }
 
 bool FileSource::Poll() {
   struct stat now {};

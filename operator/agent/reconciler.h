@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/desired_source.h"
 #include "agent/repair_tracker.h"
 #include "agent/sysctl_record.h"
 #include "kernel/kernel_api.h"
@@ -33,6 +34,9 @@ struct ReconcileOutcome {
   // or a drift storm. Repaired with backoff; see RepairTracker.
   std::map<std::string, int> contested;
   std::string error;  // the pass failed as a whole (the kernel could not be read)
+  // VirtualIPs the source refused before reconcile, from the same snapshot as the VirtualIPs of
+  // this pass (set by AgentLoop, not by Reconcile), so every observer reports the same set.
+  SourceRefusals source_refused;
   std::chrono::nanoseconds duration{0};
 };
 

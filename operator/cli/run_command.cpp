@@ -150,6 +150,8 @@ int RunCommand(int argc, char** argv) {
       std::fprintf(stderr, "run: %s\n", o.error.c_str());
       return kExitNotConformant;
     }
+    for (const auto& [name, r] : snap.refused)
+      std::printf("%s VirtualIP %s: %s\n", r.serving_last_good ? "keep" : "refuse", name.c_str(), r.message.c_str());
     for (const auto& [name, why] : o.desired.refused)
       std::printf("refuse VirtualIP %s: %s\n", name.c_str(), why.c_str());
     const std::string text = o.plan.ToText();

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "kube/tcp_keepalive.h"
+
 namespace lvsrs::kube {
 namespace {
 
@@ -44,6 +46,8 @@ struct ApiClient::Impl {
     cfg.set_timeout(timeout);
     cfg.set_validate_certificates(true);  // always: there is no way to turn it off
     cfg.set_proxy(web::web_proxy(web::web_proxy::disabled));
+    // A silently dead connection (a watch idle for minutes) must fail within ~70 s.
+    cfg.set_nativehandle_options(KeepaliveSocketOptions(config.server));
     const std::string ca = config.ca_pem;
     cfg.set_ssl_context_callback([ca](boost::asio::ssl::context& ctx) {
       if (!ca.empty())

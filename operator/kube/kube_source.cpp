@@ -1,6 +1,7 @@
 #include "kube/kube_source.h"
 
 #include "agent/log.h"
+#include "kube/virtual_ip_selection.h"
 #include "model/virtual_ip_parse.h"
 
 namespace lvsrs::kube {
@@ -79,32 +80,16 @@ void KubeSource::Rebuild() {
   }
   if (nodes.count(node_name_)) logged_node_missing_ = false;
 
-  std::vector<VirtualIp> vips;
-  std::map<std::string, std::string> invalid;
-  for (const auto& [name, obj] : vips_->Objects()) {
-    ParsedVirtualIp p = ParseVirtualIp(obj);
-    if (p.vip) {
-      vips.push_back(std::move(*p.vip));
-      continue;
-    }
-    // Report a refusal only on nodes the VirtualIP may be meant for: if its selector parses and
-    // does not match this node, the VIP is not this node's business.
-    const json spec = obj.value("spec", json::object());
-    if (spec.is_object() && spec.contains("nodeSelector")) {
-      std::vector<std::string> selector_errors;
-      const LabelSelector sel = ParseLabelSelector(spec["nodeSelector"], "spec.nodeSelector", selector_errors);
-      if (selector_errors.empty() && !sel.Matches(node.labels)) continue;
-    }
-    std::string message;
-    for (const auto& e : p.errors) message += (message.empty() ? "" : "; ") + e;
-    invalid[name] = "invalid VirtualIP: " + message;
-  }
-  for (const auto& [name, message] : invalid)
-    if (logged_invalid_[name] != message) LogWarning("refusing VirtualIP " + name + ": " + message);
-  logged_invalid_ = invalid;
-  invalid_ = std::move(invalid);
+  VirtualIpSelection selected = SelectVirtualIps(vips_->Objects(), node.labels, last_good_);
+  const SourceRefusals& refused = selected.refused;
+  for (const auto& [name, r] : refused)
+    if (logged_refused_.count(name) == 0 || logged_refused_[name] != r)
+      LogWarning((r.serving_last_good ? "VirtualIP " + name + ": " : "refusing VirtualIP " + name + ": ") + r.message);
+  logged_refused_ = refused;
+  last_good_ = std::move(selected.last_good);
   snapshot_.node = std::move(node);
-  snapshot_.vips = std::move(vips);
+  snapshot_.vips = std::move(selected.vips);
+  snapshot_.refused = std::move(selected.refused);
 }
 
 DesiredSource::Snapshot KubeSource::Get() {
@@ -116,12 +101,6 @@ DesiredSource::Snapshot KubeSource::Get() {
 }
 
 bool KubeSource::Poll() { return changed_.exchange(false); }
-
-std::map<std::string, std::string> KubeSource::Invalid() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  Rebuild();
-  return invalid_;
-}
 
 std::string KubeSource::node_uid() {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -2,8 +2,11 @@
 // --file. Two informers (VirtualIPs; this node's Node object by field selector). Synced only after
 // the first successful list of both; from then on the last known state stays in force while the API
 // server is unreachable (fail static: a VIP is never withdrawn because the API went away).
-// Each VirtualIP is validated with ParseVirtualIp; an invalid one is refused (reported in the
-// node's RealServer status) while the others keep working.
+// Each VirtualIP is validated with ParseVirtualIp (and refused when it names a reserved address);
+// an invalid one is refused while the others keep working. An invalid *edit* of a VirtualIP that
+// was accepted before keeps the last accepted spec of that object (by metadata.uid) in force, as
+// file mode keeps the last good file: one `kubectl edit` must not withdraw live VIPs on every
+// node. The refusals travel in the same Snapshot as the VirtualIPs (Snapshot::refused).
 #pragma once
 
 #include <atomic>
@@ -43,9 +46,6 @@ class KubeSource : public DesiredSource {
   Snapshot Get() override;
   bool Poll() override;
 
-  // VirtualIPs refused before reconcile (invalid per ParseVirtualIp): name -> message. Only those
-  // whose nodeSelector could select this node, or whose selector is itself invalid.
-  std::map<std::string, std::string> Invalid();
   std::string node_uid();  // for the RealServer's ownerReference; empty until the Node is seen
   // The VirtualIP objects as the API server has them (for the status summariser).
   std::map<std::string, nlohmann::json> VirtualIpObjects() const { return vips_->Objects(); }
@@ -63,8 +63,10 @@ class KubeSource : public DesiredSource {
   std::mutex mutex_;
   std::uint64_t seen_vip_version_ = ~0ULL, seen_node_version_ = ~0ULL;
   Snapshot snapshot_;
-  std::map<std::string, std::string> invalid_;
-  std::map<std::string, std::string> logged_invalid_;
+  // The last spec of each object (by metadata.uid) that was accepted; kept while later edits are
+  // refused, dropped when the object is gone (a delete still deletes).
+  std::map<std::string, VirtualIp> last_good_;
+  std::map<std::string, SourceRefusal> logged_refused_;
   std::string node_uid_;
   bool node_seen_ = false;  // the Node object was seen once: its labels stay if it vanishes
   std::map<std::string, std::string> last_node_labels_;

@@ -61,7 +61,6 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
     cv_.notify_all();
     return;  // the kernel could not be read: nothing to report as status
   }
-  const auto invalid = source_.Invalid();
   if (!o.repairs.empty()) {
     std::string msg = "repaired drift:";
     for (const auto& [kind, n] : o.repairs) msg += " " + std::to_string(n) + " " + kind;
@@ -83,20 +82,21 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
   }
   // A refusal is announced once when it appears (and again if it goes away and comes back).
   std::set<std::string> refused;
-  auto refuse = [&](const std::string& name, const std::string& why) {
-    refused.insert(name + "\n" + why);
-    if (!refused_seen_.count(name + "\n" + why))
-      Queue({"VirtualIP", name, "Warning", "Refused", "node " + node_name_ + ": " + why});
+  auto refuse = [&](const std::string& name, const std::string& reason, const std::string& why) {
+    const std::string key = name + "\n" + reason + "\n" + why;
+    refused.insert(key);
+    if (!refused_seen_.count(key)) Queue({"VirtualIP", name, "Warning", reason, "node " + node_name_ + ": " + why});
   };
-  for (const auto& [name, why] : o.desired.refused) refuse(name, why);
-  for (const auto& [name, why] : invalid) refuse(name, why);
+  for (const auto& [name, why] : o.desired.refused) refuse(name, "Refused", why);
+  for (const auto& [name, r] : o.source_refused)
+    refuse(name, r.serving_last_good ? "EditRefused" : "Refused", r.message);
   refused_seen_ = std::move(refused);
 
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_status_ = PendingStatus{o.status, o.contested};
+    pending_status_ = PendingStatus{o.status, o.contested, o.source_refused};
   }
-  last_observed_ = PendingStatus{o.status, o.contested};
+  last_observed_ = PendingStatus{o.status, o.contested, o.source_refused};
   cv_.notify_all();
 }
 
@@ -138,10 +138,10 @@ bool NodeReporter::EnsureRealServer() {
   return true;
 }
 
-void NodeReporter::WriteStatus(const PendingStatus& st, const std::map<std::string, std::string>& invalid) {
+void NodeReporter::WriteStatus(const PendingStatus& st) {
   unwritten_ = true;  // until it is written or found unchanged
   if (!exists_ && !EnsureRealServer()) return;
-  const json status = BuildRealServerStatus(st.status, invalid, last_status_, Rfc3339Now(), st.contested);
+  const json status = BuildRealServerStatus(st.status, st.refused, last_status_, Rfc3339Now(), st.contested);
   if (status == last_status_) {
     unwritten_ = false;
     return;  // steady state: no write
@@ -199,7 +199,7 @@ void NodeReporter::Run() {
       events.swap(events_);
     }
     for (const auto& e : events) SendEvent(e);
-    if (status) WriteStatus(*status, source_.Invalid());
+    if (status) WriteStatus(*status);
   }
 }
 

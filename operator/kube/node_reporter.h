@@ -68,8 +68,9 @@ class NodeReporter {
   struct PendingStatus {
     NodeStatus status;
     std::map<std::string, int> contested;
+    SourceRefusals refused;  // of the same pass as status
   };
-  void WriteStatus(const PendingStatus& st, const std::map<std::string, std::string>& invalid);
+  void WriteStatus(const PendingStatus& st);
   void SendEvent(const Event& e);
   void Queue(Event e);  // rate-limited
 

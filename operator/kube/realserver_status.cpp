@@ -47,10 +47,10 @@ std::string Rfc3339Now() {
   return buf;
 }
 
-json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string, std::string>& invalid,
-                           const json& previous, const std::string& now, const std::map<std::string, int>& contested) {
+json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& source_refused, const json& previous,
+                           const std::string& now, const std::map<std::string, int>& contested) {
   json vips = json::array();
-  std::size_t wanted = 0, configured = 0, refused = 0, failed = 0;
+  std::size_t wanted = 0, configured = 0, refused = 0, failed = 0, edit_refused = 0;
   std::vector<std::string> vip_problems;
   for (const auto& v : status.vips) {
     json e{{"name", v.virtual_ip}, {"state", ToString(v.state)}};
@@ -71,10 +71,17 @@ json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string,
       vip_problems.push_back(v.address + " (" + v.virtual_ip + "): " + v.message);
     }
   }
-  for (const auto& [name, why] : invalid) {
-    vips.push_back(json{{"name", name}, {"state", "Refused"}, {"message", why}});
+  for (const auto& [name, r] : source_refused) {
+    if (r.serving_last_good) {
+      // Its addresses are listed above as the last accepted spec left them.
+      vips.push_back(json{{"name", name}, {"state", "EditRefused"}, {"message", r.message}});
+      ++edit_refused;
+      vip_problems.push_back("VirtualIP " + name + " " + r.message);
+      continue;
+    }
+    vips.push_back(json{{"name", name}, {"state", "Refused"}, {"message", r.message}});
     ++refused;
-    vip_problems.push_back("VirtualIP " + name + " refused: " + why);
+    vip_problems.push_back("VirtualIP " + name + " refused: " + r.message);
   }
 
   json interfaces = json::array();
@@ -91,11 +98,12 @@ json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string,
   for (const auto& p : status.problems)
     if (p.kind == Problem::Kind::ArpExposed || p.kind == Problem::Kind::NodeUnreachable) arp_problems.push_back(p.text);
 
-  const bool vips_ok = configured == wanted && refused == 0;
-  const std::string vips_reason = vips_ok   ? (wanted == 0 ? "NoVirtualIPs" : "AllConfigured")
-                                  : refused ? "VirtualIPRefused"
-                                  : failed  ? "ApplyFailed"
-                                            : "Pending";
+  const bool vips_ok = configured == wanted && refused == 0 && edit_refused == 0;
+  const std::string vips_reason = vips_ok                ? (wanted == 0 ? "NoVirtualIPs" : "AllConfigured")
+                                  : refused              ? "VirtualIPRefused"
+                                  : failed               ? "ApplyFailed"
+                                  : configured != wanted ? "Pending"
+                                                         : "EditRefused";
   const std::string vips_message =
       vips_ok ? std::to_string(configured) + " address(es) configured" : Join(vip_problems);
   const bool arp_ok = status.arp_conformant;

@@ -9,16 +9,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/desired_source.h"
 #include "reconcile/node_status.h"
 
 namespace lvsrs::kube {
 
-// invalid: VirtualIPs refused before reconcile (name -> why). now: RFC 3339 UTC ("...Z").
+// refused: VirtualIPs refused before reconcile (by the KubeSource, in the same snapshot as the
+// pass that made `status`). One whose edit is refused while its last accepted spec is served gets
+// an entry with state EditRefused next to its address entries. now: RFC 3339 UTC ("...Z").
 // contested: items another tool keeps undoing (ReconcileOutcome::contested); they make the
 // Contested condition True. Only the item names go into the status (not the repair counts, which
 // change every pass), so a fight costs one write when it starts and one when it ends.
 // Returns `previous` unchanged when nothing but the time would change.
-nlohmann::json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string, std::string>& invalid,
+nlohmann::json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& refused,
                                      const nlohmann::json& previous, const std::string& now,
                                      const std::map<std::string, int>& contested = {});
 

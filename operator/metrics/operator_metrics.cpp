@@ -70,6 +70,13 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                                    "the logs, Events and status); absent otherwise.")
                              .Register(*registry_),
                          {"virtualip"}),
+      virtualip_edit_refused_(BuildGauge()
+                                  .Name("lvs_rs_virtualip_edit_refused")
+                                  .Help("1 for each VirtualIP whose latest edit is refused while its last accepted "
+                                        "spec stays in force (the reason is in the logs, Events and status); absent "
+                                        "otherwise.")
+                                  .Register(*registry_),
+                              {"virtualip"}),
       arp_effective_(BuildGauge()
                          .Name("lvs_rs_arp_effective")
                          .Help("Effective ARP sysctl of an ARP-capable interface: max(conf/all, conf/<interface>), "
@@ -154,6 +161,9 @@ void OperatorMetrics::Apply(const OutcomeMetrics& m, std::chrono::system_clock::
   std::map<std::vector<std::string>, double> refused;
   for (const auto& name : m.refused_virtualips) refused[{name}] = 1;
   virtualip_refused_.Sync(refused);
+  std::map<std::vector<std::string>, double> edit_refused;
+  for (const auto& name : m.edit_refused_virtualips) edit_refused[{name}] = 1;
+  virtualip_edit_refused_.Sync(edit_refused);
   arp_effective_.Sync(Keyed(m.arp_effective));
   arp_conformant_.Sync(Keyed(m.arp_conformant));
   contested_.Sync(Keyed(m.contested));

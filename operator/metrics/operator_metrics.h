@@ -70,6 +70,7 @@ class OperatorMetrics final : public KubeMetrics {
   prometheus::Gauge* node_conformant_;
   GaugeSeries vip_conformant_;
   GaugeSeries virtualip_refused_;
+  GaugeSeries virtualip_edit_refused_;
   GaugeSeries arp_effective_;
   GaugeSeries arp_conformant_;
   GaugeSeries contested_;

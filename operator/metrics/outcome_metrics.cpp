@@ -40,6 +40,8 @@ OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& o) {
     const bool ok = v.state == VipState::Configured || v.state == VipState::Adopted;
     m.vip_conformant[{v.virtual_ip, v.address}] = ok ? 1 : 0;
   }
+  for (const auto& [name, r] : o.source_refused)
+    (r.serving_last_good ? m.edit_refused_virtualips : m.refused_virtualips).insert(name);
   for (const auto& i : o.status.interfaces) {
     // -1 means the sysctl could not be read; a made-up number would mislead a dashboard.
     if (i.arp_ignore >= 0) m.arp_effective[{i.interface, ToString(ArpKey::Ignore)}] = i.arp_ignore;

@@ -28,8 +28,9 @@ struct OutcomeMetrics {
   bool node_conformant = false;
   std::map<std::pair<std::string, std::string>, double> vip_conformant;  // {virtualip, address} -> 0/1
   std::set<std::string> refused_virtualips;                              // selected here, not applied
-  std::map<std::pair<std::string, std::string>, double> arp_effective;   // {interface, key} -> value
-  std::map<std::string, double> arp_conformant;                          // interface -> 0/1
+  std::set<std::string> edit_refused_virtualips;  // latest edit refused, last accepted spec served
+  std::map<std::pair<std::string, std::string>, double> arp_effective;  // {interface, key} -> value
+  std::map<std::string, double> arp_conformant;                         // interface -> 0/1
   // Where a neighbour can learn a wanted VIP: {address, interface, how = answered|announced} -> 1.
   std::map<std::vector<std::string>, double> arp_exposed;
   // Items another tool keeps undoing right after each repair ("sysctl:net.ipv4.conf.all.arp_ignore",

@@ -25,7 +25,13 @@ struct ArpSpec {
 
 struct VirtualIp {
   std::string name;
+  std::string uid;  // metadata.uid: tells a re-created object from an edited one
   std::int64_t generation = 0;
+  // Age, for conflicts between VirtualIPs (DecidesBefore). Kubernetes: metadata.creationTimestamp
+  // as the API server writes it ("2026-01-02T03:04:05Z"; empty when absent or not in that form).
+  // File mode: empty, and document_order is the position in the file (first = oldest).
+  std::string creation_timestamp;
+  std::size_t document_order = 0;
   std::vector<IpAddress> addresses;  // each configured as /32 or /128
   LabelSelector node_selector;       // empty selects every node
   std::string interface = "lo";
@@ -40,5 +46,12 @@ struct NodeInfo {
 };
 
 const char* ToString(ArpScope scope);
+
+// The order in which VirtualIPs claim addresses: when two want the same address in ways that
+// cannot both hold (different interfaces), the one that decides first keeps it and the other is
+// refused. Older first (creationTimestamp; in file mode the earlier document), then name, so that
+// a new VirtualIP never knocks out an established one because its name sorts first, and every
+// node decides the same way. A VirtualIP without a creation time counts as the newest.
+bool DecidesBefore(const VirtualIp& a, const VirtualIp& b);
 
 }  // namespace lvsrs

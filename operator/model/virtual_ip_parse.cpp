@@ -1,6 +1,7 @@
 #include "model/virtual_ip_parse.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 namespace lvsrs {
@@ -55,9 +56,32 @@ void ParseArp(const json& arp, ArpSpec& out, std::vector<std::string>& errors) {
   }
 }
 
+bool IsRfc3339Utc(const std::string& s) {
+  // "YYYY-MM-DDTHH:MM:SSZ", the only form the API server writes for metadata.creationTimestamp.
+  static constexpr const char* kShape = "dddd-dd-ddTdd:dd:ddZ";
+  if (s.size() != std::strlen(kShape)) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool ok = kShape[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == kShape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* ToString(ArpScope scope) { return scope == ArpScope::Global ? "Global" : "PerInterface"; }
+
+bool DecidesBefore(const VirtualIp& a, const VirtualIp& b) {
+  // metav1.Time is serialised as UTC with second precision, so the strings compare as the times
+  // do; an empty one (none, or not in that form) sorts last.
+  if (a.creation_timestamp != b.creation_timestamp) {
+    if (a.creation_timestamp.empty()) return false;
+    if (b.creation_timestamp.empty()) return true;
+    return a.creation_timestamp < b.creation_timestamp;
+  }
+  if (a.document_order != b.document_order) return a.document_order < b.document_order;
+  return a.name < b.name;
+}
 
 bool IsValidInterfaceName(const std::string& name) {
   // The kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or whitespace, not "." or "..".
@@ -91,6 +115,12 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
     vip.name = out.name;
     const json gen = meta.value("generation", json());
     if (gen.is_number_integer()) vip.generation = gen.get<std::int64_t>();
+    // Written by the API server, not the user: never a reason to refuse, only to order.
+    const json uid = meta.value("uid", json());
+    if (uid.is_string()) vip.uid = uid.get<std::string>();
+    const json created = meta.value("creationTimestamp", json());
+    if (created.is_string() && IsRfc3339Utc(created.get<std::string>()))
+      vip.creation_timestamp = created.get<std::string>();
   }
 
   for (const auto& [key, _] : object.items()) {
@@ -188,6 +218,10 @@ ParsedDocuments ParseVirtualIpDocuments(const std::string& text, const std::stri
       out.errors.push_back(source + ": " + who + ": metadata.name: duplicate VirtualIP name");
       return;
     }
+    // In a file, age is the document order: a creationTimestamp copied from `kubectl get -o yaml`
+    // must not reorder what the file says.
+    p.vip->creation_timestamp.clear();
+    p.vip->document_order = out.vips.size();
     out.vips.push_back(std::move(*p.vip));
   };
   for (std::size_t i = 0; i < docs.size(); ++i) {

@@ -167,7 +167,8 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
   std::vector<const VirtualIp*> ordered;
   for (const auto& v : vips) ordered.push_back(&v);
   // Name order makes conflicts between VirtualIPs resolve the same way on every node and run.
-  std::sort(ordered.begin(), ordered.end(), [](const VirtualIp* a, const VirtualIp* b) { return a->name < b->name; });
+  std::sort(ordered.begin(), ordered.end(),
+            [](const VirtualIp* a, const VirtualIp* b) { return DecidesBefore(*a, *b); });
 
   // Only two kinds of observed address can refuse a VIP: one with the same IP, and a subnet
   // whose broadcast it is. Look those up instead of scanning every address per VIP (quadratic

@@ -35,6 +35,12 @@ std::string VipYaml(const std::string& name, const std::vector<std::string>& add
   return y;
 }
 
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : " ") + i;
+  return out;
+}
+
 // One agent in one node namespace, with its own state directory and log.
 struct Node {
   std::string name;
@@ -300,6 +306,94 @@ TEST_F(KubeE2E, InvalidVirtualIpRejectedOrRefusedOthersKeepWorking) {
       },
       30s))
       << cluster_->Kubectl("get events -n default").output;
+}
+
+// Issue 13: an edit that the schema accepts but the operator refuses must not withdraw what is
+// live. The last accepted spec of the object stays in force, the RealServer and an Event say the
+// edit is refused and why; a good edit afterwards applies and a delete still deletes.
+TEST_F(KubeE2E, RefusedEditKeepsTheLastAcceptedSpecServing) {
+  Node& a = AddNode("edit", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.50", "2001:db8::50"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.50/32") && HasVip(a, "2001:db8::50/128"); }, 60s))
+      << ReadFile(a.log);
+  auto edit_refused = [&](const std::string& why) {
+    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
+      if (v.value("name", "") == "edited" && v.value("state", "") == "EditRefused" &&
+          v.value("message", "").find(why) != std::string::npos)
+        return true;
+    return false;
+  };
+  auto still_serving = [&] {
+    return HasVip(a, "192.0.2.50/32") && HasVip(a, "2001:db8::50/128") && !HasVip(a, "2001:db8::51/128") &&
+           !HasVip(a, "169.254.0.5/32");
+  };
+
+  // Upper-case IPv6: format ipv6 accepts it, the operator wants the canonical spelling.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.50", "2001:DB8::51"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return edit_refused("not canonical"); }, 30s)) << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(still_serving()) << Join(a.ns->Addresses("lo"));
+  EXPECT_EQ(ConditionStatus(RealServerStatus(a), "VIPsConfigured"), "False");
+  EXPECT_TRUE(EventuallySlow(
+      [&] {
+        const auto ev = cluster_->Kubectl("get events -n default --field-selector reason=EditRefused");
+        return ev.output.find("edited") != std::string::npos;
+      },
+      30s))
+      << cluster_->Kubectl("get events -n default").output;
+
+  // A reserved (link-local) address: refused whatever the node, the last accepted spec stays.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"169.254.0.5"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return edit_refused("link-local"); }, 30s)) << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(still_serving()) << Join(a.ns->Addresses("lo"));
+
+  // A good edit applies: the new address comes, the old ones go, the refusal is gone.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.52"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow(
+      [&] { return HasVip(a, "192.0.2.52/32") && !HasVip(a, "192.0.2.50/32") && !HasVip(a, "2001:db8::50/128"); }, 30s))
+      << Join(a.ns->Addresses("lo"));
+  EXPECT_TRUE(EventuallySlow([&] { return !edit_refused(""); }, 30s)) << RealServerStatus(a).dump(2);
+
+  // A bad edit, then a delete: the delete still deletes.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"2001:DB8::52"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return edit_refused("not canonical"); }, 30s)) << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(HasVip(a, "192.0.2.52/32"));
+  ASSERT_EQ(cluster_->Kubectl("delete vip edited").exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return !HasVip(a, "192.0.2.52/32") && !edit_refused(""); }, 30s))
+      << Join(a.ns->Addresses("lo")) << RealServerStatus(a).dump(2);
+}
+
+// Issue 13: the same address wanted on two interfaces. The older VirtualIP keeps it, although the
+// newer one's name sorts first, also for an agent that starts afresh and sees both in one list.
+TEST_F(KubeE2E, TheOlderVirtualIpKeepsAnAddressANewerOneWantsElsewhere) {
+  Node& a = AddNode("age", true);
+  ASSERT_EQ(
+      a.ns->Exec("ip link add lvd0 type veth peer name lvd1 && ip link set lvd0 up && ip link set lvd1 up").exit_code,
+      0);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("zz-established", {"192.0.2.55"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.55/32"); }, 60s)) << ReadFile(a.log);
+  // creationTimestamp has second precision: make sure the newcomer is created a second later.
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_EQ(cluster_->Apply(VipYaml("aa-newcomer", {"192.0.2.55"}) + "  interface: lvd0\n").exit_code, 0);
+  auto newcomer_refused = [&] {
+    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
+      if (v.value("name", "") == "aa-newcomer" && v.value("state", "") == "Refused" &&
+          v.value("message", "").find("conflicts with VirtualIP zz-established") != std::string::npos)
+        return true;
+    return false;
+  };
+  ASSERT_TRUE(EventuallySlow(newcomer_refused, 30s)) << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(HasVip(a, "192.0.2.55/32"));
+  EXPECT_FALSE(Has(a.ns->Addresses("lvd0"), "192.0.2.55/32"));
+
+  // A fresh agent lists both at once: age, not arrival order, decides.
+  a.agent.reset();
+  ASSERT_EQ(cluster_->Kubectl("delete lvsrs " + a.name).exit_code, 0);
+  StartAgent(a);
+  ASSERT_TRUE(EventuallySlow(newcomer_refused, 60s)) << RealServerStatus(a).dump(2) << ReadFile(a.log);
+  EXPECT_TRUE(HasVip(a, "192.0.2.55/32"));
+  EXPECT_FALSE(Has(a.ns->Addresses("lvd0"), "192.0.2.55/32"));
 }
 
 // A watch that expires with 410 Gone re-lists without touching the kernel. The control plane runs

@@ -62,6 +62,71 @@ std::string ConditionOf(const json& rs, const std::string& type, const std::stri
     if (!KubeCluster::Available(&why)) GTEST_SKIP() << why; \
   } while (0)
 
+// Drops the API server's traffic with one node (198.51.100.(10+index)) in the control-plane
+// namespace, silently: no reset, no ICMP, as a load balancer that failed over leaves an idle
+// connection. Removed by the destructor, also when an assertion fails.
+class SilentPath {
+ public:
+  SilentPath(const KubeCluster& cluster, const std::string& node_ip) : netns_(cluster.netns()) {
+    const std::string nft = "ip netns exec " + netns_ + " nft ";
+    const auto r = lvsrs::testing::Run(
+        nft + "add table inet lvsrs_silent && " + nft +
+        "'add chain inet lvsrs_silent in { type filter hook input priority 0; policy accept; }' && " + nft +
+        "'add chain inet lvsrs_silent out { type filter hook output priority 0; policy accept; }' && " + nft +
+        "add rule inet lvsrs_silent in ip saddr " + node_ip + " tcp dport 6443 drop && " + nft +
+        "add rule inet lvsrs_silent out ip daddr " + node_ip + " tcp sport 6443 drop");
+    if (r.exit_code != 0) throw std::runtime_error("nft: " + r.output);
+  }
+  ~SilentPath() { Restore(); }
+  void Restore() {
+    if (!netns_.empty()) lvsrs::testing::Run("ip netns exec " + netns_ + " nft delete table inet lvsrs_silent");
+    netns_.clear();
+  }
+
+ private:
+  std::string netns_;
+};
+
+int CountOf(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+// Issue 13, item 6: a watch whose connection goes silent (packets dropped, no reset) is noticed
+// by TCP keepalive well before the watch would expire (10 min here), the agent resumes watching
+// once the path is back, and nothing is withdrawn in between.
+TEST(KubeRecovery, SilentlyDeadWatchIsNoticedWithinNinetySeconds) {
+  REQUIRE_CLUSTER();
+  KubeCluster cluster(kPrefix);
+  cluster.InstallProduct();
+  TestNetns ns(kPrefix);
+  const std::string node = "silent-" + std::to_string(getpid());
+  cluster.AddNode(ns, 1, node, {{kRealServerLabel, "true"}});
+  const std::string log = cluster.dir() + "/agent.log";
+  Process agent(cluster.OperatorArgv(ns, node, cluster.dir() + "/state", {"--watch-timeout", "10m"}), log);
+  ASSERT_EQ(cluster.Apply(VipYaml("steady", {"192.0.2.63", "2001:db8::63"})).exit_code, 0);
+  auto steady = [&] {
+    const auto a = ns.Addresses("lo");
+    return Has(a, "192.0.2.63/32") && Has(a, "2001:db8::63/128");
+  };
+  ASSERT_TRUE(EventuallySlow(steady, 60s)) << ReadFile(log);
+  // The VirtualIP arrived; its watch is open and idle from here on.
+  const std::string broken = "watch /apis/lvsdr.io/v1alpha1/virtualips: watch ";
+  const int before = CountOf(ReadFile(log), broken);
+
+  SilentPath silent(cluster, "198.51.100.11");
+  const bool noticed = EventuallySlow([&] { return CountOf(ReadFile(log), broken) > before; }, 90s, 1s);
+  EXPECT_TRUE(noticed) << ReadFile(log);
+  EXPECT_TRUE(steady()) << "nothing is withdrawn while the API server is unreachable";
+  silent.Restore();
+
+  // A VirtualIP created after the path is back converges: the agent watches again.
+  ASSERT_EQ(cluster.Apply(VipYaml("after", {"192.0.2.64"})).exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return Has(ns.Addresses("lo"), "192.0.2.64/32"); }, 180s, 1s)) << ReadFile(log);
+  EXPECT_TRUE(steady());
+}
+
 TEST(KubeRecovery, WipedEtcdWithdrawsOnlyAfterASuccessfulEmptyList) {
   REQUIRE_CLUSTER();
   KubeCluster cluster(kPrefix);

@@ -71,8 +71,9 @@ TEST(RealServerStatus, ContestedConditionNamesTheItemsNotTheCounts) {
 }
 
 TEST(RealServerStatus, InvalidVirtualIpIsRefusedWithMessage) {
-  const json s = BuildRealServerStatus(Healthy(), {{"bad", "invalid VirtualIP: spec.addresses[0]: not canonical"}},
-                                       json::object(), "2026-01-01T00:00:00Z");
+  const json s =
+      BuildRealServerStatus(Healthy(), {{"bad", {"invalid VirtualIP: spec.addresses[0]: not canonical", false}}},
+                            json::object(), "2026-01-01T00:00:00Z");
   EXPECT_EQ(Condition(s, "VIPsConfigured", "status"), "False");
   EXPECT_EQ(Condition(s, "VIPsConfigured", "reason"), "VirtualIPRefused");
   bool found = false;
@@ -80,6 +81,20 @@ TEST(RealServerStatus, InvalidVirtualIpIsRefusedWithMessage) {
     if (v["name"] == "bad" && v["state"] == "Refused") found = true;
   EXPECT_TRUE(found) << s.dump(2);
   EXPECT_EQ(s["vips"], "1/1") << "the good VIP is still counted as configured";
+}
+
+TEST(RealServerStatus, RefusedEditKeepsItsAddressesAndSaysWhy) {
+  const json s = BuildRealServerStatus(
+      Healthy(), {{"web", {"edit refused, still serving generation 1: invalid VirtualIP: spec.addresses[0]", true}}},
+      json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "status"), "False");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "reason"), "EditRefused");
+  EXPECT_NE(Condition(s, "VIPsConfigured", "message").find("still serving generation 1"), std::string::npos);
+  bool refused_entry = false;
+  for (const auto& v : s["virtualIPs"])
+    if (v["name"] == "web" && v["state"] == "EditRefused" && !v.contains("address")) refused_entry = true;
+  EXPECT_TRUE(refused_entry) << s.dump(2);
+  EXPECT_EQ(s["vips"], "1/1") << "the last accepted addresses are still configured and counted";
 }
 
 TEST(VipSummary, CountsSelectedAndReadyNodes) {

@@ -103,6 +103,17 @@ TEST(OperatorMetrics, RefusedVirtualIpSeriesFollowsTheRefusal) {
   EXPECT_TRUE(SamplesOf(metrics.Text(), "lvs_rs_virtualip_refused{").empty());
 }
 
+TEST(OperatorMetrics, EditRefusedSeriesFollowsTheRefusedEdit) {
+  OperatorMetrics metrics("1.2.3");
+  OutcomeMetrics m = Converged();
+  m.edit_refused_virtualips = {"edited"};
+  metrics.Apply(m, Clock::now());
+  EXPECT_EQ(Samples(metrics.Text()).at("lvs_rs_virtualip_edit_refused{virtualip=\"edited\"}"), 1);
+  EXPECT_TRUE(SamplesOf(metrics.Text(), "lvs_rs_virtualip_refused{").empty());
+  metrics.Apply(Converged(), Clock::now());
+  EXPECT_TRUE(SamplesOf(metrics.Text(), "lvs_rs_virtualip_edit_refused{").empty());
+}
+
 TEST(OperatorMetrics, ContestedItemSeriesLastsAsLongAsTheFight) {
   OperatorMetrics metrics("1.2.3");
   metrics.Apply(Converged(), Clock::now());

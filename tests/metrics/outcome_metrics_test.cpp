@@ -51,6 +51,15 @@ TEST(OutcomeMetrics, PendingOrFailedVipIsNotConformantAndNeitherIsTheNode) {
   EXPECT_EQ(m.vip_conformant.at({"db", "198.51.100.7"}), 0);
 }
 
+TEST(OutcomeMetrics, SourceRefusalsOfThePassSplitIntoRefusedAndEditRefused) {
+  ReconcileOutcome o = ConvergedOutcome();
+  o.source_refused = {{"never-ran", {"invalid VirtualIP: spec.addresses[0]: not canonical", false}},
+                      {"edited", {"edit refused, still serving the last accepted spec", true}}};
+  const OutcomeMetrics m = MetricsOfOutcome(o);
+  EXPECT_EQ(m.refused_virtualips, std::set<std::string>{"never-ran"});
+  EXPECT_EQ(m.edit_refused_virtualips, std::set<std::string>{"edited"});
+}
+
 TEST(OutcomeMetrics, ContestedItemsWithTheirRepairCounts) {
   ReconcileOutcome o = ConvergedOutcome();
   o.contested = {{"ip:192.0.2.10", 5}, {"sysctl:net.ipv4.conf.all.arp_ignore", 3}};

@@ -196,5 +196,17 @@ TEST(DesiredState, CombineArpOrdersArpIgnoreByWhatItAnswers) {
   EXPECT_EQ(CombineArp(ArpSpec{1, 0, ArpScope::PerInterface}, ArpSpec{1, 1, ArpScope::Global}).announce, 1);
 }
 
+TEST(DesiredState, TheOlderVirtualIpKeepsAContestedAddressWhateverTheNames) {
+  auto established = MakeVip("zz-established", {"192.0.2.10"});
+  established.creation_timestamp = "2026-01-01T00:00:00Z";
+  auto newcomer = MakeVip("aa-newcomer", {"192.0.2.10"});
+  newcomer.creation_timestamp = "2026-02-01T00:00:00Z";
+  newcomer.interface = "lo2";
+  const auto d = BuildDesiredState({newcomer, established}, kNode, BasicNode());
+  ASSERT_TRUE(d.refused.count("aa-newcomer"));
+  EXPECT_NE(d.refused.at("aa-newcomer").find("conflicts with VirtualIP zz-established"), std::string::npos);
+  EXPECT_EQ(d.addresses.at(Ip("192.0.2.10")).interface, "lo");
+}
+
 }  // namespace
 }  // namespace lvsrs

@@ -151,5 +151,53 @@ TEST(ParseVirtualIpDocuments, QuotedNumbersStayStringsAndSyntaxErrorsHaveLines) 
   EXPECT_NE(d.errors[0].find("duplicate key"), std::string::npos);
 }
 
+TEST(DecidesBefore, OlderFirstThenName) {
+  VirtualIp old_z, new_a;
+  old_z.name = "zz-established";
+  old_z.creation_timestamp = "2026-01-01T00:00:00Z";
+  new_a.name = "aa-newcomer";
+  new_a.creation_timestamp = "2026-01-01T00:00:01Z";
+  EXPECT_TRUE(DecidesBefore(old_z, new_a));  // the name sorts later, the age decides
+  EXPECT_FALSE(DecidesBefore(new_a, old_z));
+  new_a.creation_timestamp = old_z.creation_timestamp;  // same second: name
+  EXPECT_TRUE(DecidesBefore(new_a, old_z));
+  new_a.creation_timestamp.clear();  // no creation time: the newest
+  EXPECT_TRUE(DecidesBefore(old_z, new_a));
+  EXPECT_FALSE(DecidesBefore(new_a, new_a));
+}
+
+TEST(ParseVirtualIp, KeepsUidAndCreationTimeFromTheApiServer) {
+  auto obj = nlohmann::json::parse(R"({"apiVersion": "lvsdr.io/v1alpha1", "kind": "VirtualIP",
+      "metadata": {"name": "web", "uid": "5f0c-1", "creationTimestamp": "2026-03-04T05:06:07Z"},
+      "spec": {"addresses": ["192.0.2.1"]}})");
+  auto p = ParseVirtualIp(obj);
+  ASSERT_TRUE(p.vip) << p.errors.front();
+  EXPECT_EQ(p.vip->uid, "5f0c-1");
+  EXPECT_EQ(p.vip->creation_timestamp, "2026-03-04T05:06:07Z");
+  // Server-written metadata in an odd form orders as "newest", it is no reason to refuse.
+  obj["metadata"]["creationTimestamp"] = "yesterday";
+  p = ParseVirtualIp(obj);
+  ASSERT_TRUE(p.vip);
+  EXPECT_EQ(p.vip->creation_timestamp, "");
+}
+
+TEST(ParseVirtualIpDocuments, AgeInAFileIsTheDocumentOrder) {
+  const char* text = R"(apiVersion: lvsdr.io/v1alpha1
+kind: VirtualIP
+metadata: {name: zz-first, creationTimestamp: "2026-05-05T00:00:00Z"}
+spec: {addresses: ["192.0.2.1"]}
+---
+apiVersion: lvsdr.io/v1alpha1
+kind: VirtualIP
+metadata: {name: aa-second, creationTimestamp: "2020-01-01T00:00:00Z"}
+spec: {addresses: ["192.0.2.2"]}
+)";
+  const auto d = ParseVirtualIpDocuments(text, "f");
+  ASSERT_TRUE(d.errors.empty()) << d.errors.front();
+  ASSERT_EQ(d.vips.size(), 2u);
+  EXPECT_TRUE(DecidesBefore(d.vips[0], d.vips[1]));
+  EXPECT_FALSE(DecidesBefore(d.vips[1], d.vips[0]));
+}
+
 }  // namespace
 }  // namespace lvsrs
