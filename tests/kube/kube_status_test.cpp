@@ -90,7 +90,6 @@ TEST(RealServerStatus, AnInterfaceNameThatIsNotUtf8StillMakesASendableStatus) {
   st.vips[0].interface = "\xff\xfe";
   st.interfaces.push_back(InterfaceArpStatus{"\xff\xfe", 0, 0, false, "net.ipv4.conf.\xff\xfe.arp_ignore is 0"});
   st.arp_conformant = false;
-  st.problems.push_back("net.ipv4.conf.\xff\xfe.arp_ignore is 0, want 1");
   const json s = BuildRealServerStatus(st, {}, json::object(), "2026-01-01T00:00:00Z");
   EXPECT_THROW((void)s.dump(), json::type_error) << "nlohmann's default would lose the whole status PATCH";
   std::string body;
@@ -98,9 +97,6 @@ TEST(RealServerStatus, AnInterfaceNameThatIsNotUtf8StillMakesASendableStatus) {
   const json back = json::parse(body);
   EXPECT_EQ(back["status"]["virtualIPs"][0]["interface"], "\ufffd\ufffd");
   EXPECT_EQ(Condition(back["status"], "ARPConformant", "status"), "False") << body;
-  EXPECT_NE(Condition(back["status"], "ARPConformant", "message").find("net.ipv4.conf.\ufffd\ufffd.arp_ignore"),
-            std::string::npos)
-      << body;
 }
 
 TEST(VipSummary, CountsSelectedAndReadyNodes) {
