@@ -1,9 +1,11 @@
 #include "agent/file_source.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "agent/log.h"
 #include "model/virtual_ip_parse.h"
@@ -11,7 +13,7 @@
 namespace lvsrs {
 namespace {
 
-constexpr std::streamsize kMaxFileBytes = 16 * 1024 * 1024;
+constexpr off_t kMaxFileBytes = 16 * 1024 * 1024;
 
 bool SameFile(const struct stat& a, const struct stat& b) {
   return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
@@ -21,14 +23,31 @@ bool SameFile(const struct stat& a, const struct stat& b) {
 }  // namespace
 
 std::vector<VirtualIp> LoadVirtualIpFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw FileError(path + ": cannot read: " + std::strerror(errno));
-  const std::string text = ss.str();
-  if (static_cast<std::streamsize>(text.size()) > kMaxFileBytes)
+  // O_NONBLOCK: opening a FIFO must not hang the agent; it is refused below like any non-file.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw FileError(path + ": cannot open: " + std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) throw FileError(path + ": cannot stat: " + std::strerror(errno));
+  // Checked before reading: /dev/zero or /dev/urandom never end, a pipe has no size to check.
+  if (!S_ISREG(st.st_mode)) throw FileError(path + ": not a regular file; refusing to read it");
+  if (st.st_size > kMaxFileBytes) throw FileError(path + ": larger than 16 MiB; refusing to parse it");
+  // The file may grow after fstat: read one byte past the limit at most, to notice.
+  std::string text(static_cast<std::size_t>(kMaxFileBytes) + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw FileError(path + ": cannot read: " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > static_cast<std::size_t>(kMaxFileBytes))
     throw FileError(path + ": larger than 16 MiB; refusing to parse it");
+  text.resize(got);
   ParsedDocuments parsed = ParseVirtualIpDocuments(text, path);
   if (!parsed.errors.empty()) {
     std::string all;

@@ -85,6 +85,8 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   std::optional<NodeJudgement> judgement;
   judgement.emplace(out.desired, observed);
   out.plan = ComputePlan(out.desired, *judgement, observed, records_);
+  if (!dry_run_)
+    for (const auto& l : out.plan.left_sysctls) LogWarning(l.Describe());
 
   // Items still in backoff wait for their turn; everything else proceeds.
   EraseIf(out.plan.add_addresses, [&](const AddressChange& c) { return !Due(AddrItem(c.ip), now); });
@@ -124,9 +126,14 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
       if (established_sysctls_.count(c.key)) ++out.repairs["sysctl"];
 
     // Record originals before the first write, durably: a crash after the write must not lose them.
+    // The value written is recorded as well: a later restore happens only if the key still holds it.
     SysctlRecord next = records_;
-    for (const auto& c : out.plan.set_sysctls)
-      if (c.record_original) next.emplace(c.key, *c.record_original);
+    for (const auto& c : out.plan.set_sysctls) {
+      auto it = next.find(c.key);
+      if (it == next.end() && c.record_original)
+        it = next.emplace(c.key, RecordedSysctl{*c.record_original, std::nullopt}).first;
+      if (it != next.end()) it->second.written = c.value;
+    }
     if (next != records_) {
       try {
         store_.Save(next);

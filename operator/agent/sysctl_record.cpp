@@ -5,24 +5,65 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 namespace lvsrs {
 namespace {
 
+// Far more than every sysctl of thousands of interfaces; a larger file is not ours.
+constexpr off_t kMaxStateBytes = 4 << 20;
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
+std::size_t Utf8SequenceLength(const std::string& s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  return n;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
 // "net.ipv4.conf.<conf>.<key>" back into a key; interface names may contain dots.
-bool ParseKey(const std::string& text, SysctlKey& key) {
+bool ParseKey(const std::string& text, bool escaped, SysctlKey& key) {
   const std::string prefix = "net.ipv4.conf.";
   if (text.rfind(prefix, 0) != 0) return false;
   const auto last = text.rfind('.');
   if (last == std::string::npos || last <= prefix.size()) return false;
   const std::string k = text.substr(last + 1);
-  key.conf = text.substr(prefix.size(), last - prefix.size());
+  const std::string conf = text.substr(prefix.size(), last - prefix.size());
+  if (!escaped)
+    key.conf = conf;
+  else if (!UnescapeInterfaceName(conf, key.conf))
+    return false;
   if (k == "arp_ignore")
     key.key = ArpKey::Ignore;
   else if (k == "arp_announce")
@@ -32,34 +73,132 @@ bool ParseKey(const std::string& text, SysctlKey& key) {
   return !key.conf.empty();
 }
 
+bool SmallInt(const nlohmann::json& v) {
+  return v.is_number_integer() && v.get<long long>() >= -1000000 && v.get<long long>() <= 1000000;
+}
+
+// Reads at most kMaxStateBytes of a regular file; "" with errno ENOENT when it does not exist.
+std::string ReadStateFile(const std::string& path, bool& exists) {
+  exists = false;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return "";
+    throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
+  }
+  exists = true;
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error("state file " + path + " is not a regular file");
+  if (st.st_size > kMaxStateBytes)
+    throw std::runtime_error("state file " + path + " is " + std::to_string(st.st_size) +
+                             " bytes, more than this version ever writes; fix or remove it by hand");
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  return text;
+}
+
+void WriteAll(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::system_error(errno ? errno : EIO, std::generic_category());
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 }  // namespace
+
+std::string EscapeInterfaceName(const std::string& name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size();) {
+    const std::size_t n = Utf8SequenceLength(name, i);
+    if (n == 0 || name[i] == '%') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(name[i]));
+      out += buf;
+      ++i;
+    } else {
+      out.append(name, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+bool UnescapeInterfaceName(const std::string& text, std::string& name) {
+  name.clear();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      name.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return false;
+    const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    name.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
 
 SysctlRecordStore::SysctlRecordStore(std::string state_dir)
     : dir_(std::move(state_dir)), path_(dir_ + "/sysctl-originals.json") {}
 
 SysctlRecord SysctlRecordStore::Load() const {
   SysctlRecord rec;
-  std::ifstream in(path_);
-  if (!in) {
-    if (errno == ENOENT) return rec;
-    throw std::runtime_error("state file " + path_ + ": " + std::strerror(errno));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
+  bool exists = false;
+  const std::string text = ReadStateFile(path_, exists);
+  if (!exists) return rec;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(ss.str());
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("state file " + path_ + " is corrupt (" + e.what() +
                              "); fix or remove it by hand, it holds the sysctl values to restore");
   }
-  if (!j.is_object() || !j.contains("sysctls") || !j["sysctls"].is_object())
+  if (!j.is_object()) throw std::runtime_error("state file " + path_ + ": not a JSON object");
+  int version = 1;  // files of the first releases carry no version
+  if (j.contains("version")) {
+    if (!SmallInt(j["version"]) || j["version"].get<int>() < 1)
+      throw std::runtime_error("state file " + path_ + ": \"version\" is not a positive integer");
+    version = j["version"].get<int>();
+  }
+  if (version > kVersion)
+    throw std::runtime_error("state file " + path_ + " has version " + std::to_string(version) +
+                             ", written by a newer lvs-rs-operator; this one reads up to version " +
+                             std::to_string(kVersion) + " (run the newer version's cleanup, or upgrade)");
+  if (!j.contains("sysctls") || !j["sysctls"].is_object())
     throw std::runtime_error("state file " + path_ + ": missing \"sysctls\" object");
   for (const auto& [name, value] : j["sysctls"].items()) {
     SysctlKey key;
-    if (!ParseKey(name, key) || !value.is_number_integer())
-      throw std::runtime_error("state file " + path_ + ": bad entry \"" + name + "\"");
-    rec[key] = value.get<int>();
+    RecordedSysctl r;
+    bool ok = ParseKey(name, version >= 2, key);
+    if (ok && version == 1) {
+      ok = SmallInt(value);
+      if (ok) r.original = value.get<int>();
+    } else if (ok) {
+      ok = value.is_object() && value.contains("original") && SmallInt(value["original"]) &&
+           (!value.contains("written") || SmallInt(value["written"]));
+      if (ok) {
+        r.original = value["original"].get<int>();
+        if (value.contains("written")) r.written = value["written"].get<int>();
+      }
+    }
+    if (!ok) throw std::runtime_error("state file " + path_ + ": bad entry \"" + name.substr(0, 64) + "\"");
+    rec[key] = r;
   }
   return rec;
 }
@@ -69,19 +208,44 @@ void SysctlRecordStore::Save(const SysctlRecord& record) const {
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw std::runtime_error("state dir " + dir_ + ": " + ec.message());
   nlohmann::json j;
-  j["version"] = 1;
+  j["version"] = kVersion;
   j["sysctls"] = nlohmann::json::object();
-  for (const auto& [key, value] : record) j["sysctls"][key.ToString()] = value;
-  const std::string text = j.dump(2) + "\n";
-  const std::string tmp = path_ + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("state file " + tmp + ": " + std::strerror(errno));
-  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  const int saved_errno = errno;
-  close(fd);
-  if (!ok) throw std::runtime_error("state file " + tmp + ": " + std::strerror(saved_errno));
-  if (rename(tmp.c_str(), path_.c_str()) != 0)
-    throw std::runtime_error("state file " + path_ + ": " + std::strerror(errno));
+  for (const auto& [key, r] : record) {
+    const SysctlKey escaped{EscapeInterfaceName(key.conf), key.key};
+    nlohmann::json entry{{"original", r.original}};
+    if (r.written) entry["written"] = *r.written;
+    j["sysctls"][escaped.ToString()] = std::move(entry);
+  }
+  const std::string text = j.dump(2) + "\n";  // valid UTF-8 by construction (names escaped)
+
+  // A unique name per writer: `cleanup` and `run` at the same time must not write one file.
+  std::string tmp = path_ + ".XXXXXX";
+  const int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0)
+    throw std::runtime_error("state file " + path_ + ": cannot create a temporary file: " + std::strerror(errno));
+  try {
+    if (fchmod(fd, 0644) != 0) throw std::system_error(errno, std::generic_category());
+    WriteAll(fd, text);
+    if (fsync(fd) != 0) throw std::system_error(errno, std::generic_category());
+  } catch (const std::system_error& e) {
+    close(fd);
+    unlink(tmp.c_str());
+    throw std::runtime_error("state file " + tmp + ": " + e.code().message());
+  }
+  if (close(fd) != 0 || rename(tmp.c_str(), path_.c_str()) != 0) {
+    const int saved = errno;
+    unlink(tmp.c_str());
+    throw std::runtime_error("state file " + path_ + ": " + std::strerror(saved));
+  }
+  // The rename is durable only once the directory is: without this a crash can bring back the
+  // old file (or none) although the new values were already written to the kernel.
+  const int dfd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync(dfd) != 0) {
+    const int saved = errno;
+    if (dfd >= 0) close(dfd);
+    throw std::runtime_error("state dir " + dir_ + ": fsync: " + std::strerror(saved));
+  }
+  close(dfd);
 }
 
 }  // namespace lvsrs

@@ -1,6 +1,15 @@
-// The state file: original values of the ARP sysctls the operator changed, so that they can be
-// restored when no VIP remains (or on `cleanup`), and never on a mere restart.
-// <state-dir>/sysctl-originals.json, replaced atomically (write, fsync, rename).
+// The state file: per ARP sysctl the operator changed, the value found before the first write
+// and the value the operator wrote, so that the original is restored when no VIP remains (or on
+// `cleanup`), only if the key still holds our value, and never on a mere restart.
+// <state-dir>/sysctl-originals.json, replaced atomically: written to a temporary file with a
+// unique name (a concurrent `cleanup` and `run` never write the same one), fsynced, renamed over
+// the old one, and the directory fsynced, so a crash leaves the old file or the new one.
+//
+// Format (version 2):
+//   {"version": 2, "sysctls": {"net.ipv4.conf.<dev>.arp_ignore": {"original": 0, "written": 1}}}
+// <dev> is the interface name with each byte that is not part of valid UTF-8, and '%', written
+// as %XX (the kernel allows any bytes but '/', ':' and whitespace in a name; JSON needs UTF-8).
+// Version 1 (and files without a version) map each key to the original only; they are read.
 #pragma once
 
 #include <string>
@@ -11,9 +20,12 @@ namespace lvsrs {
 
 class SysctlRecordStore {
  public:
+  static constexpr int kVersion = 2;
+
   explicit SysctlRecordStore(std::string state_dir);
-  // Throws std::runtime_error naming the file when it exists but cannot be read or parsed:
-  // losing the originals silently would make a later restore impossible.
+  // Throws std::runtime_error naming the file when it exists but cannot be read or parsed, or
+  // was written by a newer version: losing the originals silently would make a later restore
+  // impossible.
   SysctlRecord Load() const;
   // Throws std::runtime_error on failure; the caller must not write sysctls then.
   void Save(const SysctlRecord& record) const;
@@ -23,5 +35,9 @@ class SysctlRecordStore {
   std::string dir_;
   std::string path_;
 };
+
+// The interface-name escaping of the state file (exposed for tests).
+std::string EscapeInterfaceName(const std::string& name);
+bool UnescapeInterfaceName(const std::string& text, std::string& name);
 
 }  // namespace lvsrs

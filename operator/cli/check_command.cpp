@@ -85,7 +85,7 @@ int CheckCommand(int argc, char** argv) {
   const DesiredState desired = BuildDesiredState(vips, node, observed);
   const auto lines = Audit(desired, observed);
   if (output == "json")
-    std::printf("%s\n", AuditJson(lines).dump(2).c_str());
+    std::printf("%s\n", AuditJson(lines).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   else
     std::fputs(AuditText(lines).c_str(), stdout);
   return AllOk(lines) ? kExitOk : kExitNotConformant;

@@ -73,7 +73,7 @@ int RunCommand(int argc, char** argv) {
   if (auto d = flags.Get("resync-period")) {
     auto parsed = ParseDuration(*d);
     if (!parsed || parsed->count() < 100) {
-      std::fprintf(stderr, "run: --resync-period must be a duration of at least 100ms, like 2s\n");
+      std::fprintf(stderr, "run: --resync-period must be a duration from 100ms to 1000h, like 2s\n");
       return kExitUsage;
     }
     opts.resync_period = *parsed;
@@ -81,7 +81,7 @@ int RunCommand(int argc, char** argv) {
   if (auto d = flags.Get("full-resync-period")) {
     auto parsed = ParseDuration(*d);
     if (!parsed || parsed->count() < 100) {
-      std::fprintf(stderr, "run: --full-resync-period must be a duration of at least 100ms, like 5m\n");
+      std::fprintf(stderr, "run: --full-resync-period must be a duration from 100ms to 1000h, like 5m\n");
       return kExitUsage;
     }
     opts.full_resync_period = *parsed;
@@ -118,7 +118,7 @@ int RunCommand(int argc, char** argv) {
   } else {
     const auto watch_timeout = ParseDuration(flags.Get("watch-timeout").value_or("5m"));
     if (!watch_timeout || watch_timeout->count() < 1000) {
-      std::fprintf(stderr, "run: --watch-timeout must be a duration of at least 1s, like 5m\n");
+      std::fprintf(stderr, "run: --watch-timeout must be a duration from 1s to 1000h, like 5m\n");
       return kExitUsage;
     }
     try {

@@ -2,10 +2,13 @@
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <boost/asio/ssl.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 #include "kube/tcp_keepalive.h"
@@ -21,9 +24,31 @@ json ParseOrNull(const std::string& text) {
   return json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
+// Reads a response body, at most `cap` bytes: a server (or anything in between) must not be able
+// to make the agent buffer without bound. A Content-Length above the cap is refused before
+// reading; a body without one (chunked) is cut off once it passes the cap. nullopt when too large.
+std::optional<std::string> ReadBody(http::http_response& resp, std::size_t cap) {
+  if (const auto length = resp.headers().content_length(); length > cap) return std::nullopt;
+  auto body = resp.body().streambuf();
+  std::string out;
+  std::vector<std::uint8_t> chunk(64 * 1024);
+  for (;;) {
+    // getn completes with a full chunk, or with what is left at the end of the body.
+    const std::size_t n = body.getn(chunk.data(), chunk.size()).get();
+    if (n == 0) return out;
+    if (out.size() + n > cap) return std::nullopt;
+    out.append(reinterpret_cast<const char*>(chunk.data()), n);
+  }
+}
+
+std::string TooLarge(int status, std::size_t cap) {
+  return "HTTP " + std::to_string(status) + " with a body larger than " + std::to_string(cap >> 20) +
+         " MiB; not read further";
+}
+
 std::string StatusMessage(int status, const json& body, const std::string& raw) {
   if (body.is_object() && body.contains("message") && body["message"].is_string())
-    return "HTTP " + std::to_string(status) + ": " + body["message"].get<std::string>();
+    return "HTTP " + std::to_string(status) + ": " + body["message"].get<std::string>().substr(0, 300);
   return "HTTP " + std::to_string(status) + (raw.empty() ? "" : ": " + raw.substr(0, 200));
 }
 
@@ -50,10 +75,11 @@ struct ApiClient::Impl {
     cfg.set_nativehandle_options(KeepaliveSocketOptions(config.server));
     const std::string ca = config.ca_pem;
     cfg.set_ssl_context_callback([ca](boost::asio::ssl::context& ctx) {
-      if (!ca.empty())
-        ctx.add_certificate_authority(boost::asio::buffer(ca.data(), ca.size()));
-      else
-        ctx.set_default_verify_paths();
+      // cpprestsdk calls set_default_verify_paths() before this callback (asio_connection::
+      // upgrade_to_ssl), which would make every CA of the system store (and $SSL_CERT_FILE)
+      // trusted for the API server. Start from an empty store: only the cluster's CA bundle.
+      SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
+      if (!ca.empty()) ctx.add_certificate_authority(boost::asio::buffer(ca.data(), ca.size()));
     });
     return std::make_unique<http::client::http_client>(utility::conversions::to_string_t(config.server), cfg);
   }
@@ -81,12 +107,24 @@ struct ApiClient::Impl {
     }
     try {
       auto req = Make(method, path);
-      if (body) req.set_body(body->dump(), content_type);
-      http::http_response resp = requests->request(req, Token()).get();
+      if (body) req.set_body(EncodeJsonBody(*body), content_type);
+      // Per request, so that a body too large to read can be abandoned: cancelling ends the
+      // connection, and cpprestsdk stops buffering what the server still sends.
+      pplx::cancellation_token shutdown = Token();
+      auto request_cancel = pplx::cancellation_token_source::create_linked_source(shutdown);
+      http::http_response resp = requests->request(req, request_cancel.get_token()).get();
       out.status = resp.status_code();
       // A rejected token may have been rotated in a way stat() did not show: read it again.
       if (out.status == 401) tokens.Invalidate();
-      const std::string raw = resp.extract_utf8string(true).get();
+      const std::size_t cap = out.status >= 200 && out.status < 300 ? kMaxBodyBytes : kMaxErrorBodyBytes;
+      const std::optional<std::string> body_text = ReadBody(resp, cap);
+      if (!body_text) {
+        request_cancel.cancel();
+        out.malformed = out.status >= 200 && out.status < 300;
+        out.error = TooLarge(out.status, cap);
+        return out;
+      }
+      const std::string& raw = *body_text;
       out.body = ParseOrNull(raw);
       if (!out.ok()) {
         out.error = StatusMessage(out.status, out.body, raw);
@@ -152,9 +190,10 @@ WatchResult ApiClient::Watch(const std::string& path, const WatchExpectation& ex
     if (resp.status_code() == 401) impl_->tokens.Invalidate();
     if (resp.status_code() == 410) return {WatchEnd::Gone, "HTTP 410 Gone", 410};
     if (resp.status_code() != 200) {
-      const std::string raw = resp.extract_utf8string(true).get();
+      const std::optional<std::string> raw = ReadBody(resp, kMaxErrorBodyBytes);
       out.end = WatchEnd::Rejected;
-      out.detail = StatusMessage(resp.status_code(), ParseOrNull(raw), raw);
+      out.detail = raw ? StatusMessage(resp.status_code(), ParseOrNull(*raw), *raw)
+                       : TooLarge(resp.status_code(), kMaxErrorBodyBytes);
       return out;
     }
     auto body = resp.body().streambuf();  // bytes (uint8_t)
@@ -215,6 +254,13 @@ WatchResult ApiClient::Watch(const std::string& path, const WatchExpectation& ex
                  e.what();
     return out;
   }
+}
+
+std::string EncodeJsonBody(const json& body) {
+  // Interface names are bytes, not text (the kernel allows any byte but '/', ':' and
+  // whitespace), and they reach status messages: nlohmann's default handler throws on invalid
+  // UTF-8, which would lose the whole status write. Such bytes become U+FFFD instead.
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string UrlEncode(const std::string& value) {

@@ -24,6 +24,12 @@
 
 namespace lvsrs::kube {
 
+// The most a response body may hold: a list page (limit=500) of large VirtualIPs fits many
+// times over; beyond it the response is a failure, not read further (a watch event is capped on
+// its own, WatchStreamDecoder::kMaxLine). Error bodies are a Status: 1 MiB is plenty.
+inline constexpr std::size_t kMaxBodyBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kMaxErrorBodyBytes = std::size_t{1} << 20;
+
 struct ApiResponse {
   int status = 0;       // HTTP status; 0 when the request did not get a response
   nlohmann::json body;  // parsed body (null when empty or not JSON)
@@ -81,6 +87,10 @@ class ApiClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A request body as sent: compact JSON, with bytes that are not valid UTF-8 (interface names)
+// replaced by U+FFFD rather than throwing.
+std::string EncodeJsonBody(const nlohmann::json& body);
 
 // Percent-encodes a query parameter value.
 std::string UrlEncode(const std::string& value);

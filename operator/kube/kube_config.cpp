@@ -66,7 +66,9 @@ std::string Base64Decode(const std::string& text) {
   return out;
 }
 
-KubeConfig LoadKubeconfig(const std::string& path) {
+namespace {
+
+KubeConfig ParseKubeconfig(const std::string& path) {
   std::vector<json> docs;
   try {
     docs = ParseYamlDocuments(ReadFile(path, "kubeconfig"));
@@ -86,19 +88,36 @@ KubeConfig LoadKubeconfig(const std::string& path) {
   c.origin = "kubeconfig " + path;
   c.server = cluster.value("server", "");
   if (c.server.rfind("https://", 0) != 0)
-    throw ConfigError("kubeconfig " + path + ": cluster server must be an https:// URL, got \"" + c.server + "\"");
+    throw ConfigError("kubeconfig " + path + ": cluster server must be an https:// URL, got \"" +
+                      (c.server.size() > 64 ? c.server.substr(0, 64) + "..." : c.server) + "\"");
   if (cluster.contains("insecure-skip-tls-verify") && cluster["insecure-skip-tls-verify"] == true)
     throw ConfigError("kubeconfig " + path + ": insecure-skip-tls-verify is not supported; give a CA");
   if (auto data = cluster.value("certificate-authority-data", ""); !data.empty())
     c.ca_pem = Base64Decode(data);
   else if (auto file = cluster.value("certificate-authority", ""); !file.empty())
     c.ca_pem = ReadFile(Resolve(path, file), "certificate authority");
+  // The cluster's CA is the only trust anchor (SECURITY.md): no fallback to the system store.
+  if (c.ca_pem.empty())
+    throw ConfigError("kubeconfig " + path +
+                      ": cluster has no certificate-authority or certificate-authority-data; the API server's "
+                      "certificate is verified against the cluster's CA only");
   c.token = user.value("token", "");
   if (auto file = user.value("tokenFile", ""); !file.empty()) c.token_file = Resolve(path, file);
   if (c.token.empty() && c.token_file.empty())
     throw ConfigError("kubeconfig " + path + ": user \"" + context.value("user", "") +
                       "\" has no token or tokenFile (client certificates are not supported)");
   return c;
+}
+
+}  // namespace
+
+KubeConfig LoadKubeconfig(const std::string& path) {
+  // A field of the wrong type (`server: 5`) is a bad kubeconfig, not a crash.
+  try {
+    return ParseKubeconfig(path);
+  } catch (const json::exception& e) {
+    throw ConfigError("kubeconfig " + path + ": a field has the wrong type (" + std::string(e.what()) + ")");
+  }
 }
 
 KubeConfig InClusterConfig() {

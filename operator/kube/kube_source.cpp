@@ -1,6 +1,7 @@
 #include "kube/kube_source.h"
 
 #include "agent/log.h"
+#include "kube/object_decode.h"
 #include "kube/virtual_ip_selection.h"
 #include "model/virtual_ip_parse.h"
 
@@ -58,12 +59,9 @@ void KubeSource::Rebuild() {
   node.name = node_name_;
   const auto nodes = node_->Objects();
   if (auto it = nodes.find(node_name_); it != nodes.end()) {
-    const json& meta = it->second.value("metadata", json::object());
-    node_uid_ = meta.value("uid", "");
-    const json& labels = meta.value("labels", json::object());
-    if (labels.is_object())
-      for (const auto& [k, v] : labels.items())
-        if (v.is_string()) node.labels[k] = v.get<std::string>();
+    NodeFacts facts = DecodeNode(it->second);  // mistyped fields read as absent, never throw
+    node_uid_ = std::move(facts.uid);
+    node.labels = std::move(facts.labels);
     node_seen_ = true;
     last_node_labels_ = node.labels;
   } else if (node_seen_) {

@@ -198,8 +198,15 @@ void NodeReporter::Run() {
       status.swap(pending_status_);
       events.swap(events_);
     }
-    for (const auto& e : events) SendEvent(e);
-    if (status) WriteStatus(*status);
+    // Last line of defence on this thread (an exception here would end in std::terminate): what
+    // the server sends is read through object_decode.h, which does not throw; anything else that
+    // does is logged, and the next pass tries again.
+    try {
+      for (const auto& e : events) SendEvent(e);
+      if (status) WriteStatus(*status);
+    } catch (const std::exception& e) {
+      LogError("RealServer " + node_name_ + " report: " + e.what() + "; trying again on the next pass");
+    }
   }
 }
 

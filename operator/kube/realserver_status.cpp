@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "kube/object_decode.h"
+
 namespace lvsrs::kube {
 namespace {
 
@@ -26,13 +28,14 @@ json Condition(const std::string& type, bool ok, const std::string& reason, cons
 // Carries lastTransitionTime over from the previous condition of the same type and status.
 void SetTransition(json& condition, const json& previous, const std::string& now) {
   condition["lastTransitionTime"] = now;
-  if (!previous.is_object()) return;
-  const json& conditions = previous.value("conditions", json::array());
-  if (!conditions.is_array()) return;
-  for (const auto& c : conditions) {
-    if (c.is_object() && c.value("type", "") == condition["type"] && c.value("status", "") == condition["status"] &&
-        c.contains("lastTransitionTime"))
-      condition["lastTransitionTime"] = c["lastTransitionTime"];
+  // `previous` is what the server holds (anyone allowed to edit the RealServer may have put any
+  // type anywhere): read it only through accessors that cannot throw.
+  if (!previous.is_object() || !previous.contains("conditions") || !previous["conditions"].is_array()) return;
+  for (const auto& c : previous["conditions"]) {
+    const std::string since = StringField(c, "lastTransitionTime");
+    if (StringField(c, "type") == condition["type"] && StringField(c, "status") == condition["status"] &&
+        !since.empty())
+      condition["lastTransitionTime"] = since;
   }
 }
 
@@ -134,7 +137,7 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
            {"vips", std::to_string(configured) + "/" + std::to_string(wanted)},
            {"virtualIPs", std::move(vips)},
            {"interfaces", std::move(interfaces)}};
-  if (previous.is_object() && previous.contains("lastSyncTime")) {
+  if (!StringField(previous, "lastSyncTime").empty()) {
     out["lastSyncTime"] = previous["lastSyncTime"];
     if (out == previous) return previous;
   }

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "agent/log.h"
+#include "kube/object_decode.h"
 #include "model/virtual_ip_parse.h"
 
 namespace lvsrs::kube {
@@ -26,13 +27,6 @@ std::string MicroTimeNow() {
   return out;
 }
 
-// Seconds since the epoch of an RFC 3339 UTC time, or 0 when unparsable.
-std::time_t ParseTime(const std::string& s) {
-  std::tm tm{};
-  if (s.size() < 19 || !strptime(s.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-  return timegm(&tm);
-}
-
 }  // namespace
 
 std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std::int64_t>& generations,
@@ -43,17 +37,13 @@ std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std:
   };
   std::map<std::string, Tally> tally;
   for (const auto& [node, rs] : realservers) {
-    const json status = rs.value("status", json::object());
-    if (!status.is_object()) continue;
     std::map<std::string, std::string> problems;  // VirtualIP -> first problem on this node
     std::map<std::string, bool> listed;
-    for (const auto& v : status.value("virtualIPs", json::array())) {
-      if (!v.is_object()) continue;
-      const std::string name = v.value("name", "");
-      listed[name] = true;
-      const std::string state = v.value("state", "");
-      if (state != "Configured" && state != "Adopted" && !problems.count(name))
-        problems[name] = state + (v.contains("message") ? ": " + v.value("message", "") : "");
+    // Anyone with write access to RealServers can put anything there: mistyped fields read as absent.
+    for (const auto& v : DecodeRealServerVips(rs)) {
+      listed[v.name] = true;
+      if (v.state != "Configured" && v.state != "Adopted" && !problems.count(v.name))
+        problems[v.name] = v.state + (v.message ? ": " + *v.message : "");
     }
     for (const auto& [name, _] : listed) {
       Tally& t = tally[name];
@@ -122,11 +112,13 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   }
   if (!got.ok() || !got.body.is_object()) return false;
   json lease = got.body;
+  // Whatever another holder (or anyone with access to the Lease) wrote, of whatever type.
+  const LeaseFacts facts = DecodeLease(lease);
   json& spec = lease["spec"];
   if (!spec.is_object()) spec = json::object();
-  const std::string holder = spec.value("holderIdentity", "");
-  const std::time_t renewed = ParseTime(spec.value("renewTime", ""));
-  const auto duration = spec.value("leaseDurationSeconds", options_.lease_duration.count());
+  const std::string holder = facts.holder;
+  const std::time_t renewed = facts.renewed;
+  const std::int64_t duration = facts.duration_seconds.value_or(options_.lease_duration.count());
   const std::time_t now_s = std::time(nullptr);
   const bool expired = now_s > renewed + duration;
   if (holder != identity_ && !expired) {
@@ -161,8 +153,7 @@ void VipSummariser::Summarise() {
   const auto vips = source_.VirtualIpObjects();
   std::map<std::string, std::int64_t> generations;
   for (const auto& [name, vip] : vips) {
-    const json meta = vip.value("metadata", json::object());
-    generations[name] = meta.is_object() ? meta.value("generation", std::int64_t{0}) : 0;
+    generations[name] = GenerationOf(vip);
   }
   for (const auto& [name, want] : SummariseVirtualIps(generations, realservers_->Objects())) {
     if (vips.at(name).value("status", json::object()) == want) continue;  // steady state: no write
@@ -174,16 +165,23 @@ void VipSummariser::Summarise() {
 
 void VipSummariser::Run() {
   for (;;) {
-    std::chrono::seconds wait;  // the holder's renew period, or a follower's wait for expiry
-    const bool lead = TryLead(&wait);
-    if (lead != leading_)
-      LogInfo(lead ? "leading the VirtualIP status summary" : "no longer leading the VirtualIP summary");
-    leading_ = lead;
-    if (lead) {
-      Summarise();
-    } else if (realservers_) {
-      realservers_->Stop();
-      realservers_.reset();
+    std::chrono::seconds wait = options_.period;  // the holder's renew period, or a follower's wait
+    // Last line of defence on this thread (an exception would end in std::terminate): Leases,
+    // RealServers and VirtualIPs are read through object_decode.h, which does not throw.
+    try {
+      const bool lead = TryLead(&wait);
+      if (lead != leading_)
+        LogInfo(lead ? "leading the VirtualIP status summary" : "no longer leading the VirtualIP summary");
+      leading_ = lead;
+      if (lead) {
+        Summarise();
+      } else if (realservers_) {
+        realservers_->Stop();
+        realservers_.reset();
+      }
+    } catch (const std::exception& e) {
+      LogError(std::string("VirtualIP status summary: ") + e.what() + "; trying again in one period");
+      wait = options_.period;
     }
     std::unique_lock<std::mutex> lock(mutex_);
     if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;

@@ -176,7 +176,9 @@ class JsonBuilder : public YAML::EventHandler {
       parent.v.value.push_back(std::move(v.value));
     } else if (!parent.key) {
       if (!v.scalar) throw YamlError(At(mark) + ": map keys must be strings");
-      if (parent.v.value.contains(v.raw)) throw YamlError(At(mark) + ": duplicate key \"" + v.raw + "\"");
+      if (parent.v.value.contains(v.raw))
+        throw YamlError(At(mark) + ": duplicate key \"" + (v.raw.size() > 64 ? v.raw.substr(0, 64) + "..." : v.raw) +
+                        "\"");  // echo at most 64
       parent.key = std::move(v.raw);
     } else {
       parent.v.value[*parent.key] = std::move(v.value);

@@ -17,6 +17,11 @@ std::string RouteChange::Describe() const {
 
 std::string SysctlChange::Describe() const { return key.ToString() + "=" + std::to_string(value); }
 
+std::string LeftSysctl::Describe() const {
+  return key.ToString() + "=" + std::to_string(current) + ": changed by someone else since lvs-rs-operator wrote " +
+         std::to_string(written) + "; not restoring the original " + std::to_string(original);
+}
+
 bool Plan::HasWrites() const { return WriteCount() > 0; }
 
 std::size_t Plan::WriteCount() const {
@@ -32,6 +37,7 @@ std::string Plan::ToText() const {
   for (const auto& r : remove_routes) o << "remove " << r.Describe() << "\n";
   for (const auto& a : remove_addresses) o << "remove " << a.Describe() << "\n";
   for (const auto& s : restore_sysctls) o << "restore " << s.Describe() << "\n";
+  for (const auto& s : left_sysctls) o << "leave " << s.Describe() << "\n";
   for (const auto& [ip, why] : blocked) o << "blocked " << ip.ToString() << ": " << why << "\n";
   return o.str();
 }
@@ -107,16 +113,22 @@ Plan ComputePlan(const DesiredState& desired, const NodeJudgement& judgement, co
     if (!recorded.count(change.key)) change.record_original = *current;
     plan.set_sysctls.push_back(change);
   }
-  for (const auto& [key, original] : recorded) {
+  for (const auto& [key, rec] : recorded) {
     if (wanted_keys.count(key)) continue;
     const auto current = observed.Sysctl(key.conf, key.key);
     const Link* link = observed.LinkByName(key.conf);
     const bool procfs = key.conf == "all" || key.conf == "default" || key.conf == "lo";
-    if (!current || (!procfs && !link) || *current == original) {
+    if (!current || (!procfs && !link) || *current == rec.original) {
       plan.drop_records.push_back(key);
       continue;
     }
-    plan.restore_sysctls.push_back(SysctlChange{key, original, procfs ? 0 : link->index, std::nullopt});
+    // Restore only what still holds our value: a later change by another tool is theirs.
+    if (rec.written && *current != *rec.written) {
+      plan.left_sysctls.push_back(LeftSysctl{key, *current, *rec.written, rec.original});
+      plan.drop_records.push_back(key);
+      continue;
+    }
+    plan.restore_sysctls.push_back(SysctlChange{key, rec.original, procfs ? 0 : link->index, std::nullopt});
   }
   return plan;
 }

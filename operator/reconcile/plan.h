@@ -13,8 +13,14 @@
 
 namespace lvsrs {
 
-// Original values of sysctls the operator changed, persisted in the state file.
-using SysctlRecord = std::map<SysctlKey, int>;
+// Per sysctl the operator changed, persisted in the state file: the value found before the first
+// write, and the value the operator last wrote (unknown in state files older than version 2).
+struct RecordedSysctl {
+  int original = 0;
+  std::optional<int> written;
+  bool operator==(const RecordedSysctl&) const = default;
+};
+using SysctlRecord = std::map<SysctlKey, RecordedSysctl>;
 
 struct AddressChange {
   IpAddress ip;
@@ -41,6 +47,16 @@ struct SysctlChange {
   std::string Describe() const;  // "net.ipv4.conf.all.arp_ignore=1"
 };
 
+// A recorded sysctl that is no longer wanted but that another tool (kube-proxy's strictARP, an
+// admin) changed after the operator wrote it: it is theirs now, so it is left as it is.
+struct LeftSysctl {
+  SysctlKey key;
+  int current = 0;
+  int written = 0;
+  int original = 0;
+  std::string Describe() const;
+};
+
 struct Plan {
   std::vector<AddressChange> add_addresses;
   std::vector<RouteChange> add_routes;
@@ -51,6 +67,8 @@ struct Plan {
   // only drop_record set restore nothing (the interface is gone, or the value is already back).
   std::vector<SysctlChange> restore_sysctls;
   std::vector<SysctlKey> drop_records;
+  // Not restored because they changed since the operator wrote them (also in drop_records).
+  std::vector<LeftSysctl> left_sysctls;
   // Wanted but impossible right now (interface missing, foreign route in the way): no write.
   std::map<IpAddress, std::string> blocked;
 

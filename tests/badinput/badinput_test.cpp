@@ -110,6 +110,12 @@ std::vector<Case> Corpus() {
                                "apiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata: {name: bad}\n"
                                "spec:\n  addresses: [192.0.2.20]\n  ? " +
                                huge + "\n  : 1\n"));
+  cases.push_back(FromText("generated-huge-duplicate-key",
+                           "# expect: reject\n# message: duplicate key \"" + std::string(64, 'a') + "...\"\n" +
+                               std::string(kGood) +
+                               "apiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata: {name: bad}\n"
+                               "spec:\n  addresses: [192.0.2.20]\n  ? " +
+                               huge + "\n  : 1\n  ? " + huge + "\n  : 2\n"));
   std::string deep = "# expect: reject\n# message: nested deeper than 64 levels\n" + std::string(kGood) +
                      "apiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata: {name: bad}\nspec: {addresses: " +
                      std::string(500, '[') + std::string(500, ']') + "}\n";
@@ -250,6 +256,51 @@ TEST_P(BadInput, RunningAgentKeepsLastGoodState) {
     ExpectGoodOnlyConverged(c);
   }
   ExpectBoundedOutput(ReadFile(log));
+}
+
+// Inputs that are not a VirtualIP file at all, and flags out of range: refused before anything is
+// read without bound or changed, with a message that names the input.
+class BadFileOrFlag : public ::testing::Test {
+ protected:
+  TestNetns ns_{"lvsrs-r"};
+  std::string state_dir_ = (TempDir() / ("state-" + ns_.name())).string();
+  std::string Common() const { return " --once --state-dir " + Quote(state_dir_) + " --node-name node-a"; }
+  void ExpectRefused(const std::string& args, const std::string& message) {
+    const auto r = ns_.Operator("run " + args + Common());
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output.substr(0, 4000);
+    EXPECT_NE(r.output.find(message), std::string::npos) << args << "\n" << r.output.substr(0, 4000);
+    EXPECT_LT(r.output.size(), 16u * 1024);
+    const auto addrs = ns_.Addresses("lo");
+    EXPECT_EQ(addrs.size(), 2u) << "something was configured";
+    EXPECT_EQ(ns_.Sysctl("net.ipv4.conf.all.arp_ignore"), 0);
+  }
+};
+
+TEST_F(BadFileOrFlag, EndlessOrOversizedFilesAreRefusedBeforeReading) {
+  // /dev/zero never ends: reading it "to check the size afterwards" would eat all memory.
+  ExpectRefused("--file /dev/zero", "/dev/zero: not a regular file");
+  const fs::path fifo = TempDir() / ("fifo-" + ns_.name());
+  ASSERT_EQ(lvsrs::testing::Run("mkfifo " + Quote(fifo.string())).exit_code, 0);
+  ExpectRefused("--file " + Quote(fifo.string()), fifo.string() + ": not a regular file");
+  ExpectRefused("--file " + Quote(TempDir().string()), TempDir().string() + ": not a regular file");
+  // 17 MiB (sparse: nothing to write) of a file that would otherwise be read in full.
+  const fs::path big = TempDir() / ("big-" + ns_.name() + ".yaml");
+  WriteFile(big, kGood);
+  fs::resize_file(big, 17u << 20);
+  ExpectRefused("--file " + Quote(big.string()), big.string() + ": larger than 16 MiB");
+}
+
+TEST_F(BadFileOrFlag, DurationsTooLongToHoldAreRefusedNotWrapped) {
+  const fs::path file = TempDir() / ("good-" + ns_.name() + ".yaml");
+  WriteFile(file, kGood);
+  for (const char* flag : {"--resync-period", "--full-resync-period"})
+    for (const char* value : {"1000000h", "1001h", "9223372036854775807ms", "99999999999999999999h"})
+      ExpectRefused("--file " + Quote(file.string()) + " " + flag + " " + value,
+                    std::string(flag) + " must be a duration from 100ms to 1000h");
+  // Kubernetes mode checks the flag before it reads any kubeconfig.
+  for (const char* value : {"1000000h", "2000h"})
+    ExpectRefused(std::string("--kubeconfig /nonexistent --watch-timeout ") + value,
+                  "--watch-timeout must be a duration from 1s to 1000h");
 }
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {

@@ -17,7 +17,11 @@ What it implements
   The behaviour of the VirtualIP list and watch is chosen by the first word of MODE_FILE, read on
   every request (the test switches it while the agent runs):
     good | good2 (a second address) | truncated_list | cut_event | wrong_kind | http_500_status |
-    http_503_plain | gone | stall | garbage | empty_watch
+    http_503_plain | gone | stall | garbage | empty_watch | huge_list (a Content-Length of 100 GiB) |
+    endless_list (a chunked list body that never ends) | mistyped (every object the agent reads
+    besides the VirtualIP's spec has fields of the wrong type: the Node's uid and a label, the
+    VirtualIP's generation and status, the summariser Lease, the RealServers it summarises)
+  In mode mistyped the stand-in also serves GET of the Lease and a RealServer list.
   Every request is logged to LOG as "<monotonic seconds> <method> <path>".
 
 What it does not implement
@@ -37,17 +41,23 @@ import urllib.parse
 
 VIP_PATH = "/apis/lvsdr.io/v1alpha1/virtualips"
 NODE_PATH = "/api/v1/nodes"
+LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/lvs-rs-operator/leases/"
+RS_PATH = "/apis/lvsdr.io/v1alpha1/realservers"
 
 
 def vip(mode):
     addresses = ["192.0.2.80"] + (["192.0.2.81"] if mode == "good2" else [])
-    return {
+    obj = {
         "apiVersion": "lvsdr.io/v1alpha1",
         "kind": "VirtualIP",
         "metadata": {"name": "stand", "uid": "u-stand", "resourceVersion": "101" if mode == "good2" else "100",
                      "generation": 1},
         "spec": {"addresses": addresses, "nodeSelector": {"matchLabels": {"lvsdr.io/real-server": "true"}}},
     }
+    if mode == "mistyped":
+        obj["metadata"].update({"generation": "one", "resourceVersion": "102"})
+        obj["status"] = {"ready": 5, "selectedNodes": "x"}
+    return obj
 
 
 def status(code, reason, message):
@@ -120,6 +130,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.node(query, watch)
         if url.path == VIP_PATH:
             return self.watch_vips(query, self.mode()) if watch else self.list_vips(self.mode())
+        if self.mode() == "mistyped" and url.path.startswith(LEASE_PATH):
+            return self.send_json(200, {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                                        "metadata": {"name": url.path.rsplit("/", 1)[1], "resourceVersion": "3"},
+                                        "spec": {"holderIdentity": 7, "leaseDurationSeconds": "60",
+                                                 "renewTime": ["2026"]}})
+        if self.mode() == "mistyped" and url.path == RS_PATH and not watch:
+            return self.send_json(200, {"apiVersion": "lvsdr.io/v1alpha1", "kind": "RealServerList",
+                                        "metadata": {"resourceVersion": "20"},
+                                        "items": [{"apiVersion": "lvsdr.io/v1alpha1", "kind": "RealServer",
+                                                   "metadata": {"name": "other", "resourceVersion": "20"},
+                                                   "status": {"virtualIPs": [{"name": 1, "state": [], "message": 2},
+                                                                             "x", {"name": "stand", "state": 5}],
+                                                              "conditions": [{"type": 1}], "lastSyncTime": {}}}]})
         self.send_json(404, status(404, "NotFound", "the stand-in serves no " + url.path))
 
     def node(self, query, watch):
@@ -130,12 +153,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_json(200, {"apiVersion": "v1", "kind": "NodeList", "metadata": {"resourceVersion": "10"},
                                         "items": [node]})
         self.start_chunked()
+        if self.mode() == "mistyped":
+            node["metadata"].update({"uid": 5, "resourceVersion": "11"})
+            node["metadata"]["labels"]["other"] = 3
+            self.chunk((json.dumps({"type": "MODIFIED", "object": node}) + "\n").encode())
         self.idle(query)
         self.end_chunked()
 
     def list_vips(self, mode):
         good = {"apiVersion": "lvsdr.io/v1alpha1", "kind": "VirtualIPList", "metadata": {"resourceVersion": "100"},
-                "items": [vip(mode if mode == "good2" else "good")]}
+                "items": [vip(mode if mode in ("good2", "mistyped") else "good")]}
         body = json.dumps(good).encode()
         if mode == "truncated_list":
             return self.send_json(200, None, raw=body[: len(body) // 2])
@@ -148,6 +175,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(503)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if mode == "huge_list":
+            # A length no agent should try to buffer; a few bytes, then the connection is held.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(100 << 30))
+            self.end_headers()
+            self.wfile.write(b'{"kind": "VirtualIPList", "items": [')
+            self.wfile.flush()
+            time.sleep(30)
+            return
+        if mode == "endless_list":
+            # Valid JSON so far, forever, until the client hangs up.
+            self.start_chunked()
+            self.chunk(b'{"kind": "VirtualIPList", "items": [')
+            try:
+                for _ in range(100000):  # 6 GiB: far past any cap
+                    self.chunk(b" " * 65536)
+            except OSError:
+                pass
+            self.close_connection = True
             return
         if mode == "stall":
             # The list trickles in, a few bytes at a time, but completes.
@@ -164,7 +212,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def watch_vips(self, query, mode):
         event = lambda t, obj: (json.dumps({"type": t, "object": obj}) + "\n").encode()
-        if mode == "truncated_list":
+        if mode in ("truncated_list", "huge_list", "endless_list"):  # make the agent list again
             return self.send_json(410, status(410, "Expired", "too old resource version: 100 (200)"))
         if mode == "http_500_status":
             return self.send_json(500, status(500, "InternalError", "etcdserver: request timed out"))

@@ -7,9 +7,11 @@
 
 #include <fstream>
 
+#include "kube/api_client.h"
 #include "kube/informer.h"
 #include "kube/kube_config.h"
 #include "kube/node_reporter.h"
+#include "kube/object_decode.h"
 #include "kube/realserver_status.h"
 #include "kube/vip_summariser.h"
 
@@ -95,6 +97,21 @@ TEST(RealServerStatus, RefusedEditKeepsItsAddressesAndSaysWhy) {
     if (v["name"] == "web" && v["state"] == "EditRefused" && !v.contains("address")) refused_entry = true;
   EXPECT_TRUE(refused_entry) << s.dump(2);
   EXPECT_EQ(s["vips"], "1/1") << "the last accepted addresses are still configured and counted";
+}
+
+TEST(RealServerStatus, AnInterfaceNameThatIsNotUtf8StillMakesASendableStatus) {
+  // The kernel allows any bytes in a name; `ip link add $'\xff\xfe' ...` is a real interface.
+  NodeStatus st = Healthy();
+  st.vips[0].interface = "\xff\xfe";
+  st.interfaces.push_back(InterfaceArpStatus{"\xff\xfe", 0, 0, false, "net.ipv4.conf.\xff\xfe.arp_ignore is 0"});
+  st.arp_conformant = false;
+  const json s = BuildRealServerStatus(st, {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_THROW((void)s.dump(), json::type_error) << "nlohmann's default would lose the whole status PATCH";
+  std::string body;
+  ASSERT_NO_THROW(body = EncodeJsonBody(json{{"status", s}}));
+  const json back = json::parse(body);
+  EXPECT_EQ(back["status"]["virtualIPs"][0]["interface"], "\ufffd\ufffd");
+  EXPECT_EQ(Condition(back["status"], "ARPConformant", "status"), "False") << body;
 }
 
 TEST(VipSummary, CountsSelectedAndReadyNodes) {
@@ -206,6 +223,76 @@ TEST(Kubeconfig, InsecureSkipVerifyIsRefused) {
                                   "  context: {cluster: c, user: u}\ncurrent-context: x\n";
   EXPECT_THROW(LoadKubeconfig(d + "/config"), ConfigError);
   std::system(("rm -rf " + d).c_str());
+}
+
+TEST(Kubeconfig, WithoutTheClustersCaItIsRefusedNotTrustedToTheSystemStore) {
+  char dir[] = "/tmp/lvsrs-kubecfg-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string d = dir;
+  std::ofstream(d + "/config") << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                                  "    server: https://198.51.100.1:6443\n"
+                                  "users:\n- name: u\n  user:\n    token: abc\ncontexts:\n- name: x\n"
+                                  "  context: {cluster: c, user: u}\ncurrent-context: x\n";
+  try {
+    LoadKubeconfig(d + "/config");
+    ADD_FAILURE() << "a kubeconfig without a CA was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("no certificate-authority"), std::string::npos) << e.what();
+  }
+  std::system(("rm -rf " + d).c_str());
+}
+
+TEST(Kubeconfig, AFieldOfTheWrongTypeIsAConfigErrorNotACrash) {
+  char dir[] = "/tmp/lvsrs-kubecfg-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  const std::string d = dir;
+  std::ofstream(d + "/config") << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                                  "    server: [1, 2]\n"
+                                  "users:\n- name: u\n  user:\n    token: abc\ncontexts:\n- name: x\n"
+                                  "  context: {cluster: c, user: u}\ncurrent-context: x\n";
+  EXPECT_THROW(LoadKubeconfig(d + "/config"), ConfigError);
+  std::system(("rm -rf " + d).c_str());
+}
+
+TEST(ObjectDecode, FieldsOfTheWrongTypeReadAsAbsent) {
+  const json node = json::parse(R"({"metadata": {"name": "n", "uid": 5, "labels": {"a": "1", "b": 2, "c": null}}})");
+  const NodeFacts n = DecodeNode(node);
+  EXPECT_EQ(n.uid, "");
+  EXPECT_EQ(n.labels, (std::map<std::string, std::string>{{"a", "1"}}));
+  EXPECT_TRUE(DecodeNode(json::parse(R"({"metadata": "x"})")).labels.empty());
+  EXPECT_TRUE(DecodeNode(json::array()).uid.empty());
+
+  EXPECT_EQ(GenerationOf(json::parse(R"({"metadata": {"generation": "7"}})")), 0);
+  EXPECT_EQ(GenerationOf(json::parse(R"({"metadata": {"generation": 18446744073709551615}})")), 0);
+  EXPECT_EQ(GenerationOf(json::parse(R"({"metadata": {"generation": 7}})")), 7);
+
+  const LeaseFacts l = DecodeLease(json::parse(
+      R"({"spec": {"holderIdentity": 1, "renewTime": ["x"], "leaseDurationSeconds": 9223372036854775807}})"));
+  EXPECT_EQ(l.holder, "");
+  EXPECT_EQ(l.renewed, 0);
+  EXPECT_EQ(l.duration_seconds, 86400) << "clamped: renewed + duration must not overflow";
+  EXPECT_FALSE(DecodeLease(json::parse(R"({"spec": {"leaseDurationSeconds": "60"}})")).duration_seconds);
+
+  const auto vips = DecodeRealServerVips(json::parse(
+      R"({"status": {"virtualIPs": [{"name": 1, "state": "Failed", "message": {}}, 5, {"name": "web", "state": "Configured"}]}})"));
+  ASSERT_EQ(vips.size(), 2u);
+  EXPECT_EQ(vips[0].name, "");
+  EXPECT_EQ(vips[0].message, "");
+  EXPECT_EQ(vips[1].name, "web");
+  EXPECT_TRUE(DecodeRealServerVips(json::parse(R"({"status": {"virtualIPs": {"a": 1}}})")).empty());
+}
+
+TEST(ObjectDecode, ARealServerOrPreviousStatusOfTheWrongShapeIsSummarisedWithoutThrowing) {
+  const json odd = json::parse(R"({"status": {"virtualIPs": [{"name": "web", "state": 3, "message": 4}],
+                                              "conditions": [{"type": 1, "status": [], "lastTransitionTime": 5}, 7],
+                                              "lastSyncTime": {}}})");
+  std::map<std::string, json> summary;
+  ASSERT_NO_THROW(summary = SummariseVirtualIps({{"web", 1}}, {{"node-a", odd}}));
+  EXPECT_EQ(summary.at("web")["ready"], "0/1");
+  json built;
+  ASSERT_NO_THROW(built = BuildRealServerStatus(Healthy(), {}, odd["status"], "2026-01-01T00:00:00Z"));
+  EXPECT_EQ(Condition(built, "Ready", "lastTransitionTime"), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(built["lastSyncTime"], "2026-01-01T00:00:00Z");
 }
 
 }  // namespace

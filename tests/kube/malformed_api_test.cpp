@@ -11,6 +11,7 @@
 // in the window, far from a hot loop, and more than one: it did not give up), stays alive, and
 // picks up a change once the server behaves again.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -148,6 +149,11 @@ TEST_P(MalformedApi, LoggedRetriedWithBackoffNothingWithdrawn) {
   if (c.mode == "gone") {
     EXPECT_GE(VipLists(during), 2) << during;
   }
+  // The mistyped objects were read: the Lease (every period) and the VirtualIPs.
+  if (c.mode == "mistyped") {
+    EXPECT_NE(during.find(" GET /apis/coordination.k8s.io/v1/namespaces/lvs-rs-operator/leases/"), std::string::npos)
+        << during;
+  }
   EXPECT_TRUE(Has(ns.Addresses("lo"), "192.0.2.80/32"));
   EXPECT_EQ(ns.Sysctl("net.ipv4.conf.all.arp_ignore"), 1);
 
@@ -157,6 +163,66 @@ TEST_P(MalformedApi, LoggedRetriedWithBackoffNothingWithdrawn) {
       << ReadFile(d + "/agent.log").substr(agent_before);
   EXPECT_TRUE(Has(ns.Addresses("lo"), "192.0.2.80/32"));
   EXPECT_EQ(agent.Wait(0ms), -1) << "the agent exited";
+}
+
+// TLS trusts the cluster's CA bundle only: a server whose certificate the system store (here
+// $SSL_CERT_FILE, which OpenSSL's default paths honour) would accept, but the kubeconfig's CA did
+// not sign, is refused. cpprestsdk loads the default paths into every TLS context by itself.
+TEST(TrustStore, OnlyTheClustersCaIsTrustedNotTheSystemStore) {
+  char tmpl[] = "/tmp/lvsrs-trust-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string d = tmpl;
+  TestNetns ns(kPrefix);
+  const auto certs = lvsrs::testing::Run(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=fake-apiserver -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      Quote(d + "/key.pem") + " -out " + Quote(d + "/cert.pem") +
+      " 2>&1 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=cluster-ca -keyout " +
+      Quote(d + "/other-key.pem") + " -out " + Quote(d + "/cluster-ca.pem") + " 2>&1");
+  ASSERT_EQ(certs.exit_code, 0) << certs.output;
+  ReplaceFile(d + "/kubeconfig",
+              "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: https://127.0.0.1:" +
+                  std::to_string(kPort) + "\n    certificate-authority: " + d +
+                  "/cluster-ca.pem\nusers:\n- name: agent\n  user:\n    token: not-checked\ncontexts:\n"
+                  "- name: fake\n  context: {cluster: fake, user: agent}\ncurrent-context: fake\n");
+  ReplaceFile(d + "/mode", "good\n");
+  Process server({"ip", "netns", "exec", ns.name(), "python3", SourceDir() + "/tests/kube/fake_apiserver.py", "--port",
+                  std::to_string(kPort), "--cert", d + "/cert.pem", "--key", d + "/key.pem", "--mode-file", d + "/mode",
+                  "--log", d + "/server.log", "--node", "fake-node"},
+                 d + "/server.out");
+  ASSERT_TRUE(
+      Eventually([&] { return ReadFile(d + "/server.out").find("fake apiserver on") != std::string::npos; }, 20s));
+  Process agent({"ip",
+                 "netns",
+                 "exec",
+                 ns.name(),
+                 "env",
+                 "SSL_CERT_FILE=" + d + "/cert.pem",
+                 OperatorBinary(),
+                 "run",
+                 "--kubeconfig",
+                 d + "/kubeconfig",
+                 "--node-name",
+                 "fake-node",
+                 "--state-dir",
+                 d + "/state",
+                 "--watch-timeout",
+                 "1s",
+                 "--metrics-bind-address",
+                 "0",
+                 "--health-probe-bind-address",
+                 "0"},
+                d + "/agent.log");
+  EXPECT_TRUE(
+      Eventually([&] { return ReadFile(d + "/agent.log").find("Error in SSL handshake") != std::string::npos; }, 30s))
+      << ReadFile(d + "/agent.log");
+  EXPECT_EQ(ReadFile(d + "/server.log").find(" GET "), std::string::npos) << "a request got through TLS";
+  EXPECT_FALSE(Has(ns.Addresses("lo"), "192.0.2.80/32"));
+  EXPECT_EQ(agent.Wait(0ms), -1) << "the agent exited";
+  agent.Signal(SIGTERM);
+  agent.Wait(10s);
+  lvsrs::testing::Run("rm -rf " + Quote(d));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -170,7 +236,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"empty_watch", "very short watch"},
                       // The client ends a stalled watch after its own timeout (timeoutSeconds x 1.5
                       // + 31 s for --watch-timeout 1s): the window must outlast it.
-                      Case{"stall", "the stream stalled past the client timeout", std::chrono::seconds(45)}),
+                      Case{"stall", "the stream stalled past the client timeout", std::chrono::seconds(45)},
+                      // Bodies no agent should buffer: refused from the header, or cut off at the cap.
+                      Case{"huge_list", "with a body larger than 64 MiB; not read further"},
+                      Case{"endless_list", "with a body larger than 64 MiB; not read further"},
+                      // Fields of the wrong type in the Node, the VirtualIP's metadata and status, the
+                      // Lease and the RealServers: each read as absent, nothing to log, no crash. The
+                      // window outlasts the summariser's 10 s Lease period.
+                      Case{"mistyped", "", std::chrono::seconds(15)}),
     [](const ::testing::TestParamInfo<Case>& param) { return param.param.mode; });
 
 }  // namespace

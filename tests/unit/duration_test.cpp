@@ -19,5 +19,17 @@ TEST(Duration, RejectsMalformed) {
     EXPECT_FALSE(ParseDuration(bad)) << bad;
 }
 
+TEST(Duration, LongerThanTheMaximumIsRefusedNotWrapped) {
+  EXPECT_EQ(ParseDuration("1000h"), kMaxDuration);
+  EXPECT_EQ(ParseDuration("999h60m"), kMaxDuration);
+  // Each of these overflowed a 64-bit millisecond or nanosecond count somewhere before.
+  for (const char* bad : {"1000h1ms", "1000000h", "1000000000h", "3600000001ms", "999999999h999999999h",
+                          "9223372036854775807ms", "100000000000000000000s"})
+    EXPECT_FALSE(ParseDuration(bad)) << bad;
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "999h";
+  EXPECT_FALSE(ParseDuration(many));
+}
+
 }  // namespace
 }  // namespace lvsrs

@@ -43,7 +43,8 @@ inline void SimulateApply(ObservedState& o, const Plan& p, SysctlRecord* record 
   for (const auto& r : p.add_routes)
     o.routes.push_back(KernelRoute{r.dst, r.dst.host_prefix(), r.oif, kMainTable, kOwnerProtocol});
   for (const auto& s : p.set_sysctls) {
-    if (record && s.record_original) record->emplace(s.key, *s.record_original);
+    if (record && s.record_original) record->emplace(s.key, RecordedSysctl{*s.record_original, std::nullopt});
+    if (record && record->count(s.key)) record->at(s.key).written = s.value;
     o.sysctls[s.key] = s.value;
   }
   for (const auto& r : p.remove_routes)

@@ -121,7 +121,7 @@ TEST(Plan, RestoresRecordedOriginalsWhenNoVipRemains) {
   o.sysctls[SysctlKey{"all", ArpKey::Announce}] = 1;  // what the admin had before
   SysctlRecord rec;
   SimulateApply(o, PlanFor({MakeVip("web", {"192.0.2.10"})}, o, rec), &rec);
-  EXPECT_EQ(rec.at(SysctlKey{"all", ArpKey::Announce}), 1);
+  EXPECT_EQ(rec.at(SysctlKey{"all", ArpKey::Announce}), (RecordedSysctl{1, 2}));
   EXPECT_EQ(o.sysctls.at(SysctlKey{"all", ArpKey::Announce}), 2);
   const auto p = PlanFor({}, o, rec);
   EXPECT_EQ(p.restore_sysctls.size(), 6u);
@@ -144,10 +144,37 @@ TEST(Plan, DriftOnARecordedKeyKeepsTheFirstOriginal) {
 
 TEST(Plan, KeysThatNoLongerExistAreDroppedNotRestored) {
   auto o = BasicNode();
-  SysctlRecord rec{{SysctlKey{"eth9", ArpKey::Ignore}, 0}};
+  SysctlRecord rec{{SysctlKey{"eth9", ArpKey::Ignore}, RecordedSysctl{0, 1}}};
   const auto p = PlanFor({}, o, rec);
   EXPECT_TRUE(p.restore_sysctls.empty());
   ASSERT_EQ(p.drop_records.size(), 1u);
+}
+
+TEST(Plan, ASysctlChangedByAnotherToolSinceWeWroteItIsLeftNotRestored) {
+  auto o = BasicNode();
+  SysctlRecord rec;
+  SimulateApply(o, PlanFor({MakeVip("web", {"192.0.2.10"})}, o, rec), &rec);
+  o.sysctls[SysctlKey{"all", ArpKey::Announce}] = 1;  // an admin, after us
+  const auto p = PlanFor({}, o, rec);
+  ASSERT_EQ(p.left_sysctls.size(), 1u);
+  EXPECT_EQ(p.left_sysctls[0].key, (SysctlKey{"all", ArpKey::Announce}));
+  EXPECT_EQ(p.left_sysctls[0].current, 1);
+  EXPECT_EQ(p.left_sysctls[0].written, 2);
+  EXPECT_NE(p.ToText().find("leave net.ipv4.conf.all.arp_announce=1"), std::string::npos) << p.ToText();
+  SimulateApply(o, p, &rec);
+  EXPECT_EQ(o.sysctls.at(SysctlKey{"all", ArpKey::Announce}), 1);  // the admin's value stands
+  EXPECT_EQ(o.sysctls.at(SysctlKey{"all", ArpKey::Ignore}), 0);    // ours is restored
+  EXPECT_TRUE(rec.empty());
+}
+
+TEST(Plan, ARecordWithoutTheWrittenValueIsRestoredAsBefore) {
+  // State files older than version 2 hold only originals: restore as those versions did.
+  auto o = BasicNode();
+  o.sysctls[SysctlKey{"all", ArpKey::Ignore}] = 1;
+  const SysctlRecord rec{{SysctlKey{"all", ArpKey::Ignore}, RecordedSysctl{0, std::nullopt}}};
+  const auto p = PlanFor({}, o, rec);
+  ASSERT_EQ(p.restore_sysctls.size(), 1u);
+  EXPECT_TRUE(p.left_sysctls.empty());
 }
 
 }  // namespace

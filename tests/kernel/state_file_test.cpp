@@ -1,0 +1,124 @@
+// The state file (the recorded sysctl originals) against the real binary and kernel: restore only
+// what still holds the operator's value, interface names that are not UTF-8, format versions and
+// concurrent writers.
+#include <nlohmann/json.hpp>
+
+#include "kernel_fixture.h"
+#include "support/files.h"
+
+namespace lvsrs::testing {
+namespace {
+
+class StateFile : public KernelTest {
+ protected:
+  std::string StatePath() const { return StateDir() + "/sysctl-originals.json"; }
+  std::string PerInterfaceVip() {
+    return WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\"", "  arp:\n    scope: PerInterface\n"));
+  }
+};
+
+TEST_F(StateFile, CleanupLeavesASysctlThatAnotherToolChangedSinceAndSaysSo) {
+  const auto file = WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\""));
+  ASSERT_EQ(ns_->Operator(Run("run --once --file " + file)).exit_code, 0);
+  ASSERT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_announce"), 2);
+  ns_->SetSysctl("net.ipv4.conf.all.arp_announce", 1);  // an admin (or kube-proxy) after us
+
+  const auto r = ns_->Operator("cleanup --state-dir " + StateDir());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("leave net.ipv4.conf.all.arp_announce=1: changed by someone else"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_announce"), 1);  // theirs, left alone
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_ignore"), 0);    // ours, restored
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.default.arp_announce"), 0);
+  // Nothing left to restore: a second cleanup does nothing.
+  const auto again = ns_->Operator("cleanup --state-dir " + StateDir());
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(again.output, "nothing owned by lvs-rs-operator here\n");
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_announce"), 1);
+}
+
+TEST_F(StateFile, RemovingTheLastVipLeavesASysctlThatAnotherToolChangedAndLogsIt) {
+  const auto file = WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\""));
+  ASSERT_EQ(ns_->Operator(Run("run --once --file " + file)).exit_code, 0);
+  ns_->SetSysctl("net.ipv4.conf.all.arp_ignore", 2);
+  WriteFile("vips.yaml", "");
+  const auto r = ns_->Operator(Run("run --once --file " + file));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("net.ipv4.conf.all.arp_ignore=2: changed by someone else since lvs-rs-operator wrote 1"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_ignore"), 2);
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_announce"), 0);
+}
+
+TEST_F(StateFile, AnInterfaceNameThatIsNotUtf8IsRecordedAndRestored) {
+  const std::string dev = "\xff\xfe";
+  ASSERT_EQ(ns_->Exec("ip link add " + Quote(dev) + " type veth peer name peer1 && ip link set " + Quote(dev) + " up")
+                .exit_code,
+            0);
+  const std::string key = "net.ipv4.conf." + dev + ".arp_ignore";
+  ns_->SetSysctl(key, 0);
+  const auto file = PerInterfaceVip();
+  const auto r = ns_->Operator(Run("run --once --file " + file));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ns_->Sysctl(key), 1);
+  // The state file stays valid JSON (UTF-8) and names the interface escaped.
+  const auto state = nlohmann::json::parse(ReadFile(StatePath()));
+  EXPECT_EQ(state.at("version"), 2);
+  EXPECT_TRUE(state.at("sysctls").contains("net.ipv4.conf.%FF%FE.arp_ignore")) << state.dump();
+
+  const auto c = ns_->Operator("cleanup --state-dir " + StateDir());
+  EXPECT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_EQ(ns_->Sysctl(key), 0);
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.eth0.arp_ignore"), 0);
+}
+
+TEST_F(StateFile, AVersionOneFileIsReadAndRestored) {
+  // The format of the releases before the written value was recorded.
+  ns_->SetSysctl("net.ipv4.conf.all.arp_ignore", 1);
+  std::filesystem::create_directories(StateDir());
+  ReplaceFile(StatePath(), R"({"version": 1, "sysctls": {"net.ipv4.conf.all.arp_ignore": 0}})");
+  const auto r = ns_->Operator("cleanup --state-dir " + StateDir());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("restore net.ipv4.conf.all.arp_ignore=0"), std::string::npos) << r.output;
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_ignore"), 0);
+}
+
+TEST_F(StateFile, ANewerVersionIsAClearErrorNamingTheFileAndNothingChanges) {
+  ns_->SetSysctl("net.ipv4.conf.all.arp_ignore", 1);
+  std::filesystem::create_directories(StateDir());
+  const std::string text =
+      R"({"version": 9, "sysctls": {"net.ipv4.conf.all.arp_ignore": {"original": 0, "written": 1, "by": "x"}}})";
+  ReplaceFile(StatePath(), text);
+  for (const std::string& cmd : {"cleanup --state-dir " + StateDir(),
+                                 Run("run --once --file " + WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\"")))}) {
+    const auto r = ns_->Operator(cmd);
+    EXPECT_NE(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.output.find(StatePath() + " has version 9"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_ignore"), 1);
+  EXPECT_FALSE(HasAddress("lo", "192.0.2.10/32"));
+  EXPECT_EQ(ReadFile(StatePath()), text);
+}
+
+TEST_F(StateFile, ConcurrentCleanupAndRunNeverLeaveABrokenOrStrayFile) {
+  const auto file = WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\"", "  arp:\n    scope: PerInterface\n"));
+  // Each `run --once` records and writes; each `cleanup` restores and drops: both rewrite the file.
+  const std::string run = OperatorBinary() + " " + Run("run --once --file " + file);
+  const std::string cleanup = OperatorBinary() + " cleanup --state-dir " + StateDir();
+  // `wait` returns once every background `run` has ended too.
+  const auto r =
+      ns_->Exec("for i in $(seq 20); do " + run + " >/dev/null 2>&1 & " + cleanup + " >/dev/null 2>&1; done; wait");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Whatever the interleaving: a file the next cleanup reads, and no temporary files left over.
+  for (const auto& e : std::filesystem::directory_iterator(StateDir()))
+    EXPECT_EQ(e.path().filename(), "sysctl-originals.json");
+  const auto c = ns_->Operator("cleanup --state-dir " + StateDir());
+  EXPECT_EQ(c.exit_code, 0) << c.output;
+  if (std::filesystem::exists(StatePath())) {
+    EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(StatePath())));
+  }
+}
+
+}  // namespace
+}  // namespace lvsrs::testing
