@@ -40,11 +40,12 @@ struct FdCloser {
 std::string Summarize(const ReconcileOutcome& o) {
   std::string s = "reconciled: " + std::to_string(o.plan.WriteCount()) + " change(s), " +
                   std::to_string(o.applied.writes_ok) + " ok";
-  const std::size_t failed = o.applied.address_errors.size() + o.applied.sysctl_errors.size();
+  const std::size_t failed = o.applied.errors.size();
   if (failed) s += ", " + std::to_string(failed) + " failed";
   for (const auto& [kind, n] : o.repairs) s += ", repaired " + std::to_string(n) + " " + kind;
   // Named on every summary while it lasts, so a fight shows in the logs, not only once.
-  for (const auto& [item, n] : o.contested) s += ", contested " + item + " (" + std::to_string(n) + " repairs in 30 s)";
+  for (const auto& [item, n] : o.contested)
+    s += ", contested " + item.ToString() + " (" + std::to_string(n) + " repairs in 30 s)";
   s += o.status.conformant() ? "; node conformant" : "; node NOT conformant";
   return s;
 }

@@ -34,10 +34,10 @@ bool ParseKey(const std::string& text, SysctlKey& key) {
 
 }  // namespace
 
-SysctlRecordStore::SysctlRecordStore(std::string state_dir)
+SysctlRecordFile::SysctlRecordFile(std::string state_dir)
     : dir_(std::move(state_dir)), path_(dir_ + "/sysctl-originals.json") {}
 
-SysctlRecord SysctlRecordStore::Load() const {
+SysctlRecord SysctlRecordFile::Load() const {
   SysctlRecord rec;
   std::ifstream in(path_);
   if (!in) {
@@ -64,7 +64,7 @@ SysctlRecord SysctlRecordStore::Load() const {
   return rec;
 }
 
-void SysctlRecordStore::Save(const SysctlRecord& record) const {
+void SysctlRecordFile::Save(const SysctlRecord& record) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw std::runtime_error("state dir " + dir_ + ": " + ec.message());

@@ -9,14 +9,23 @@
 
 namespace lvsrs {
 
+// Where the Reconciler keeps the originals. SysctlRecordFile is the real one; unit tests use a fake
+// that can fail a save (tests/support/fake_kernel.h).
 class SysctlRecordStore {
  public:
-  explicit SysctlRecordStore(std::string state_dir);
+  virtual ~SysctlRecordStore() = default;
   // Throws std::runtime_error naming the file when it exists but cannot be read or parsed:
   // losing the originals silently would make a later restore impossible.
-  SysctlRecord Load() const;
+  virtual SysctlRecord Load() const = 0;
   // Throws std::runtime_error on failure; the caller must not write sysctls then.
-  void Save(const SysctlRecord& record) const;
+  virtual void Save(const SysctlRecord& record) const = 0;
+};
+
+class SysctlRecordFile : public SysctlRecordStore {
+ public:
+  explicit SysctlRecordFile(std::string state_dir);
+  SysctlRecord Load() const override;
+  void Save(const SysctlRecord& record) const override;
   const std::string& path() const { return path_; }
 
  private:

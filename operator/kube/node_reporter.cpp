@@ -70,15 +70,13 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
   if (!o.contested.empty()) {
     // Named so that `kubectl get events` shows the fight, not only a stream of repairs.
     std::string msg = "another tool keeps undoing what the operator sets, repaired with backoff:";
-    for (const auto& [item, n] : o.contested) msg += " " + item + " (" + std::to_string(n) + " repairs in 30 s)";
+    for (const auto& [item, n] : o.contested)
+      msg += " " + item.ToString() + " (" + std::to_string(n) + " repairs in 30 s)";
     Queue({"RealServer", node_name_, "Warning", "DriftContested", msg});
   }
   if (!o.applied.ok()) {
     std::string msg;
-    for (const auto& [ip, why] : o.applied.address_errors)
-      msg += (msg.empty() ? "" : "; ") + ip.ToString() + ": " + why;
-    for (const auto& [key, why] : o.applied.sysctl_errors)
-      msg += (msg.empty() ? "" : "; ") + key.ToString() + ": " + why;
+    for (const auto& [item, why] : o.applied.errors) msg += (msg.empty() ? "" : "; ") + item.Subject() + ": " + why;
     Queue({"RealServer", node_name_, "Warning", "ApplyFailed", msg});
   }
   // A refusal is announced once when it appears (and again if it goes away and comes back).
@@ -141,7 +139,9 @@ bool NodeReporter::EnsureRealServer() {
 void NodeReporter::WriteStatus(const PendingStatus& st, const std::map<std::string, std::string>& invalid) {
   unwritten_ = true;  // until it is written or found unchanged
   if (!exists_ && !EnsureRealServer()) return;
-  const json status = BuildRealServerStatus(st.status, invalid, last_status_, Rfc3339Now(), st.contested);
+  std::map<std::string, int> contested;
+  for (const auto& [item, n] : st.contested) contested[item.ToString()] = n;
+  const json status = BuildRealServerStatus(st.status, invalid, last_status_, Rfc3339Now(), contested);
   if (status == last_status_) {
     unwritten_ = false;
     return;  // steady state: no write

@@ -67,7 +67,7 @@ class NodeReporter {
   bool EnsureRealServer();  // GET or create; seeds last_status_
   struct PendingStatus {
     NodeStatus status;
-    std::map<std::string, int> contested;
+    std::map<ItemKey, int> contested;
   };
   void WriteStatus(const PendingStatus& st, const std::map<std::string, std::string>& invalid);
   void SendEvent(const Event& e);
