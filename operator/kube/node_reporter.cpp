@@ -27,8 +27,8 @@ std::optional<int> EventRateLimiter::Allow(const std::string& key, std::chrono::
   return suppressed;
 }
 
-NodeReporter::NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source)
-    : node_name_(std::move(node_name)), source_(source), client_(config) {}
+NodeReporter::NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source, TimeSource& time)
+    : node_name_(std::move(node_name)), source_(source), time_(time), client_(config) {}
 
 NodeReporter::~NodeReporter() { Stop(); }
 
@@ -47,7 +47,7 @@ void NodeReporter::Stop() {
 }
 
 void NodeReporter::Queue(Event e) {
-  const auto allowed = limiter_.Allow(e.kind + "/" + e.name + "/" + e.reason, std::chrono::steady_clock::now());
+  const auto allowed = limiter_.Allow(e.kind + "/" + e.name + "/" + e.reason, time_.Steady());
   if (!allowed) return;
   if (*allowed > 0) e.message += " (" + std::to_string(*allowed) + " similar event(s) suppressed)";
   std::lock_guard<std::mutex> lock(mutex_);
@@ -141,7 +141,7 @@ void NodeReporter::WriteStatus(const PendingStatus& st, const std::map<std::stri
   if (!exists_ && !EnsureRealServer()) return;
   std::map<std::string, int> contested;
   for (const auto& [item, n] : st.contested) contested[item.ToString()] = n;
-  const json status = BuildRealServerStatus(st.status, invalid, last_status_, Rfc3339Now(), contested);
+  const json status = BuildRealServerStatus(st.status, invalid, last_status_, Rfc3339(time_.Wall()), contested);
   if (status == last_status_) {
     unwritten_ = false;
     return;  // steady state: no write
@@ -163,7 +163,7 @@ void NodeReporter::WriteStatus(const PendingStatus& st, const std::map<std::stri
 }
 
 void NodeReporter::SendEvent(const Event& e) {
-  const std::string now = Rfc3339Now();
+  const std::string now = Rfc3339(time_.Wall());
   json ev{{"apiVersion", "v1"},
           {"kind", "Event"},
           {"metadata", {{"generateName", e.name + "."}, {"namespace", kEventNamespace}}},
