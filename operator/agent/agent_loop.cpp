@@ -90,7 +90,7 @@ ReconcileOutcome AgentLoop::Pass() {
   else if (o.plan.HasWrites() || !o.repairs.empty())
     LogInfo(Summarize(o));
   for (const auto& p : o.status.problems)
-    if (o.plan.HasWrites()) LogWarning(p);
+    if (o.plan.HasWrites()) LogWarning(p.text);
   health_.conformant = o.error.empty() && o.status.conformant();
   health_.ready = true;
   for (auto& f : observers_) f(o);
@@ -113,7 +113,7 @@ int AgentLoop::Run() {
       if (!o.error.empty()) return 1;
       if (!o.plan.HasWrites()) break;
     }
-    for (const auto& p : o.status.problems) LogWarning(p);
+    for (const auto& p : o.status.problems) LogWarning(p.text);
     return o.status.conformant() ? 0 : 1;
   }
 
@@ -148,7 +148,7 @@ int AgentLoop::Run() {
       pending = false;
       const ReconcileOutcome o = Pass();
       if (o.status.conformant() != last_conformant && !o.status.conformant())
-        for (const auto& p : o.status.problems) LogWarning(p);
+        for (const auto& p : o.status.problems) LogWarning(p.text);
       last_conformant = o.status.conformant();
       now = time_.Steady();
       next_poll = now + options_.resync_period;

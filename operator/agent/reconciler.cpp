@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/log.h"
+#include "reconcile/vip_judgement.h"
 
 namespace lvsrs {
 namespace {
@@ -81,16 +82,20 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     return out;
   }
   out.desired = BuildDesiredState(vips, node, observed);
-  out.plan = ComputePlan(out.desired, observed, records_);
+  // One judgement per observation, handed to the plan and the status.
+  std::optional<NodeJudgement> judgement;
+  judgement.emplace(out.desired, observed);
+  out.plan = ComputePlan(out.desired, *judgement, observed, records_);
   HoldBack(out.plan, now);
 
   if (dry_run_ || !out.plan.HasWrites()) {
     if (!dry_run_) DropRecords(out.plan, nullptr);
-    out.status = EvaluateStatus(out.desired, observed);
+    out.status = EvaluateStatus(out.desired, observed, *judgement);
   } else {
     out.repairs = CountRepairs(out.plan);
     ApplyResult unrecorded = RecordOriginals(out.plan);
     out.applied = Apply(out.plan, std::move(unrecorded), now);
+    judgement.reset();  // it points into the observation about to be replaced
     try {
       observed = kernel_.Observe();
     } catch (const KernelError& e) {

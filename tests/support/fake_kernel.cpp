@@ -35,8 +35,9 @@ ApplyResult ApplyToState(ObservedState& state, const Plan& plan, const std::map<
       if (!HasLink(state, a.ifindex)) return ENODEV;
       for (const auto& k : state.addresses)
         if (k.ip == a.ip && k.ifindex == a.ifindex && k.prefix == a.ip.host_prefix()) return EEXIST;
-      state.addresses.push_back(
-          KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex, OwnerLabel(a.interface), kOwnerProtocol});
+      // As RtnlKernel adds them: IPv4 VIPs with host scope, IPv6 with the address's own.
+      state.addresses.push_back(KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex, OwnerLabel(a.interface),
+                                              kOwnerProtocol, a.ip.is_v4() ? kVipScope : kScopeUniverse, false});
       return 0;
     });
   }
