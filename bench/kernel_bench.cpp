@@ -92,7 +92,7 @@ std::string ArgS(int argc, char** argv, const std::string& name, const std::stri
 
 json Passes(std::size_t present, std::size_t trials, const std::string& state_dir) {
   RtnlKernel kernel;
-  SysctlRecordStore store(state_dir);
+  SysctlRecordFile store(state_dir);
   Reconciler reconciler(kernel, store);
   const NodeInfo node{"bench-node", {}};
   auto vips = MakeVirtualIps(present);

@@ -16,9 +16,8 @@
 namespace lvsrs {
 namespace {
 
-std::int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+std::int64_t UnixMs(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 sigset_t StopSignals() {
@@ -40,11 +39,12 @@ struct FdCloser {
 std::string Summarize(const ReconcileOutcome& o) {
   std::string s = "reconciled: " + std::to_string(o.plan.WriteCount()) + " change(s), " +
                   std::to_string(o.applied.writes_ok) + " ok";
-  const std::size_t failed = o.applied.address_errors.size() + o.applied.sysctl_errors.size();
+  const std::size_t failed = o.applied.errors.size();
   if (failed) s += ", " + std::to_string(failed) + " failed";
   for (const auto& [kind, n] : o.repairs) s += ", repaired " + std::to_string(n) + " " + kind;
   // Named on every summary while it lasts, so a fight shows in the logs, not only once.
-  for (const auto& [item, n] : o.contested) s += ", contested " + item + " (" + std::to_string(n) + " repairs in 30 s)";
+  for (const auto& [item, n] : o.contested)
+    s += ", contested " + item.ToString() + " (" + std::to_string(n) + " repairs in 30 s)";
   s += o.status.conformant() ? "; node conformant" : "; node NOT conformant";
   return s;
 }
@@ -56,8 +56,12 @@ void BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-AgentLoop::AgentLoop(Reconciler& reconciler, DesiredSource& source, Options options)
-    : reconciler_(reconciler), source_(source), options_(options), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+AgentLoop::AgentLoop(Reconciler& reconciler, DesiredSource& source, Options options, TimeSource& time)
+    : reconciler_(reconciler),
+      source_(source),
+      options_(options),
+      time_(time),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
 }
 
@@ -80,7 +84,7 @@ void AgentLoop::Wake() {
 
 ReconcileOutcome AgentLoop::Pass() {
   const auto snap = source_.Get();
-  ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node);
+  ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node, time_.Steady());
   o.source_refused = snap.refused;
   if (!o.error.empty())
     LogError("reconcile: " + o.error);
@@ -116,12 +120,12 @@ int AgentLoop::Run() {
 
   bool last_conformant = true;
   bool pending = true;  // first pass right away
-  auto next_poll = Clock::now();
-  auto next_full = Clock::now();
+  auto next_poll = time_.Steady();
+  auto next_full = time_.Steady();
   for (;;) {
-    health_.last_loop_unix_ms = UnixMs();
+    health_.last_loop_unix_ms = UnixMs(time_.Wall());
     if (source_.Poll()) pending = true;
-    auto now = Clock::now();
+    auto now = time_.Steady();
     if (now >= next_full) pending = true;
     if (auto retry = reconciler_.NextRetry(); retry && *retry <= now) pending = true;
     // The poll only reads (before the first pass it finds nothing to compare with and asks for
@@ -147,7 +151,7 @@ int AgentLoop::Run() {
       if (o.status.conformant() != last_conformant && !o.status.conformant())
         for (const auto& p : o.status.problems) LogWarning(p.text);
       last_conformant = o.status.conformant();
-      now = Clock::now();
+      now = time_.Steady();
       next_poll = now + options_.resync_period;
       next_full = now + options_.full_resync_period;
     }
@@ -155,7 +159,7 @@ int AgentLoop::Run() {
     // Until the source has synced only a wake-up (or the one-second tick below) can help.
     auto deadline = waiting_for_sync ? now + std::chrono::seconds(1) : std::min(next_poll, next_full);
     if (auto retry = reconciler_.NextRetry(); retry && *retry < deadline && !waiting_for_sync) deadline = *retry;
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - time_.Steady());
     // Wake at least once a second to stay live (and to notice file changes) even when idle.
     const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));
 

@@ -15,6 +15,7 @@
 
 #include "agent/desired_source.h"
 #include "agent/reconciler.h"
+#include "agent/time_source.h"
 
 namespace lvsrs {
 
@@ -31,7 +32,8 @@ class AgentLoop {
     std::chrono::milliseconds full_resync_period{300000};  // full pass even without a wake-up
     bool once = false;                                     // converge, verify, exit: 0 when conformant, 1 when not
   };
-  AgentLoop(Reconciler& reconciler, DesiredSource& source, Options options);
+  // time: the clock the schedule and the liveness stamp read (tests pass a fake one).
+  AgentLoop(Reconciler& reconciler, DesiredSource& source, Options options, TimeSource& time = RealTime());
   ~AgentLoop();
   AgentLoop(const AgentLoop&) = delete;
   AgentLoop& operator=(const AgentLoop&) = delete;
@@ -52,6 +54,7 @@ class AgentLoop {
   Reconciler& reconciler_;
   DesiredSource& source_;
   Options options_;
+  TimeSource& time_;
   int wake_fd_ = -1;
   std::vector<std::function<void(const ReconcileOutcome&)>> observers_;
   std::vector<std::function<void()>> unchanged_observers_;

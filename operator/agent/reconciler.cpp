@@ -8,17 +8,24 @@
 namespace lvsrs {
 namespace {
 
-constexpr auto kFirstRetry = std::chrono::milliseconds(200);
-constexpr auto kMaxRetry = std::chrono::seconds(30);
+// A failed write is retried after 200 ms, doubling up to 30 s.
+constexpr RetryBackoff::Policy kRetry{std::chrono::milliseconds(200), std::chrono::seconds(30)};
 constexpr int kContestedRepairs = RepairTracker::Options{}.threshold;
-
-std::string AddrItem(const IpAddress& ip) { return "ip:" + ip.ToString(); }
-std::string SysctlItem(const SysctlKey& k) { return "sysctl:" + k.ToString(); }
-std::string RouteItem(const IpAddress& ip) { return "route:" + ip.ToString(); }
 
 template <typename T, typename Pred>
 void EraseIf(std::vector<T>& v, Pred p) {
   v.erase(std::remove_if(v.begin(), v.end(), p), v.end());
+}
+
+// The status reports failures per VIP: its address's and its route's, in that order.
+std::map<IpAddress, std::string> FailuresByAddress(const ApplyResult& applied) {
+  std::map<IpAddress, std::string> out;
+  for (const auto& [item, msg] : applied.errors) {
+    if (item.is_sysctl()) continue;
+    std::string& text = out[item.ip];
+    text += (text.empty() ? "" : "; ") + msg;
+  }
+  return out;
 }
 
 }  // namespace
@@ -28,16 +35,9 @@ Reconciler::Reconciler(KernelApi& kernel, SysctlRecordStore& store, bool dry_run
 
 void Reconciler::LoadRecords() { records_ = store_.Load(); }
 
-bool Reconciler::Due(const std::string& item, Clock::time_point now) const {
+bool Reconciler::Due(const ItemKey& item, Clock::time_point now) const {
   auto it = backoff_.find(item);
-  return it == backoff_.end() || it->second.next <= now;
-}
-
-void Reconciler::Failed(const std::string& item, Clock::time_point now) {
-  Backoff& b = backoff_[item];
-  ++b.failures;
-  auto delay = kFirstRetry * (1 << std::min(b.failures - 1, 8));
-  b.next = now + std::min<Clock::duration>(delay, kMaxRetry);
+  return it == backoff_.end() || it->second.Due(now);
 }
 
 std::string Reconciler::SysctlsChangedSinceLastPass() {
@@ -64,7 +64,7 @@ std::optional<Clock::time_point> Reconciler::NextRetry() const {
   std::optional<Clock::time_point> next = repair_tracker_.NextDue();
   if (auto e = repair_tracker_.NextExpiry(); e && (!next || *e < *next)) next = e;
   for (const auto& [item, b] : backoff_)
-    if (!next || b.next < *next) next = b.next;
+    if (!next || b.next() < *next) next = b.next();
   return next;
 }
 
@@ -82,166 +82,176 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     return out;
   }
   out.desired = BuildDesiredState(vips, node, observed);
+  // One judgement per observation, handed to the plan and the status.
   std::optional<NodeJudgement> judgement;
   judgement.emplace(out.desired, observed);
   out.plan = ComputePlan(out.desired, *judgement, observed, records_);
   if (!dry_run_)
     for (const auto& l : out.plan.left_sysctls) LogWarning(l.Describe());
 
-  // Items still in backoff wait for their turn; everything else proceeds.
-  EraseIf(out.plan.add_addresses, [&](const AddressChange& c) { return !Due(AddrItem(c.ip), now); });
-  EraseIf(out.plan.add_routes, [&](const RouteChange& c) { return !Due(AddrItem(c.dst), now); });
-  EraseIf(out.plan.remove_routes, [&](const RouteChange& c) { return !Due(AddrItem(c.dst), now); });
-  EraseIf(out.plan.remove_addresses, [&](const AddressChange& c) { return !Due(AddrItem(c.ip), now); });
-  EraseIf(out.plan.set_sysctls, [&](const SysctlChange& c) { return !Due(SysctlItem(c.key), now); });
-  EraseIf(out.plan.restore_sysctls, [&](const SysctlChange& c) { return !Due(SysctlItem(c.key), now); });
-  // Repairs of contested items wait for their backoff (a storm or a fight must not spin us).
-  repair_tracker_.StartPass();
-  EraseIf(out.plan.add_addresses, [&](const AddressChange& c) {
-    return established_addresses_.count(c.ip) && !repair_tracker_.Due(AddrItem(c.ip), now);
-  });
-  EraseIf(out.plan.add_routes, [&](const RouteChange& c) {
-    return established_routes_.count(c.dst) && !repair_tracker_.Due(RouteItem(c.dst), now);
-  });
-  EraseIf(out.plan.set_sysctls, [&](const SysctlChange& c) {
-    return established_sysctls_.count(c.key) && !repair_tracker_.Due(SysctlItem(c.key), now);
-  });
+  HoldBack(out.plan, now);
 
   if (dry_run_ || !out.plan.HasWrites()) {
-    if (!dry_run_ && !out.plan.drop_records.empty()) {
-      for (const auto& k : out.plan.drop_records) records_.erase(k);
-      try {
-        store_.Save(records_);
-      } catch (const std::exception& e) {
-        LogError(e.what());
-      }
-    }
+    if (!dry_run_) DropRecords(out.plan, nullptr);
     out.status = EvaluateStatus(out.desired, observed, *judgement);
   } else {
-    for (const auto& c : out.plan.add_addresses)
-      if (established_addresses_.count(c.ip)) ++out.repairs["address"];
-    for (const auto& c : out.plan.add_routes)
-      if (established_routes_.count(c.dst)) ++out.repairs["route"];
-    for (const auto& c : out.plan.set_sysctls)
-      if (established_sysctls_.count(c.key)) ++out.repairs["sysctl"];
-
-    // Record originals before the first write, durably: a crash after the write must not lose them.
-    // The value written is recorded as well: a later restore happens only if the key still holds it.
-    SysctlRecord next = records_;
-    for (const auto& c : out.plan.set_sysctls) {
-      auto it = next.find(c.key);
-      if (it == next.end() && c.record_original)
-        it = next.emplace(c.key, RecordedSysctl{*c.record_original, std::nullopt}).first;
-      if (it != next.end()) it->second.written = c.value;
-    }
-    if (next != records_) {
-      try {
-        store_.Save(next);
-        records_ = std::move(next);
-      } catch (const std::exception& e) {
-        LogError(std::string(e.what()) + "; not changing ARP sysctls until it can be written");
-        for (const auto& c : out.plan.set_sysctls) {
-          if (c.record_original && !records_.count(c.key)) {
-            out.applied.sysctl_errors[c.key] = "cannot record the original value: " + std::string(e.what());
-            Failed(SysctlItem(c.key), now);
-          }
-        }
-        EraseIf(out.plan.set_sysctls,
-                [&](const SysctlChange& c) { return c.record_original && !records_.count(c.key); });
-      }
-    }
-
-    ApplyResult applied = kernel_.Apply(out.plan);
-    applied.address_errors.merge(out.applied.address_errors);
-    applied.sysctl_errors.merge(out.applied.sysctl_errors);
-    out.applied = std::move(applied);
-
-    auto repaired = [&](const std::string& item) {
-      if (repair_tracker_.Repaired(item, now))
-        LogWarning(item + " was undone again right after each repair (" + std::to_string(kContestedRepairs) +
-                   " repairs within 30 s): another tool is fighting the operator, or something deletes it in a "
-                   "loop; repairing it with backoff (at most once a second) and reporting it as contested");
-    };
-    for (const auto& c : out.plan.add_addresses)
-      if (established_addresses_.count(c.ip) && !out.applied.address_errors.count(c.ip)) repaired(AddrItem(c.ip));
-    for (const auto& c : out.plan.add_routes)
-      if (established_routes_.count(c.dst) && !out.applied.address_errors.count(c.dst)) repaired(RouteItem(c.dst));
-    for (const auto& c : out.plan.set_sysctls)
-      if (established_sysctls_.count(c.key) && !out.applied.sysctl_errors.count(c.key)) repaired(SysctlItem(c.key));
-
-    for (const auto& [ip, msg] : out.applied.address_errors) {
-      Failed(AddrItem(ip), now);
-      LogWarning(msg);
-    }
-    for (const auto& [key, msg] : out.applied.sysctl_errors) {
-      Failed(SysctlItem(key), now);
-      LogWarning(msg);
-    }
-    for (const auto& c : out.plan.add_addresses)
-      if (!out.applied.address_errors.count(c.ip)) backoff_.erase(AddrItem(c.ip));
-    for (const auto& c : out.plan.set_sysctls)
-      if (!out.applied.sysctl_errors.count(c.key)) backoff_.erase(SysctlItem(c.key));
-
-    bool records_changed = !out.plan.drop_records.empty();
-    for (const auto& k : out.plan.drop_records) records_.erase(k);
-    for (const auto& c : out.plan.restore_sysctls) {
-      if (!out.applied.sysctl_errors.count(c.key)) {
-        records_.erase(c.key);
-        records_changed = true;
-      }
-    }
-    if (records_changed) {
-      try {
-        store_.Save(records_);
-      } catch (const std::exception& e) {
-        LogError(e.what());
-      }
-    }
-
+    out.repairs = CountRepairs(out.plan);
+    ApplyResult unrecorded = RecordOriginals(out.plan);
+    out.applied = Apply(out.plan, std::move(unrecorded), now);
     judgement.reset();  // it points into the observation about to be replaced
     try {
       observed = kernel_.Observe();
     } catch (const KernelError& e) {
       out.error = e.what();
     }
-    out.status = EvaluateStatus(out.desired, observed, out.applied.address_errors);
+    out.status = EvaluateStatus(out.desired, observed, FailuresByAddress(out.applied));
   }
 
-  // What is in place now counts as established; a later re-add of it is a repair.
-  established_addresses_.clear();
-  established_routes_.clear();
-  established_sysctls_.clear();
-  for (const auto& s : out.status.vips) {
-    if (s.state != VipState::Configured && s.state != VipState::Adopted) continue;
-    const auto ip = IpAddress::Parse(s.address);
-    if (!ip) continue;
-    established_addresses_.insert(*ip);
-    auto it = out.desired.addresses.find(*ip);
-    if (it != out.desired.addresses.end() && it->second.host_route) established_routes_.insert(*ip);
-  }
-  for (const auto& c : DesiredSysctls(out.desired, observed)) {
-    if (observed.Sysctl(c.key.conf, c.key.key) == c.value) established_sysctls_.insert(c.key);
-  }
+  UpdateEstablished(out.desired, observed);
   if (out.error.empty()) watched_sysctls_ = SysctlsToWatch(out.desired, observed);
-  // Forget backoff of items nobody wants any more.
-  for (auto it = backoff_.begin(); it != backoff_.end();) {
-    const bool addr = it->first.rfind("ip:", 0) == 0;
-    bool wanted = true;
-    if (addr) {
-      const auto ip = IpAddress::Parse(it->first.substr(3));
-      wanted = ip && (out.desired.addresses.count(*ip) || out.applied.address_errors.count(*ip));
-    }
-    // A retry that came due and did not fail again this pass is settled (it succeeded, or
-    // there is nothing left to do): keeping it would make NextRetry() lie in the past forever,
-    // and the loop would spin on full passes.
-    const bool settled = it->second.next <= now;
-    it = wanted && !settled ? std::next(it) : backoff_.erase(it);
-  }
+  ForgetBackoff(out.desired, out.applied, now);
   for (const auto& item : repair_tracker_.Expire(now))
-    LogInfo(item + " stayed in place for 30 s after repairs; no longer contested");
+    LogInfo(item.ToString() + " stayed in place for 30 s after repairs; no longer contested");
   out.contested = repair_tracker_.Contested();
   out.duration = Clock::now() - start;
   return out;
+}
+
+void Reconciler::HoldBack(Plan& plan, Clock::time_point now) {
+  // Items still in backoff wait for their turn; everything else proceeds.
+  auto waits = [&](const ItemKey& item) { return !Due(item, now); };
+  EraseIf(plan.add_addresses, [&](const AddressChange& c) { return waits(ItemKey::OfAddress(c.ip)); });
+  EraseIf(plan.add_routes, [&](const RouteChange& c) { return waits(ItemKey::OfRoute(c.dst)); });
+  EraseIf(plan.remove_routes, [&](const RouteChange& c) { return waits(ItemKey::OfRoute(c.dst)); });
+  EraseIf(plan.remove_addresses, [&](const AddressChange& c) { return waits(ItemKey::OfAddress(c.ip)); });
+  EraseIf(plan.set_sysctls, [&](const SysctlChange& c) { return waits(ItemKey::OfSysctl(c.key)); });
+  EraseIf(plan.restore_sysctls, [&](const SysctlChange& c) { return waits(ItemKey::OfSysctl(c.key)); });
+  // Repairs of contested items wait for their backoff (a storm or a fight must not spin us).
+  repair_tracker_.StartPass();
+  auto contested = [&](const ItemKey& item) { return Established(item) && !repair_tracker_.Due(item, now); };
+  EraseIf(plan.add_addresses, [&](const AddressChange& c) { return contested(ItemKey::OfAddress(c.ip)); });
+  EraseIf(plan.add_routes, [&](const RouteChange& c) { return contested(ItemKey::OfRoute(c.dst)); });
+  EraseIf(plan.set_sysctls, [&](const SysctlChange& c) { return contested(ItemKey::OfSysctl(c.key)); });
+}
+
+std::map<std::string, int> Reconciler::CountRepairs(const Plan& plan) const {
+  std::map<std::string, int> repairs;
+  for (const auto& c : plan.add_addresses)
+    if (Established(ItemKey::OfAddress(c.ip))) ++repairs["address"];
+  for (const auto& c : plan.add_routes)
+    if (Established(ItemKey::OfRoute(c.dst))) ++repairs["route"];
+  for (const auto& c : plan.set_sysctls)
+    if (Established(ItemKey::OfSysctl(c.key))) ++repairs["sysctl"];
+  return repairs;
+}
+
+ApplyResult Reconciler::RecordOriginals(Plan& plan) {
+  ApplyResult unrecorded;
+  // The value written is recorded as well: a later restore happens only if the key still holds it.
+  SysctlRecord next = records_;
+  for (const auto& c : plan.set_sysctls) {
+    auto it = next.find(c.key);
+    if (it == next.end() && c.record_original)
+      it = next.emplace(c.key, RecordedSysctl{*c.record_original, std::nullopt}).first;
+    if (it != next.end()) it->second.written = c.value;
+  }
+  if (next == records_) return unrecorded;
+  try {
+    store_.Save(next);
+    records_ = std::move(next);
+  } catch (const std::exception& e) {
+    LogError(std::string(e.what()) + "; not changing ARP sysctls until it can be written");
+    auto unsaved = [&](const SysctlChange& c) { return c.record_original && !records_.count(c.key); };
+    for (const auto& c : plan.set_sysctls)
+      if (unsaved(c))
+        unrecorded.errors[ItemKey::OfSysctl(c.key)] = "cannot record the original value: " + std::string(e.what());
+    EraseIf(plan.set_sysctls, unsaved);
+  }
+  return unrecorded;
+}
+
+ApplyResult Reconciler::Apply(const Plan& plan, ApplyResult unrecorded, Clock::time_point now) {
+  ApplyResult applied = kernel_.Apply(plan);
+  applied.errors.merge(unrecorded.errors);
+  Repaired(plan, applied, now);
+  TrackFailures(plan, applied, now);
+  DropRecords(plan, &applied);
+  return applied;
+}
+
+void Reconciler::Repaired(const Plan& plan, const ApplyResult& applied, Clock::time_point now) {
+  auto repaired = [&](const ItemKey& item) {
+    if (!Established(item) || applied.Failed(item)) return;
+    if (repair_tracker_.Repaired(item, now))
+      LogWarning(item.ToString() + " was undone again right after each repair (" + std::to_string(kContestedRepairs) +
+                 " repairs within 30 s): another tool is fighting the operator, or something deletes it in a "
+                 "loop; repairing it with backoff (at most once a second) and reporting it as contested");
+  };
+  for (const auto& c : plan.add_addresses) repaired(ItemKey::OfAddress(c.ip));
+  for (const auto& c : plan.add_routes) repaired(ItemKey::OfRoute(c.dst));
+  for (const auto& c : plan.set_sysctls) repaired(ItemKey::OfSysctl(c.key));
+}
+
+void Reconciler::TrackFailures(const Plan& plan, const ApplyResult& applied, Clock::time_point now) {
+  for (const auto& [item, msg] : applied.errors) {
+    backoff_.try_emplace(item, kRetry).first->second.Failed(now);
+    LogWarning(msg);
+  }
+  auto succeeded = [&](const ItemKey& item) {
+    if (!applied.Failed(item)) backoff_.erase(item);
+  };
+  for (const auto& c : plan.add_addresses) succeeded(ItemKey::OfAddress(c.ip));
+  for (const auto& c : plan.add_routes) succeeded(ItemKey::OfRoute(c.dst));
+  for (const auto& c : plan.set_sysctls) succeeded(ItemKey::OfSysctl(c.key));
+}
+
+void Reconciler::DropRecords(const Plan& plan, const ApplyResult* applied) {
+  bool changed = !plan.drop_records.empty();
+  for (const auto& k : plan.drop_records) records_.erase(k);
+  // A restored original is no longer needed once the restore went through.
+  if (applied) {
+    for (const auto& c : plan.restore_sysctls) {
+      if (!applied->Failed(ItemKey::OfSysctl(c.key))) {
+        records_.erase(c.key);
+        changed = true;
+      }
+    }
+  }
+  if (!changed) return;
+  try {
+    store_.Save(records_);
+  } catch (const std::exception& e) {
+    LogError(e.what());
+  }
+}
+
+void Reconciler::UpdateEstablished(const DesiredState& desired, const ObservedState& observed) {
+  established_.clear();
+  const ObservedIndex index(observed);
+  for (const auto& [ip, want] : desired.addresses) {
+    const Link* link = observed.LinkByName(want.interface);
+    if (!link) continue;
+    for (const KernelAddress* a : index.AddressesOf(ip))
+      if (a->ifindex == link->index && a->prefix == ip.host_prefix()) established_.insert(ItemKey::OfAddress(ip));
+    if (!want.host_route) continue;
+    for (const KernelRoute* r : index.RoutesTo(ip))
+      if (r->table == kMainTable && r->prefix == ip.host_prefix() && r->oif == link->index)
+        established_.insert(ItemKey::OfRoute(ip));
+  }
+  for (const auto& c : DesiredSysctls(desired, observed))
+    if (observed.Sysctl(c.key.conf, c.key.key) == c.value) established_.insert(ItemKey::OfSysctl(c.key));
+}
+
+void Reconciler::ForgetBackoff(const DesiredState& desired, const ApplyResult& applied, Clock::time_point now) {
+  for (auto it = backoff_.begin(); it != backoff_.end();) {
+    const ItemKey& item = it->first;
+    const bool wanted = item.is_sysctl() || desired.addresses.count(item.ip) || applied.Failed(item);
+    // A retry that came due and did not fail again this pass is settled (it succeeded, or
+    // there is nothing left to do): keeping it would make NextRetry() lie in the past forever,
+    // and the loop would spin on full passes.
+    const bool settled = it->second.Due(now);
+    it = wanted && !settled ? std::next(it) : backoff_.erase(it);
+  }
 }
 
 }  // namespace lvsrs

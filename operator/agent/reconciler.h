@@ -12,9 +12,11 @@
 
 #include "agent/desired_source.h"
 #include "agent/repair_tracker.h"
+#include "agent/retry_backoff.h"
 #include "agent/sysctl_record.h"
 #include "kernel/kernel_api.h"
 #include "reconcile/desired_state.h"
+#include "reconcile/item_key.h"
 #include "reconcile/node_status.h"
 #include "reconcile/plan.h"
 #include "reconcile/sysctl_watch.h"
@@ -29,10 +31,10 @@ struct ReconcileOutcome {
   ApplyResult applied;
   NodeStatus status;                   // judged on the kernel state after the pass
   std::map<std::string, int> repairs;  // "address" | "route" | "sysctl": drift undone this pass
-  // Items undone again right after each repair ("ip:192.0.2.10", "route:192.0.2.10",
-  // "sysctl:net.ipv4.conf.all.arp_ignore") -> repairs in the last 30 s: another tool fighting the operator,
-  // or a drift storm. Repaired with backoff; see RepairTracker.
-  std::map<std::string, int> contested;
+  // Items undone again right after each repair -> repairs in the last 30 s: another tool fighting
+  // the operator, or a drift storm. Repaired with backoff; see RepairTracker. Metrics, logs and
+  // Events show the items by ItemKey::ToString() ("ip:192.0.2.10").
+  std::map<ItemKey, int> contested;
   std::string error;  // the pass failed as a whole (the kernel could not be read)
   // VirtualIPs the source refused before reconcile, from the same snapshot as the VirtualIPs of
   // this pass (set by AgentLoop, not by Reconcile), so every observer reports the same set.
@@ -59,23 +61,39 @@ class Reconciler {
   const SysctlRecord& records() const { return records_; }
 
  private:
-  struct Backoff {
-    int failures = 0;
-    Clock::time_point next;
-  };
-  bool Due(const std::string& item, Clock::time_point now) const;
-  void Failed(const std::string& item, Clock::time_point now);
+  // The steps of a pass, in order.
+  // Leaves out of the plan what waits: items in backoff after a failed write, and repairs of
+  // contested items.
+  void HoldBack(Plan& plan, Clock::time_point now);
+  // Counts the drift this plan undoes (re-adds of items that were once in place).
+  std::map<std::string, int> CountRepairs(const Plan& plan) const;
+  // Saves the originals the plan's sysctl writes would overwrite, before any write: a crash
+  // after the write must not lose them. A sysctl whose original cannot be saved is not written;
+  // it is returned as a failed item.
+  ApplyResult RecordOriginals(Plan& plan);
+  // Applies the plan, then tracks the results: repairs, failures into backoff, records of
+  // restored sysctls dropped.
+  ApplyResult Apply(const Plan& plan, ApplyResult unrecorded, Clock::time_point now);
+  void Repaired(const Plan& plan, const ApplyResult& applied, Clock::time_point now);
+  void TrackFailures(const Plan& plan, const ApplyResult& applied, Clock::time_point now);
+  void DropRecords(const Plan& plan, const ApplyResult* applied);
+  // What is in place in the observed kernel state counts as established; a later re-add of it
+  // is a drift repair.
+  void UpdateEstablished(const DesiredState& desired, const ObservedState& observed);
+  // Forgets backoff that is settled or of items nobody wants any more.
+  void ForgetBackoff(const DesiredState& desired, const ApplyResult& applied, Clock::time_point now);
+
+  bool Due(const ItemKey& item, Clock::time_point now) const;
+  bool Established(const ItemKey& item) const { return established_.count(item) > 0; }
 
   KernelApi& kernel_;
   SysctlRecordStore& store_;
   bool dry_run_;
   SysctlRecord records_;
-  std::map<std::string, Backoff> backoff_;
+  std::map<ItemKey, RetryBackoff> backoff_;  // items whose last write failed
   RepairTracker repair_tracker_;
   // Items that were once in place: adding one of them again is a drift repair.
-  std::set<IpAddress> established_addresses_;
-  std::set<IpAddress> established_routes_;
-  std::set<SysctlKey> established_sysctls_;
+  std::set<ItemKey> established_;
   // The watched ARP sysctls as the last pass that read the kernel left them.
   std::optional<SysctlValues> watched_sysctls_;
 };

@@ -4,14 +4,14 @@
 
 namespace lvsrs {
 
-bool RepairTracker::Due(const std::string& item, Clock::time_point now) {
+bool RepairTracker::Due(const ItemKey& item, Clock::time_point now) {
   auto it = items_.find(item);
   if (it == items_.end() || it->second.next_allowed <= now) return true;
   if (!next_due_ || it->second.next_allowed < *next_due_) next_due_ = it->second.next_allowed;
   return false;
 }
 
-bool RepairTracker::Repaired(const std::string& item, Clock::time_point now) {
+bool RepairTracker::Repaired(const ItemKey& item, Clock::time_point now) {
   Item& i = items_[item];
   while (!i.repairs.empty() && i.repairs.front() + options_.window < now) i.repairs.pop_front();
   i.repairs.push_back(now);
@@ -19,14 +19,15 @@ bool RepairTracker::Repaired(const std::string& item, Clock::time_point now) {
   if (n < options_.threshold) return false;
   const bool became = !i.contested;
   i.contested = true;
-  // 50 ms, 100 ms, 200 ms, ... per repair beyond the threshold, at most max_delay.
-  const int doublings = std::min(n - options_.threshold, 16);
-  i.next_allowed = now + std::min<Clock::duration>(options_.first_delay * (1 << doublings), options_.max_delay);
+  // 50 ms, 100 ms, 200 ms, ... per repair beyond the threshold, at most 1 s. The attempt is the
+  // number of repairs in the window, not a running count, so a slow fight (a repair every few
+  // seconds) keeps the shortest delay.
+  i.next_allowed = now + options_.backoff.Delay(n - options_.threshold);
   return became;
 }
 
-std::vector<std::string> RepairTracker::Expire(Clock::time_point now) {
-  std::vector<std::string> calmed;
+std::vector<ItemKey> RepairTracker::Expire(Clock::time_point now) {
+  std::vector<ItemKey> calmed;
   for (auto it = items_.begin(); it != items_.end();) {
     auto& i = it->second;
     while (!i.repairs.empty() && i.repairs.front() + options_.window < now) i.repairs.pop_front();
@@ -51,8 +52,8 @@ std::optional<RepairTracker::Clock::time_point> RepairTracker::NextExpiry() cons
   return next;
 }
 
-std::map<std::string, int> RepairTracker::Contested() const {
-  std::map<std::string, int> out;
+std::map<ItemKey, int> RepairTracker::Contested() const {
+  std::map<ItemKey, int> out;
   for (const auto& [name, i] : items_)
     if (i.contested) out[name] = static_cast<int>(i.repairs.size());
   return out;

@@ -3,8 +3,8 @@
 // Repairing each time at full speed burns CPU on a tug of war nobody sees. An item repaired
 // `threshold` times within `window` is "contested": the Reconciler logs it once, reports it in
 // ReconcileOutcome::contested (for metrics, Events and status) and repairs it with exponential
-// backoff (first_delay, doubling per repair, capped at max_delay) until it stays put for a window.
-// Pure bookkeeping: the caller passes the clock.
+// backoff (RetryBackoff's schedule: first_delay, doubling per repair beyond the threshold, capped at
+// max_delay) until it stays put for a window. Pure bookkeeping: the caller passes the clock.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/retry_backoff.h"
+#include "reconcile/item_key.h"
+
 namespace lvsrs {
 
 class RepairTracker {
@@ -22,20 +25,19 @@ class RepairTracker {
   struct Options {
     int threshold = 3;
     Clock::duration window = std::chrono::seconds(30);
-    Clock::duration first_delay = std::chrono::milliseconds(50);
-    Clock::duration max_delay = std::chrono::seconds(1);
+    RetryBackoff::Policy backoff{std::chrono::milliseconds(50), std::chrono::seconds(1)};
   };
   RepairTracker() : RepairTracker(Options{}) {}
   explicit RepairTracker(Options options) : options_(options) {}
 
   // Whether a repair of item may run now. When not, remembers when it may (NextDue).
-  bool Due(const std::string& item, Clock::time_point now);
+  bool Due(const ItemKey& item, Clock::time_point now);
   // Records a repair. Returns true when this repair made the item contested.
-  bool Repaired(const std::string& item, Clock::time_point now);
+  bool Repaired(const ItemKey& item, Clock::time_point now);
   // Forgets repairs older than the window; returns items that stopped being contested.
-  std::vector<std::string> Expire(Clock::time_point now);
+  std::vector<ItemKey> Expire(Clock::time_point now);
   // Contested items -> repairs within the window.
-  std::map<std::string, int> Contested() const;
+  std::map<ItemKey, int> Contested() const;
   // The earliest time a repair held back by Due() may run; cleared by StartPass().
   std::optional<Clock::time_point> NextDue() const { return next_due_; }
   void StartPass() { next_due_.reset(); }
@@ -50,7 +52,7 @@ class RepairTracker {
     bool contested = false;
   };
   Options options_;
-  std::map<std::string, Item> items_;
+  std::map<ItemKey, Item> items_;
   std::optional<Clock::time_point> next_due_;
 };
 

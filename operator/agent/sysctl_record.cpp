@@ -154,10 +154,10 @@ bool UnescapeInterfaceName(const std::string& text, std::string& name) {
   return true;
 }
 
-SysctlRecordStore::SysctlRecordStore(std::string state_dir)
+SysctlRecordFile::SysctlRecordFile(std::string state_dir)
     : dir_(std::move(state_dir)), path_(dir_ + "/sysctl-originals.json") {}
 
-SysctlRecord SysctlRecordStore::Load() const {
+SysctlRecord SysctlRecordFile::Load() const {
   SysctlRecord rec;
   bool exists = false;
   const std::string text = ReadStateFile(path_, exists);
@@ -203,7 +203,7 @@ SysctlRecord SysctlRecordStore::Load() const {
   return rec;
 }
 
-void SysctlRecordStore::Save(const SysctlRecord& record) const {
+void SysctlRecordFile::Save(const SysctlRecord& record) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw std::runtime_error("state dir " + dir_ + ": " + ec.message());

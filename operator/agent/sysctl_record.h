@@ -18,17 +18,26 @@
 
 namespace lvsrs {
 
+// Where the Reconciler keeps the originals. SysctlRecordFile is the real one; unit tests use a fake
+// that can fail a save (tests/support/fake_kernel.h).
 class SysctlRecordStore {
  public:
-  static constexpr int kVersion = 2;
-
-  explicit SysctlRecordStore(std::string state_dir);
+  virtual ~SysctlRecordStore() = default;
   // Throws std::runtime_error naming the file when it exists but cannot be read or parsed, or
   // was written by a newer version: losing the originals silently would make a later restore
   // impossible.
-  SysctlRecord Load() const;
+  virtual SysctlRecord Load() const = 0;
   // Throws std::runtime_error on failure; the caller must not write sysctls then.
-  void Save(const SysctlRecord& record) const;
+  virtual void Save(const SysctlRecord& record) const = 0;
+};
+
+class SysctlRecordFile : public SysctlRecordStore {
+ public:
+  static constexpr int kVersion = 2;
+
+  explicit SysctlRecordFile(std::string state_dir);
+  SysctlRecord Load() const override;
+  void Save(const SysctlRecord& record) const override;
   const std::string& path() const { return path_; }
 
  private:

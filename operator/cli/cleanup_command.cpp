@@ -27,7 +27,7 @@ int CleanupCommand(int argc, char** argv) {
     return kExitOk;
   }
   RtnlKernel kernel;
-  SysctlRecordStore store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
+  SysctlRecordFile store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
   Reconciler reconciler(kernel, store, flags.Has("dry-run"));
   reconciler.LoadRecords();
   // Cleanup is a reconcile towards "no VirtualIP": the same diff removes only what carries our
@@ -40,8 +40,7 @@ int CleanupCommand(int argc, char** argv) {
   const std::string text = o.plan.ToText();
   std::fputs(text.empty() ? "nothing owned by lvs-rs-operator here\n" : text.c_str(), stdout);
   if (!o.applied.ok()) {
-    for (const auto& [ip, m] : o.applied.address_errors) std::fprintf(stderr, "failed: %s\n", m.c_str());
-    for (const auto& [k, m] : o.applied.sysctl_errors) std::fprintf(stderr, "failed: %s\n", m.c_str());
+    for (const auto& [item, m] : o.applied.errors) std::fprintf(stderr, "failed: %s\n", m.c_str());
     return kExitNotConformant;
   }
   return kExitOk;

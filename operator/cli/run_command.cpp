@@ -139,7 +139,7 @@ int RunCommand(int argc, char** argv) {
   DesiredSource* source = file_source ? static_cast<DesiredSource*>(file_source.get()) : &kube_mode->source();
 
   RtnlKernel kernel;
-  SysctlRecordStore store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
+  SysctlRecordFile store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
   Reconciler reconciler(kernel, store, flags.Has("dry-run"));
   reconciler.LoadRecords();
 

@@ -1,6 +1,6 @@
 // The seam between decisions and side effects: read the namespace's state, execute a plan.
-// RtnlKernel (netlink + /proc/sys) is the real one; tests use the real kernel in a network
-// namespace of their own.
+// RtnlKernel (netlink + /proc/sys) is the real one; kernel tests use it in a network namespace of
+// their own, unit tests an in-memory fake (tests/support/fake_kernel.h).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "reconcile/item_key.h"
 #include "reconcile/observed_state.h"
 #include "reconcile/plan.h"
 #include "reconcile/sysctl_watch.h"
@@ -23,9 +24,14 @@ struct ApplyResult {
   std::size_t writes_ok = 0;
   // Per-item failures, so one bad item never blocks the others. Messages carry the errno text
   // and the kernel's extended ack where it sent one.
-  std::map<IpAddress, std::string> address_errors;  // add/remove of address or route
-  std::map<SysctlKey, std::string> sysctl_errors;
-  bool ok() const { return address_errors.empty() && sysctl_errors.empty(); }
+  std::map<ItemKey, std::string> errors;
+  bool ok() const { return errors.empty(); }
+  bool Failed(const ItemKey& item) const { return errors.count(item) > 0; }
+  std::size_t Count(ItemKey::Kind kind) const {
+    std::size_t n = 0;
+    for (const auto& [item, _] : errors) n += item.kind == kind;
+    return n;
+  }
 };
 
 class KernelApi {

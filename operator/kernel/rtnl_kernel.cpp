@@ -306,9 +306,11 @@ ApplyResult RtnlKernel::Apply(const Plan& plan) {
     }
     const std::string msg = it.what + ": " + acks[i].message;
     if (it.kind == Kind::SetConf || it.kind == Kind::RestoreConf)
-      result.sysctl_errors[it.key] = msg;
+      result.errors[ItemKey::OfSysctl(it.key)] = msg;
+    else if (it.kind == Kind::AddRoute || it.kind == Kind::DelRoute)
+      result.errors[ItemKey::OfRoute(it.ip)] = msg;
     else
-      result.address_errors[it.ip] = msg;
+      result.errors[ItemKey::OfAddress(it.ip)] = msg;
   }
 
   for (const auto* list : {&plan.set_sysctls, &plan.restore_sysctls}) {
@@ -318,7 +320,7 @@ ApplyResult RtnlKernel::Apply(const Plan& plan) {
       if (err.empty())
         ++result.writes_ok;
       else
-        result.sysctl_errors[s.key] = s.Describe() + ": " + err;
+        result.errors[ItemKey::OfSysctl(s.key)] = s.Describe() + ": " + err;
     }
   }
   return result;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <random>
+
 #include "agent/log.h"
 
 namespace lvsrs::kube {
@@ -30,23 +32,13 @@ std::string VersionOf(const json& obj) {
 
 }  // namespace
 
-Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed)
-    : base_(base), cap_(cap), rng_(seed) {}
-
-std::chrono::milliseconds Backoff::Next() {
-  double d = static_cast<double>(base_.count());
-  for (int i = 0; i < failures_ && d < static_cast<double>(cap_.count()); ++i) d *= 2;
-  d = std::min(d, static_cast<double>(cap_.count()));
-  ++failures_;
-  std::uniform_real_distribution<double> jitter(0.5, 1.5);
-  return std::chrono::milliseconds(static_cast<std::int64_t>(d * jitter(rng_)));
-}
-
 Informer::Informer(const KubeConfig& config, InformerOptions options, std::function<void()> on_change)
     : options_(std::move(options)),
       on_change_(std::move(on_change)),
       client_(config, std::chrono::seconds(60), std::chrono::seconds(options_.watch_timeout_seconds * 3 / 2 + 1)),
-      backoff_(options_.backoff_base, options_.backoff_cap,
+      // Jittered, seeded per process, so that thousands of agents that lost the same API server
+      // do not reconnect in lockstep.
+      backoff_(RetryBackoff::Policy{options_.backoff_base, options_.backoff_cap, true},
                std::random_device{}() ^ static_cast<std::uint64_t>(getpid())) {}
 
 Informer::~Informer() { Stop(); }
@@ -70,7 +62,7 @@ std::map<std::string, json> Informer::Objects() const {
   return objects_;
 }
 
-bool Informer::SleepFor(std::chrono::milliseconds d) {
+bool Informer::SleepFor(std::chrono::steady_clock::duration d) {
   std::unique_lock<std::mutex> lock(mutex_);
   return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
 }
@@ -157,7 +149,7 @@ void Informer::Run() {
     }
     if (need_list) {
       if (!List()) {
-        if (!SleepFor(backoff_.Next())) return;
+        if (!SleepFor(backoff_.NextDelay())) return;
         continue;
       }
       if (!first_watch) ++relists_;
@@ -219,18 +211,18 @@ void Informer::Run() {
         LogInfo("watch " + options_.collection_path + ": " + w.detail + "; re-listing");
         need_list = true;
         // Right after a list a 410 is no expiry but a server that keeps saying so: back off.
-        if (w.events == 0 && !SleepFor(backoff_.Next())) return;
+        if (w.events == 0 && !SleepFor(backoff_.NextDelay())) return;
         break;
       case WatchEnd::Rejected:
         LogWarning("watch " + options_.collection_path + ": " + w.detail +
                    "; re-listing after a backoff, keeping the last known state");
         need_list = true;
-        if (!SleepFor(backoff_.Next())) return;
+        if (!SleepFor(backoff_.NextDelay())) return;
         break;
       case WatchEnd::Failed:
         connected_ = false;
         LogWarning("watch " + options_.collection_path + ": " + w.detail + "; keeping the last known state");
-        if (!SleepFor(backoff_.Next())) return;
+        if (!SleepFor(backoff_.NextDelay())) return;
         break;
     }
   }

@@ -18,30 +18,15 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "agent/retry_backoff.h"
 #include "kube/api_client.h"
 
 namespace lvsrs::kube {
-
-// Jittered exponential backoff: base * 2^failures, capped, times a random factor in [0.5, 1.5)
-// so that thousands of agents that lost the same API server do not reconnect in lockstep.
-class Backoff {
- public:
-  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed);
-  std::chrono::milliseconds Next();  // the delay before the next attempt; grows each call
-  void Reset() { failures_ = 0; }
-  int failures() const { return failures_; }
-
- private:
-  std::chrono::milliseconds base_, cap_;
-  int failures_ = 0;
-  std::mt19937_64 rng_;
-};
 
 struct InformerOptions {
   std::string collection_path;      // "/apis/lvsdr.io/v1alpha1/virtualips" or "/api/v1/nodes"
@@ -75,8 +60,8 @@ class Informer {
 
  private:
   void Run();
-  bool List();                                 // replaces the store on success
-  bool SleepFor(std::chrono::milliseconds d);  // false when stopped
+  bool List();                                           // replaces the store on success
+  bool SleepFor(std::chrono::steady_clock::duration d);  // false when stopped
 
   InformerOptions options_;
   std::function<void()> on_change_;
@@ -92,7 +77,7 @@ class Informer {
   std::atomic<std::uint64_t> version_{0};
   std::atomic<std::uint64_t> watch_restarts_{0};
   std::atomic<std::uint64_t> relists_{0};
-  Backoff backoff_;
+  RetryBackoff backoff_;  // jittered
 };
 
 }  // namespace lvsrs::kube

@@ -27,8 +27,8 @@ std::optional<int> EventRateLimiter::Allow(const std::string& key, std::chrono::
   return suppressed;
 }
 
-NodeReporter::NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source)
-    : node_name_(std::move(node_name)), source_(source), client_(config) {}
+NodeReporter::NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source, TimeSource& time)
+    : node_name_(std::move(node_name)), source_(source), time_(time), client_(config) {}
 
 NodeReporter::~NodeReporter() { Stop(); }
 
@@ -47,7 +47,7 @@ void NodeReporter::Stop() {
 }
 
 void NodeReporter::Queue(Event e) {
-  const auto allowed = limiter_.Allow(e.kind + "/" + e.name + "/" + e.reason, std::chrono::steady_clock::now());
+  const auto allowed = limiter_.Allow(e.kind + "/" + e.name + "/" + e.reason, time_.Steady());
   if (!allowed) return;
   if (*allowed > 0) e.message += " (" + std::to_string(*allowed) + " similar event(s) suppressed)";
   std::lock_guard<std::mutex> lock(mutex_);
@@ -69,15 +69,13 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
   if (!o.contested.empty()) {
     // Named so that `kubectl get events` shows the fight, not only a stream of repairs.
     std::string msg = "another tool keeps undoing what the operator sets, repaired with backoff:";
-    for (const auto& [item, n] : o.contested) msg += " " + item + " (" + std::to_string(n) + " repairs in 30 s)";
+    for (const auto& [item, n] : o.contested)
+      msg += " " + item.ToString() + " (" + std::to_string(n) + " repairs in 30 s)";
     Queue({"RealServer", node_name_, "Warning", "DriftContested", msg});
   }
   if (!o.applied.ok()) {
     std::string msg;
-    for (const auto& [ip, why] : o.applied.address_errors)
-      msg += (msg.empty() ? "" : "; ") + ip.ToString() + ": " + why;
-    for (const auto& [key, why] : o.applied.sysctl_errors)
-      msg += (msg.empty() ? "" : "; ") + key.ToString() + ": " + why;
+    for (const auto& [item, why] : o.applied.errors) msg += (msg.empty() ? "" : "; ") + item.Subject() + ": " + why;
     Queue({"RealServer", node_name_, "Warning", "ApplyFailed", msg});
   }
   // A refusal is announced once when it appears (and again if it goes away and comes back).
@@ -141,7 +139,9 @@ bool NodeReporter::EnsureRealServer() {
 void NodeReporter::WriteStatus(const PendingStatus& st) {
   unwritten_ = true;  // until it is written or found unchanged
   if (!exists_ && !EnsureRealServer()) return;
-  const json status = BuildRealServerStatus(st.status, st.refused, last_status_, Rfc3339Now(), st.contested);
+  std::map<std::string, int> contested;
+  for (const auto& [item, n] : st.contested) contested[item.ToString()] = n;
+  const json status = BuildRealServerStatus(st.status, st.refused, last_status_, Rfc3339(time_.Wall()), contested);
   if (status == last_status_) {
     unwritten_ = false;
     return;  // steady state: no write
@@ -163,7 +163,7 @@ void NodeReporter::WriteStatus(const PendingStatus& st) {
 }
 
 void NodeReporter::SendEvent(const Event& e) {
-  const std::string now = Rfc3339Now();
+  const std::string now = Rfc3339(time_.Wall());
   json ev{{"apiVersion", "v1"},
           {"kind", "Event"},
           {"metadata", {{"generateName", e.name + "."}, {"namespace", kEventNamespace}}},

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/reconciler.h"
+#include "agent/time_source.h"
 #include "kube/api_client.h"
 #include "kube/kube_source.h"
 
@@ -42,7 +43,8 @@ class EventRateLimiter {
 
 class NodeReporter {
  public:
-  NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source);
+  // time: for Event rate limits and the timestamps in status and Events.
+  NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source, TimeSource& time = RealTime());
   ~NodeReporter();
   NodeReporter(const NodeReporter&) = delete;
   NodeReporter& operator=(const NodeReporter&) = delete;
@@ -67,7 +69,7 @@ class NodeReporter {
   bool EnsureRealServer();  // GET or create; seeds last_status_
   struct PendingStatus {
     NodeStatus status;
-    std::map<std::string, int> contested;
+    std::map<ItemKey, int> contested;
     SourceRefusals refused;  // of the same pass as status
   };
   void WriteStatus(const PendingStatus& st);
@@ -76,6 +78,7 @@ class NodeReporter {
 
   std::string node_name_;
   KubeSource& source_;
+  TimeSource& time_;
   ApiClient client_;
   std::thread thread_;
   std::mutex mutex_;

@@ -41,8 +41,8 @@ void SetTransition(json& condition, const json& previous, const std::string& now
 
 }  // namespace
 
-std::string Rfc3339Now() {
-  const std::time_t t = std::time(nullptr);
+std::string Rfc3339(std::chrono::system_clock::time_point now) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

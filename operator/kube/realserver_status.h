@@ -4,6 +4,7 @@
 // condition has reason and message, and lastTransitionTime moves only when its status changes.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -26,6 +27,6 @@ nlohmann::json BuildRealServerStatus(const NodeStatus& status, const SourceRefus
                                      const std::map<std::string, int>& contested = {});
 
 // RFC 3339 in UTC with second precision, as metav1.Time serialises.
-std::string Rfc3339Now();
+std::string Rfc3339(std::chrono::system_clock::time_point t);
 
 }  // namespace lvsrs::kube

@@ -14,8 +14,7 @@ namespace {
 using nlohmann::json;
 
 // metav1.MicroTime: RFC 3339 with exactly six fractional digits.
-std::string MicroTimeNow() {
-  const auto now = std::chrono::system_clock::now();
+std::string MicroTime(std::chrono::system_clock::time_point now) {
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::tm tm{};
@@ -74,8 +73,14 @@ std::chrono::seconds FollowerWait(std::time_t renewed, std::chrono::seconds dura
   return std::clamp(until_expiry, period, std::max(period, duration)) + jitter;
 }
 
-VipSummariser::VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options)
-    : config_(config), identity_(std::move(identity)), source_(source), options_(options), client_(config) {}
+VipSummariser::VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options,
+                             TimeSource& time)
+    : config_(config),
+      identity_(std::move(identity)),
+      source_(source),
+      options_(options),
+      time_(time),
+      client_(config) {}
 
 VipSummariser::~VipSummariser() { Stop(); }
 
@@ -98,7 +103,8 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   *wait = options_.period;  // errors and contention: try again soon
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + options_.lease_namespace + "/leases";
   const ApiResponse got = client_.Get(path + "/" + options_.lease_name);
-  const std::string now = MicroTimeNow();
+  const auto wall = time_.Wall();  // read once: the Lease's times and its expiry agree
+  const std::string now = MicroTime(wall);
   if (got.status == 404) {
     json lease{{"apiVersion", "coordination.k8s.io/v1"},
                {"kind", "Lease"},
@@ -119,7 +125,7 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   const std::string holder = facts.holder;
   const std::time_t renewed = facts.renewed;
   const std::int64_t duration = facts.duration_seconds.value_or(options_.lease_duration.count());
-  const std::time_t now_s = std::time(nullptr);
+  const std::time_t now_s = std::chrono::system_clock::to_time_t(wall);
   const bool expired = now_s > renewed + duration;
   if (holder != identity_ && !expired) {
     // Spread the fleet's checks over one period, the same offset for a node every time.

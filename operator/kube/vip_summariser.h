@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/time_source.h"
 #include "kube/api_client.h"
 #include "kube/informer.h"
 #include "kube/kube_source.h"
@@ -48,7 +49,9 @@ class VipSummariser {
     std::chrono::seconds lease_duration{60};  // how long a dead holder can block the summary
     std::chrono::seconds period{10};          // the holder renews and summarises at most this often
   };
-  VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options);
+  // time: the wall clock Lease times are written and judged by.
+  VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options,
+                TimeSource& time = RealTime());
   ~VipSummariser();
   void Start();
   void Stop();
@@ -64,6 +67,7 @@ class VipSummariser {
   std::string identity_;
   KubeSource& source_;
   Options options_;
+  TimeSource& time_;
   ApiClient client_;
   std::unique_ptr<Informer> realservers_;
   std::thread thread_;

@@ -19,8 +19,10 @@ OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& o) {
   m.kernel_writes = static_cast<double>(o.applied.writes_ok);
   for (const auto& [kind, n] : o.repairs)
     if (n > 0 && Known(kRepairKinds, kind)) m.repairs[kind] += n;
-  if (!o.applied.address_errors.empty()) m.errors["address"] = static_cast<double>(o.applied.address_errors.size());
-  if (!o.applied.sysctl_errors.empty()) m.errors["sysctl"] = static_cast<double>(o.applied.sysctl_errors.size());
+  // The "address" kind counts failed writes of addresses and of their host routes.
+  if (const auto n = o.applied.Count(ItemKey::Kind::Address) + o.applied.Count(ItemKey::Kind::Route))
+    m.errors["address"] = static_cast<double>(n);
+  if (const auto n = o.applied.Count(ItemKey::Kind::Sysctl)) m.errors["sysctl"] = static_cast<double>(n);
 
   if (!o.error.empty()) {
     // The status of such a pass is empty or judged on stale state: it says nothing about the
@@ -30,7 +32,7 @@ OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& o) {
   }
   m.has_status = true;
   m.node_conformant = o.status.conformant();
-  for (const auto& [item, n] : o.contested) m.contested[item] = n;
+  for (const auto& [item, n] : o.contested) m.contested[item.ToString()] = n;
   for (const auto& v : o.status.vips) {
     if (v.state == VipState::Refused) {
       // A refused VirtualIP has no address of its own to label a series with.

@@ -146,16 +146,22 @@ TEST(VipSummary, FollowerChecksTheLeaseWhenItCouldHaveExpired) {
   EXPECT_EQ(FollowerWait(now, seconds(60), now, seconds(10), seconds(7)), seconds(67));
 }
 
+// The informers' reconnect backoff: the shared RetryBackoff with jitter.
 TEST(Backoff, GrowsJitteredAndCapped) {
-  Backoff b(std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 42);
-  std::chrono::milliseconds last{0};
-  for (int i = 0; i < 10; ++i) last = b.Next();
-  EXPECT_GE(last.count(), 500);
-  EXPECT_LT(last.count(), 1500);
+  using std::chrono::milliseconds;
+  RetryBackoff b(RetryBackoff::Policy{milliseconds(100), milliseconds(1000), true}, 42);
+  RetryBackoff::Clock::duration last{0};
+  for (int i = 0; i < 10; ++i) last = b.NextDelay();
+  EXPECT_GE(last, milliseconds(500));
+  EXPECT_LT(last, milliseconds(1500));
   b.Reset();
-  const auto first = b.Next();
-  EXPECT_GE(first.count(), 50);
-  EXPECT_LT(first.count(), 150);
+  const auto first = b.NextDelay();
+  EXPECT_GE(first, milliseconds(50));
+  EXPECT_LT(first, milliseconds(150));
+  RetryBackoff other(RetryBackoff::Policy{milliseconds(100), milliseconds(1000), true}, 43);
+  EXPECT_NE(other.NextDelay(),
+            RetryBackoff(RetryBackoff::Policy{milliseconds(100), milliseconds(1000), true}, 42).NextDelay())
+      << "agents with different seeds do not reconnect in step";
 }
 
 TEST(EventRateLimiter, OnePerKeyPerIntervalAndCountsSuppressed) {

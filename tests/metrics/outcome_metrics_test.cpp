@@ -62,10 +62,14 @@ TEST(OutcomeMetrics, SourceRefusalsOfThePassSplitIntoRefusedAndEditRefused) {
 
 TEST(OutcomeMetrics, ContestedItemsWithTheirRepairCounts) {
   ReconcileOutcome o = ConvergedOutcome();
-  o.contested = {{"ip:192.0.2.10", 5}, {"sysctl:net.ipv4.conf.all.arp_ignore", 3}};
+  o.contested = {{ItemKey::OfAddress(Ip("192.0.2.10")), 5},
+                 {ItemKey::OfRoute(Ip("192.0.2.10")), 4},
+                 {ItemKey::OfSysctl(SysctlKey{"all", ArpKey::Ignore}), 3}};
   const OutcomeMetrics m = MetricsOfOutcome(o);
+  // The label texts dashboards and alerts match on.
   EXPECT_EQ(m.contested,
-            (std::map<std::string, double>{{"ip:192.0.2.10", 5}, {"sysctl:net.ipv4.conf.all.arp_ignore", 3}}));
+            (std::map<std::string, double>{
+                {"ip:192.0.2.10", 5}, {"route:192.0.2.10", 4}, {"sysctl:net.ipv4.conf.all.arp_ignore", 3}}));
 }
 
 TEST(OutcomeMetrics, OneAddressWantedByTwoVirtualIpsHasASeriesForEach) {
@@ -109,12 +113,13 @@ TEST(OutcomeMetrics, RepairsAndPerItemErrorsBecomeCounterIncrements) {
   ReconcileOutcome o = ConvergedOutcome();
   o.repairs = {{"sysctl", 3}, {"route", 1}, {"bogus", 7}};
   o.applied.writes_ok = 4;
-  o.applied.address_errors[Ip("192.0.2.10")] = "EPERM";
-  o.applied.address_errors[Ip("192.0.2.11")] = "EPERM";
-  o.applied.sysctl_errors[SysctlKey{"all", ArpKey::Ignore}] = "EACCES";
+  o.applied.errors[ItemKey::OfAddress(Ip("192.0.2.10"))] = "EPERM";
+  o.applied.errors[ItemKey::OfAddress(Ip("192.0.2.11"))] = "EPERM";
+  o.applied.errors[ItemKey::OfRoute(Ip("192.0.2.11"))] = "EPERM";  // its own item, counted as an address error
+  o.applied.errors[ItemKey::OfSysctl(SysctlKey{"all", ArpKey::Ignore})] = "EACCES";
   const OutcomeMetrics m = MetricsOfOutcome(o);
   EXPECT_EQ(m.repairs, (std::map<std::string, double>{{"sysctl", 3}, {"route", 1}}));
-  EXPECT_EQ(m.errors, (std::map<std::string, double>{{"address", 2}, {"sysctl", 1}}));
+  EXPECT_EQ(m.errors, (std::map<std::string, double>{{"address", 3}, {"sysctl", 1}}));
   EXPECT_EQ(m.kernel_writes, 4);
 }
 

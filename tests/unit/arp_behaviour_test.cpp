@@ -40,6 +40,8 @@ ObservedState Lab(bool eth0_has_address = true, bool eth0_vips = true) {
   if (eth0_vips)
     for (const auto& v : kEth0Before) add(v.ip, 32, v.ifindex, v.scope);
   if (eth0_has_address) add("192.0.2.11", 24, 2, kScopeUniverse);
+  // Without an address eth0 is used only through a route, as in the wire test (`192.0.2.10 dev eth0`).
+  if (!eth0_has_address) o.routes.push_back(KernelRoute{Ip("192.0.2.10"), 32, 2, kMainTable, 3});
   if (eth0_vips)
     for (const auto& v : kEth0After) add(v.ip, 32, v.ifindex, v.scope);
   for (const char* conf : {"all", "default", "lo", "eth0"})
@@ -190,6 +192,15 @@ TEST(ArpBehaviourModel, APlacedGlobalVipOnLoIsAnnouncedOnAnInterfaceWithoutAddre
   model.ForgetPlaced(Ip("203.0.113.9"));
   model.AssumePlaced(Placement{Ip("203.0.113.9"), 1, kScopeHost});
   EXPECT_FALSE(model.Announces(Ip("203.0.113.9"), eth0).has_value());
+}
+
+// With nothing routed through it, an interface without an address sends no ARP request at all.
+TEST(ArpBehaviourModel, AnUnroutedInterfaceWithoutAddressAnnouncesNothing) {
+  ObservedState o = Lab(/*eth0_has_address=*/false, /*eth0_vips=*/false);
+  o.routes.clear();
+  o.sysctls[SysctlKey{"all", ArpKey::Announce}] = 2;
+  const ArpBehaviour model(o);
+  EXPECT_FALSE(model.Announces(Ip("192.0.2.101"), *o.LinkByName("eth0")).has_value());
 }
 
 }  // namespace

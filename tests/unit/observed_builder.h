@@ -2,7 +2,8 @@
 // kernel that executes a Plan on an ObservedState. It implements what the diff relies on
 // (addresses and routes added/removed by key, sysctls written, originals recorded) and NOT
 // kernel side effects such as local-table routes, address flags or EEXIST races; those are
-// covered by tests/kernel against the real kernel.
+// covered by tests/kernel against the real kernel. A stateful KernelApi with the kernel's EEXIST/ESRCH
+// idempotence and failure injection, for tests of the agent, is tests/support/fake_kernel.h.
 #pragma once
 
 #include <algorithm>
