@@ -66,7 +66,6 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
 
   for (const auto& change : DesiredSysctls(desired, observed)) {
     const auto v = observed.Sysctl(change.key.conf, change.key.key);
-    st.sysctls[change.key.ToString()] = v.value_or(-1);
     if (v != change.value) {
       st.arp_conformant = false;
       st.problems.push_back(change.key.ToString() + " is " + (v ? std::to_string(*v) : "unreadable") + ", want " +

@@ -34,7 +34,6 @@ struct InterfaceArpStatus {
 struct NodeStatus {
   std::vector<VipAddressStatus> vips;
   std::vector<InterfaceArpStatus> interfaces;  // every ARP-capable interface
-  std::map<std::string, int> sysctls;          // every desired sysctl key -> observed value
   bool vips_configured = true;                 // every wanted address and host route present
   bool arp_conformant = true;                  // every desired sysctl and every effective value as wanted
   bool conformant() const { return vips_configured && arp_conformant; }
