@@ -13,7 +13,7 @@
 
 namespace lvsrs::kube {
 
-// invalid: VirtualIPs refused before reconcile (name -> why). now: RFC 3339 UTC ("...Z").
+// invalid: VirtualIPs refused before reconcile (name -> why). now: metav1.Time (FormatRfc3339).
 // contested: items another tool keeps undoing (ReconcileOutcome::contested); they make the
 // Contested condition True. Only the item names go into the status (not the repair counts, which
 // change every pass), so a fight costs one write when it starts and one when it ends.
@@ -21,8 +21,5 @@ namespace lvsrs::kube {
 nlohmann::json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string, std::string>& invalid,
                                      const nlohmann::json& previous, const std::string& now,
                                      const std::map<std::string, int>& contested = {});
-
-// RFC 3339 in UTC with second precision, as metav1.Time serialises.
-std::string Rfc3339Now();
 
 }  // namespace lvsrs::kube

@@ -5,33 +5,13 @@
 #include <functional>
 
 #include "agent/log.h"
+#include "model/rfc3339.h"
 #include "model/virtual_ip_parse.h"
 
 namespace lvsrs::kube {
 namespace {
 
 using nlohmann::json;
-
-// metav1.MicroTime: RFC 3339 with exactly six fractional digits.
-std::string MicroTimeNow() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us));
-  return out;
-}
-
-// Seconds since the epoch of an RFC 3339 UTC time, or 0 when unparsable.
-std::time_t ParseTime(const std::string& s) {
-  std::tm tm{};
-  if (s.size() < 19 || !strptime(s.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-  return timegm(&tm);
-}
 
 }  // namespace
 
@@ -85,7 +65,7 @@ std::chrono::seconds FollowerWait(std::time_t renewed, std::chrono::seconds dura
 }
 
 VipSummariser::VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options)
-    : config_(config), identity_(std::move(identity)), source_(source), options_(options), client_(config) {}
+    : config_(config), identity_(std::move(identity)), source_(source), options_(std::move(options)), client_(config) {}
 
 VipSummariser::~VipSummariser() { Stop(); }
 
@@ -108,7 +88,8 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   *wait = options_.period;  // errors and contention: try again soon
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + options_.lease_namespace + "/leases";
   const ApiResponse got = client_.Get(path + "/" + options_.lease_name);
-  const std::string now = MicroTimeNow();
+  const auto clock_now = std::chrono::system_clock::now();
+  const std::string now = FormatRfc3339(clock_now, Rfc3339Fraction::Micros);  // metav1.MicroTime
   if (got.status == 404) {
     json lease{{"apiVersion", "coordination.k8s.io/v1"},
                {"kind", "Lease"},
@@ -125,9 +106,10 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   json& spec = lease["spec"];
   if (!spec.is_object()) spec = json::object();
   const std::string holder = spec.value("holderIdentity", "");
-  const std::time_t renewed = ParseTime(spec.value("renewTime", ""));
+  // An unreadable renewTime counts as renewed long ago: the Lease is up for taking.
+  const std::time_t renewed = ParseRfc3339Seconds(spec.value("renewTime", "")).value_or(0);
   const auto duration = spec.value("leaseDurationSeconds", options_.lease_duration.count());
-  const std::time_t now_s = std::time(nullptr);
+  const std::time_t now_s = std::chrono::system_clock::to_time_t(clock_now);
   const bool expired = now_s > renewed + duration;
   if (holder != identity_ && !expired) {
     // Spread the fleet's checks over one period, the same offset for a node every time.
