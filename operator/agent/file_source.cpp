@@ -11,7 +11,7 @@
 namespace lvsrs {
 namespace {
 
-constexpr std::streamsize kMaxFileBytes = 16 * 1024 * 1024;
+constexpr std::streamsize kMaxFileBytes = std::streamsize{16} * 1024 * 1024;
 
 bool SameFile(const struct stat& a, const struct stat& b) {
   return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
