@@ -29,9 +29,9 @@ std::string MakeYaml(std::size_t n) {
 
 ObservedState EmptyNode() {
   ObservedState o;
-  o.links = {Link{1, "lo", true, true, true}, Link{2, "eth0", true, false, false}};
-  o.addresses = {KernelAddress{*IpAddress::Parse("127.0.0.1"), 8, 1, "lo", 2},
-                 KernelAddress{*IpAddress::Parse("192.0.2.5"), 24, 2, "eth0", 3}};
+  o.links = {Link{1, "lo", true, true, true, "", 0}, Link{2, "eth0", true, false, false, "", 0}};
+  o.addresses = {KernelAddress{*IpAddress::Parse("127.0.0.1"), 8, 1, "lo", 2, kScopeHost, false},
+                 KernelAddress{*IpAddress::Parse("192.0.2.5"), 24, 2, "eth0", 3, kScopeUniverse, false}};
   o.routes = {KernelRoute{*IpAddress::Parse("192.0.2.0"), 24, 2, kMainTable, 2}};
   for (const char* conf : {"all", "default", "lo", "eth0"})
     for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) o.sysctls[SysctlKey{conf, k}] = 0;
@@ -41,7 +41,7 @@ ObservedState EmptyNode() {
 ObservedState ConvergedNode(std::size_t n) {
   ObservedState o = EmptyNode();
   for (std::size_t i = 0; i < n; ++i) {
-    o.addresses.push_back(KernelAddress{VipAddress(i), 32, 1, "lo:lvsrs", kOwnerProtocol});
+    o.addresses.push_back(KernelAddress{VipAddress(i), 32, 1, "lo:lvsrs", kOwnerProtocol, kScopeUniverse, false});
     o.routes.push_back(KernelRoute{VipAddress(i), 32, 1, kMainTable, kOwnerProtocol});
   }
   for (const char* conf : {"all", "default", "lo"}) {

@@ -56,6 +56,7 @@ done
 # so the ARP table below is readable; the client shares the VIP's subnet, so it ARPs for the VIP.
 SUBNET_PREFIX=24
 VIP=192.0.2.100
+VIP2=192.0.2.101 # the second team's VirtualIP (step 8)
 HOSTS=(client director rs1 rs2)
 REAL_SERVERS=(rs1 rs2)
 declare -A IP=([client]=192.0.2.10 [director]=192.0.2.2 [rs1]=192.0.2.11 [rs2]=192.0.2.12)
@@ -344,6 +345,19 @@ step "4. Before the operator: the client ARPs for the VIP ($VIP)"
 arp_probe before
 check "negative control: rs1 answers ARP for the VIP before the operator (the LVS-DR ARP problem)" arp_answered before rs1
 check "negative control: rs2 answers ARP for the VIP before the operator" arp_answered before rs2
+# What combining two teams' VirtualIPs by max() used to write when one of them asked for
+# arp_ignore=3: 3 answers for every address of scope link or wider on any interface, and a VIP
+# put on lo by hand has scope global. `check` called this conformant.
+for rs in "${REAL_SERVERS[@]}"; do
+  in_ns "$rs" sysctl -qw net.ipv4.conf.all.arp_ignore=3 net.ipv4.conf.all.arp_announce=2
+done
+say "rs1, rs2: conf/all/arp_ignore=3 arp_announce=2 (what max(1, 3) wrote for two VirtualIPs before):"
+arp_probe max3
+check "negative control: with arp_ignore=3 (max of two VirtualIPs' values) rs1 still answers ARP for the VIP" \
+  arp_answered max3 rs1
+for rs in "${REAL_SERVERS[@]}"; do
+  in_ns "$rs" sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.all.arp_announce=0
+done
 
 # ---------------------------------------------------------------------------------------------
 step "5. Start lvs-rs-operator (file mode) on rs1 and rs2"
@@ -477,17 +491,52 @@ check "repaired: only the director answers ARP for the VIP" arp_only_director re
 traffic_check repaired
 
 # ---------------------------------------------------------------------------------------------
+step "8. Two teams: VirtualIP \`other\` (VIP $VIP2) arrives next to web and asks arp: {ignore: 3}"
+# web decides first (older: earlier in the file); other's value would let a neighbour learn web's
+# VIP (scope global, added by hand before the operator), so the operator refuses other on each
+# real server and keeps writing the values under which no VIP is answered.
+{
+  cat "$TMP/virtualip.yaml"
+  printf -- '---\napiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata:\n  name: other\n'
+  printf 'spec:\n  addresses: ["%s"]\n  arp: {ignore: 3}\n' "$VIP2"
+} >"$TMP/virtualip.yaml.new"
+mv "$TMP/virtualip.yaml.new" "$TMP/virtualip.yaml"
+sed -n '/^---$/,$p' "$TMP/virtualip.yaml" | sed 's/^/   | /'
+refused_other() {
+  in_ns "$1" "$BINARY" check --output json --file "$TMP/virtualip.yaml" --node-name "$1" 2>/dev/null |
+    grep -q '"actual": "refused: .*'"$VIP"
+}
+for rs in "${REAL_SERVERS[@]}"; do
+  wait_until 10000 refused_other "$rs" || true
+  reason=$(in_ns "$rs" "$BINARY" check --output json --file "$TMP/virtualip.yaml" --node-name "$rs" 2>/dev/null |
+    grep -o '"actual": "refused: [^"]*' | head -1 | sed 's/^"actual": "//')
+  detail "$rs check: VirtualIP other ${reason:-(no refusal)}"
+  refused_metric=$(in_ns "$rs" curl -s --max-time 2 "http://127.0.0.1:8470/metrics" 2>/dev/null |
+    awk '/^lvs_rs_virtualip_refused\{virtualip="other"\}/ {print $NF}' || true)
+  detail "$rs lvs_rs_virtualip_refused{virtualip=\"other\"} ${refused_metric:-absent}"
+  check "two teams: $rs refuses VirtualIP other, naming web's VIP $VIP it would expose" refused_other "$rs"
+  check "two teams: $rs keeps conf/all/arp_ignore=1 (not max(1, 3))" \
+    [ "$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 1 ]
+  check "two teams: other's VIP $VIP2 is not configured on $rs" \
+    [ -z "$(in_ns "$rs" ip -4 -o addr show dev lo to "$VIP2/32")" ]
+done
+arp_probe teams
+check "two teams: only the director answers ARP for web's VIP" arp_only_director teams
+traffic_check teams
+
+# ---------------------------------------------------------------------------------------------
 step "Summary"
 cell() { [ "${ARP_SEEN[$1:$2]}" = yes ] && echo answers || echo silent; }
-printf '   %-27s %-10s %-10s %-10s\n' "who answered ARP" "before" "operator" "repaired"
+printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "who answered ARP" "before" "max(1,3)" "operator" "repaired" "two teams"
 for h in director "${REAL_SERVERS[@]}"; do
-  printf '   %-27s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(cell before "$h")" "$(cell after "$h")" "$(cell repaired "$h")"
+  printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(cell before "$h")" "$(cell max3 "$h")" \
+    "$(cell after "$h")" "$(cell repaired "$h")" "$(cell teams "$h")"
 done
-printf '\n   %-27s %-10s %-10s\n' "requests served by" "operator" "repaired"
+printf '\n   %-27s %-10s %-10s %-10s\n' "requests served by" "operator" "repaired" "two teams"
 for h in "${REAL_SERVERS[@]}"; do
-  printf '   %-27s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}"
+  printf '   %-27s %-10s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}" "${SERVED[teams:$h]}"
 done
-printf '   %-27s %-10s %-10s\n' "failed" "${SERVED[after:failed]}" "${SERVED[repaired:failed]}"
+printf '   %-27s %-10s %-10s %-10s\n' "failed" "${SERVED[after:failed]}" "${SERVED[repaired:failed]}" "${SERVED[teams:failed]}"
 printf '\n   time to repair: rs1 VIP %s ms, rs2 arp_ignore %s ms (resync period 500 ms)\n' \
   "${REPAIR_RS1:-never}" "${REPAIR_RS2:-never}"
 

@@ -89,7 +89,7 @@ ReconcileOutcome AgentLoop::Pass() {
   else if (o.plan.HasWrites() || !o.repairs.empty())
     LogInfo(Summarize(o));
   for (const auto& p : o.status.problems)
-    if (o.plan.HasWrites()) LogWarning(p);
+    if (o.plan.HasWrites()) LogWarning(p.text);
   health_.conformant = o.error.empty() && o.status.conformant();
   health_.ready = true;
   for (auto& f : observers_) f(o);
@@ -112,7 +112,7 @@ int AgentLoop::Run() {
       if (!o.error.empty()) return 1;
       if (!o.plan.HasWrites()) break;
     }
-    for (const auto& p : o.status.problems) LogWarning(p);
+    for (const auto& p : o.status.problems) LogWarning(p.text);
     return o.status.conformant() ? 0 : 1;
   }
 
@@ -147,7 +147,7 @@ int AgentLoop::Run() {
       pending = false;
       const ReconcileOutcome o = Pass();
       if (o.status.conformant() != last_conformant && !o.status.conformant())
-        for (const auto& p : o.status.problems) LogWarning(p);
+        for (const auto& p : o.status.problems) LogWarning(p.text);
       last_conformant = o.status.conformant();
       now = Clock::now();
       next_poll = now + options_.resync_period;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/log.h"
+#include "reconcile/vip_judgement.h"
 
 namespace lvsrs {
 namespace {
@@ -81,7 +82,9 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     return out;
   }
   out.desired = BuildDesiredState(vips, node, observed);
-  out.plan = ComputePlan(out.desired, observed, records_);
+  std::optional<NodeJudgement> judgement;
+  judgement.emplace(out.desired, observed);
+  out.plan = ComputePlan(out.desired, *judgement, observed, records_);
 
   // Items still in backoff wait for their turn; everything else proceeds.
   EraseIf(out.plan.add_addresses, [&](const AddressChange& c) { return !Due(AddrItem(c.ip), now); });
@@ -111,7 +114,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
         LogError(e.what());
       }
     }
-    out.status = EvaluateStatus(out.desired, observed);
+    out.status = EvaluateStatus(out.desired, observed, *judgement);
   } else {
     for (const auto& c : out.plan.add_addresses)
       if (established_addresses_.count(c.ip)) ++out.repairs["address"];
@@ -188,6 +191,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
       }
     }
 
+    judgement.reset();  // it points into the observation about to be replaced
     try {
       observed = kernel_.Observe();
     } catch (const KernelError& e) {

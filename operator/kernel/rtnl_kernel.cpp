@@ -19,7 +19,14 @@ namespace {
 int AfOf(const IpAddress& ip) { return ip.is_v4() ? AF_INET : AF_INET6; }
 
 // Index into IFLA_INET_CONF (an array of u32, devconf index minus one; see inet_fill_link_af).
-int DevconfIndex(ArpKey key) { return key == ArpKey::Ignore ? IPV4_DEVCONF_ARP_IGNORE : IPV4_DEVCONF_ARP_ANNOUNCE; }
+int DevconfIndex(ArpKey key) {
+  switch (key) {
+    case ArpKey::Ignore: return IPV4_DEVCONF_ARP_IGNORE;
+    case ArpKey::Announce: return IPV4_DEVCONF_ARP_ANNOUNCE;
+    case ArpKey::RouteLocalnet: return IPV4_DEVCONF_ROUTE_LOCALNET;
+  }
+  return 0;
+}
 
 void Put(nl_msg* m, int type, const IpAddress& ip) {
   if (nla_put(m, type, static_cast<int>(ip.size()), ip.bytes()) < 0) throw KernelError("netlink: message too large");
@@ -37,7 +44,8 @@ NlMsgPtr AddressRequest(int type, int flags, const AddressChange& c, bool add) {
   ifa.ifa_family = static_cast<unsigned char>(AfOf(c.ip));
   ifa.ifa_prefixlen = c.ip.host_prefix();
   ifa.ifa_index = static_cast<unsigned>(c.ifindex);
-  ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  // IPv4: host scope (kVipScope says why). IPv6 derives scope from the address; the field is ignored.
+  ifa.ifa_scope = c.ip.is_v4() ? kVipScope : static_cast<std::uint8_t>(RT_SCOPE_UNIVERSE);
   // No duplicate address detection: the VIP is shared with the director and every real server
   // by design, and DAD would leave it "tentative" (unusable) or "dadfailed".
   if (!c.ip.is_v4()) ifa.ifa_flags = IFA_F_NODAD;
@@ -108,6 +116,12 @@ void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysc
         l.up = info->ifi_flags & IFF_UP;
         l.loopback = info->ifi_flags & IFF_LOOPBACK;
         l.noarp = info->ifi_flags & IFF_NOARP;
+        if (tb[IFLA_MASTER]) l.master = static_cast<int>(nla_get_u32(tb[IFLA_MASTER]));
+        if (tb[IFLA_LINKINFO]) {
+          nlattr* li[IFLA_INFO_MAX + 1] = {};
+          if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) == 0 && li[IFLA_INFO_KIND])
+            l.kind = nla_get_string(li[IFLA_INFO_KIND]);
+        }
         if (tb[IFLA_AF_SPEC]) {
           nlattr* af[AF_MAX + 1] = {};
           if (nla_parse_nested(af, AF_MAX, tb[IFLA_AF_SPEC], nullptr) == 0 && af[AF_INET]) {
@@ -115,7 +129,7 @@ void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysc
             if (nla_parse_nested(in, IFLA_INET_MAX, af[AF_INET], nullptr) == 0 && in[IFLA_INET_CONF]) {
               const auto* conf = static_cast<const std::uint32_t*>(nla_data(in[IFLA_INET_CONF]));
               const int n = nla_len(in[IFLA_INET_CONF]) / 4;
-              for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
+              for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce, ArpKey::RouteLocalnet}) {
                 const int i = DevconfIndex(k) - 1;
                 if (i < n) sysctls[SysctlKey{l.name, k}] = static_cast<int>(conf[i]);
               }
@@ -168,6 +182,9 @@ ObservedState RtnlKernel::Observe() {
           ka.ifindex = static_cast<int>(info->ifa_index);
           if (tb[IFA_LABEL]) ka.label = nla_get_string(tb[IFA_LABEL]);
           if (tb[IFA_PROTO]) ka.proto = nla_get_u8(tb[IFA_PROTO]);
+          ka.scope = info->ifa_scope;
+          const std::uint32_t flags = tb[IFA_FLAGS] ? nla_get_u32(tb[IFA_FLAGS]) : info->ifa_flags;
+          ka.secondary = flags & IFA_F_SECONDARY;
           o.addresses.push_back(std::move(ka));
         },
         [&] { o.addresses.clear(); });
@@ -205,7 +222,7 @@ ObservedState RtnlKernel::Observe() {
 
   // conf/all and conf/default have no netlink read that carries ARP keys: procfs.
   for (const char* conf : {"all", "default"}) {
-    for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
+    for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce, ArpKey::RouteLocalnet}) {
       const SysctlKey key{conf, k};
       if (auto v = procfs_.Read(key))
         o.sysctls[key] = *v;

@@ -75,10 +75,10 @@ json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string,
            {"conformant", i.conformant}};
     if (!i.message.empty()) e["message"] = i.message;
     interfaces.push_back(std::move(e));
-    if (!i.conformant) arp_problems.push_back(i.interface + ": " + i.message);
   }
+  // What a neighbour can learn, VIP and interface named, with the kernel rule behind it.
   for (const auto& p : status.problems)
-    if (p.find("arp_") != std::string::npos && p.find(" is ") != std::string::npos) arp_problems.push_back(p);
+    if (p.kind == Problem::Kind::ArpExposed || p.kind == Problem::Kind::NodeUnreachable) arp_problems.push_back(p.text);
 
   const bool vips_ok = configured == wanted && refused == 0;
   const std::string vips_reason = vips_ok   ? (wanted == 0 ? "NoVirtualIPs" : "AllConfigured")
@@ -89,8 +89,8 @@ json BuildRealServerStatus(const NodeStatus& status, const std::map<std::string,
       vips_ok ? std::to_string(configured) + " address(es) configured" : Join(vip_problems);
   const bool arp_ok = status.arp_conformant;
   const std::string arp_reason = arp_ok ? "Conformant" : "NotConformant";
-  const std::string arp_message = arp_ok ? "effective arp_ignore/arp_announce as wanted on every interface"
-                                         : Join(arp_problems.empty() ? status.problems : arp_problems);
+  const std::string arp_message =
+      arp_ok ? "no VIP is answered or announced through ARP on any interface" : Join(arp_problems);
 
   json vc = Condition("VIPsConfigured", vips_ok, vips_reason, vips_message);
   json ac = Condition("ARPConformant", arp_ok, arp_reason, arp_message);

@@ -78,8 +78,8 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                      {"interface", "key"}),
       arp_conformant_(BuildGauge()
                           .Name("lvs_rs_arp_conformant")
-                          .Help("1 when the effective arp_ignore and arp_announce of the interface are as wanted "
-                                "(or no VirtualIP selects this node), else 0.")
+                          .Help("1 when no VIP wanted on this node can be learnt through ARP on the interface "
+                                "(answered or announced, as the kernel decides it), else 0.")
                           .Register(*registry_),
                       {"interface"}),
       contested_(BuildGauge()
@@ -89,6 +89,13 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                            "backoff while it lasts; absent when nothing is contested.")
                      .Register(*registry_),
                  {"item"}),
+      arp_exposed_(BuildGauge()
+                       .Name("lvs_rs_arp_exposed")
+                       .Help("1 for each VIP wanted on this node that a neighbour can learn through ARP on the "
+                             "interface: how = answered (the node replies to a request for it) or announced (its "
+                             "own ARP requests carry it as sender). Absent when none is: the conformant state.")
+                       .Register(*registry_),
+                   {"address", "interface", "how"}),
       kernel_writes_(&BuildCounter()
                           .Name("lvs_rs_kernel_writes_total")
                           .Help("Changes (address, route, sysctl) the kernel accepted.")
@@ -150,6 +157,7 @@ void OperatorMetrics::Apply(const OutcomeMetrics& m, std::chrono::system_clock::
   arp_effective_.Sync(Keyed(m.arp_effective));
   arp_conformant_.Sync(Keyed(m.arp_conformant));
   contested_.Sync(Keyed(m.contested));
+  arp_exposed_.Sync(m.arp_exposed);
 }
 
 void OperatorMetrics::Unchanged(std::chrono::system_clock::time_point now) {

@@ -72,6 +72,7 @@ class OperatorMetrics {
   GaugeSeries arp_effective_;
   GaugeSeries arp_conformant_;
   GaugeSeries contested_;
+  GaugeSeries arp_exposed_;
   std::map<std::string, prometheus::Counter*> repairs_;
   std::map<std::string, prometheus::Counter*> errors_;
   prometheus::Counter* kernel_writes_;

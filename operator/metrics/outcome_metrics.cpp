@@ -46,6 +46,7 @@ OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& o) {
     if (i.arp_announce >= 0) m.arp_effective[{i.interface, ToString(ArpKey::Announce)}] = i.arp_announce;
     m.arp_conformant[i.interface] = i.conformant ? 1 : 0;
   }
+  for (const auto& e : o.status.exposures) m.arp_exposed[{e.ip.ToString(), e.interface, ToString(e.how)}] = 1;
   return m;
 }
 

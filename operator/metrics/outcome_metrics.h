@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "agent/reconciler.h"
 
@@ -29,6 +30,8 @@ struct OutcomeMetrics {
   std::set<std::string> refused_virtualips;                              // selected here, not applied
   std::map<std::pair<std::string, std::string>, double> arp_effective;   // {interface, key} -> value
   std::map<std::string, double> arp_conformant;                          // interface -> 0/1
+  // Where a neighbour can learn a wanted VIP: {address, interface, how = answered|announced} -> 1.
+  std::map<std::vector<std::string>, double> arp_exposed;
   // Items another tool keeps undoing right after each repair ("sysctl:net.ipv4.conf.all.arp_ignore",
   // "ip:192.0.2.10", "route:192.0.2.10") -> repairs in the last 30 s (ReconcileOutcome::contested).
   std::map<std::string, double> contested;

@@ -3,85 +3,162 @@
 #include <algorithm>
 
 #include "reconcile/plan.h"
+#include "reconcile/vip_judgement.h"
 
 namespace lvsrs {
+namespace {
+
+std::string Cidr(const IpAddress& ip) { return ip.ToString() + "/" + std::to_string(ip.host_prefix()); }
+
+AuditLine ArpLine(const VipVerdict& v, const NodeJudgement& judgement) {
+  const IpAddress& ip = v.want->ip;
+  AuditLine line{"ARP for " + ip.ToString(),
+                 "(arp_ignore/arp_announce: what a neighbour learns)",
+                 "not answered",
+                 "",
+                 v.exposures.empty(),
+                 false,
+                 "",
+                 {}};
+  for (const Link* l : judgement.arp().ArpInterfaces()) {
+    ArpVerdictLine a{l->name, false, false, ""};
+    for (const auto& e : v.exposures) {
+      if (e.interface != l->name) continue;
+      (e.how == ArpExposure::How::Answered ? a.answered : a.announced) = true;
+      a.reason += (a.reason.empty() ? "" : "; ") + e.reason;
+    }
+    line.arp.push_back(std::move(a));
+  }
+  std::vector<std::string> exposed;
+  for (const auto& a : line.arp) {
+    if (a.answered) exposed.push_back("answered on " + a.interface);
+    if (a.announced) exposed.push_back("announced on " + a.interface);
+  }
+  if (exposed.empty()) {
+    line.actual = line.arp.empty() ? "not answered (no ARP interface)" : "not answered";
+  } else {
+    for (const auto& e : exposed) line.actual += (line.actual.empty() ? "" : ", ") + e;
+    for (const auto& e : v.exposures) line.detail += (line.detail.empty() ? "" : "\n") + e.Describe();
+  }
+  return line;
+}
+
+}  // namespace
 
 std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& observed) {
+  const NodeJudgement judgement(desired, observed);
   std::vector<AuditLine> lines;
   for (const auto& c : DesiredSysctls(desired, observed)) {
     const auto v = observed.Sysctl(c.key.conf, c.key.key);
-    lines.push_back({"sysctl " + c.key.ToString(), "sysctl.conf + sysctl -p", std::to_string(c.value),
-                     v ? std::to_string(*v) : "unreadable", v == c.value});
+    AuditLine l{"sysctl " + c.key.ToString(),
+                "sysctl.conf + sysctl -p",
+                std::to_string(c.value),
+                v ? std::to_string(*v) : "unreadable",
+                v == c.value,
+                true,
+                "",
+                {}};
+    lines.push_back(std::move(l));
   }
   if (desired.arp) {
-    for (const auto& l : observed.links) {
-      if (!l.arp_capable()) continue;
+    for (const Link* l : judgement.arp().ArpInterfaces()) {
       for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) {
         const int want = k == ArpKey::Ignore ? desired.arp->ignore : desired.arp->announce;
-        const auto eff = EffectiveArp(observed, l.name, k);
-        lines.push_back({std::string("effective ") + ToString(k) + " on " + l.name + " = max(all, " + l.name + ")",
-                         "(what the kernel applies to ARP on " + l.name + ")", std::to_string(want),
-                         eff ? std::to_string(*eff) : "unreadable", eff == want});
+        const auto eff = judgement.arp().Effective(*l, k);
+        lines.push_back({std::string("effective ") + ToString(k) + " on " + l->name + " = max(all, " + l->name + ")",
+                         "(what the kernel applies to ARP on " + l->name + ")",
+                         std::to_string(want),
+                         eff ? std::to_string(*eff) : "unreadable",
+                         eff == want,
+                         true,
+                         "",
+                         {}});
       }
     }
   }
   for (const auto& [name, why] : desired.refused)
-    lines.push_back({"VirtualIP " + name, "(choosing a VIP)", "a usable VIP", "refused: " + why, false});
-  const ObservedIndex index(observed);  // the same lookup ComputePlan and EvaluateStatus use
-  for (const auto& [ip, want] : desired.addresses) {
-    const Link* link = observed.LinkByName(want.interface);
-    std::string addr_actual = link ? "absent" : "no interface " + want.interface;
-    bool has_addr = false;
-    for (const KernelAddress* a : index.AddressesOf(ip)) {
-      if (link && a->ifindex == link->index && a->prefix == ip.host_prefix()) {
-        has_addr = true;
-        addr_actual = a->owned() ? "present" : "present (not created by the operator)";
-      }
-    }
-    const std::string cidr = ip.ToString() + "/" + std::to_string(ip.host_prefix());
-    lines.push_back(
-        {"address " + cidr + " on " + want.interface,
-         "ip addr add " + cidr + " dev " + want.interface + (ip.is_v4() ? " label " + want.interface + ":1" : ""),
-         "present", addr_actual, has_addr});
-    if (!want.host_route) continue;
-    bool has_route = false;
-    std::string route_actual = "absent";
-    for (const KernelRoute* r : index.RoutesTo(ip)) {
-      if (r->table == kMainTable && r->prefix == ip.host_prefix()) {
-        const Link* via = observed.LinkByIndex(r->oif);
-        if (link && r->oif == link->index) {
-          has_route = true;
-          route_actual = "present";
-        } else if (!has_route) {  // a second route elsewhere must not hide the right one
+    lines.push_back({"VirtualIP " + name, "(choosing a VIP)", "a usable VIP", "refused: " + why, false, false, "", {}});
+  for (const VipVerdict& v : judgement.vips()) {
+    const IpAddress& ip = v.want->ip;
+    const std::string& dev = v.want->interface;
+    const std::string addr_actual = !v.link       ? "no interface " + dev
+                                    : !v.address  ? "absent"
+                                    : v.adopted() ? "present (not created by the operator)"
+                                                  : "present";
+    lines.push_back({"address " + Cidr(ip) + " on " + dev,
+                     "ip addr add " + Cidr(ip) + " dev " + dev + (ip.is_v4() ? " label " + dev + ":1" : ""),
+                     "present",
+                     addr_actual,
+                     v.address != nullptr,
+                     false,
+                     "",
+                     {}});
+    if (v.want->host_route) {
+      std::string route_actual = v.route_present ? "present" : "absent";
+      if (!v.route_present) {
+        for (const KernelRoute* r : judgement.index().RoutesTo(ip)) {
+          if (r->table != kMainTable || r->prefix != ip.host_prefix()) continue;
+          const Link* via = observed.LinkByIndex(r->oif);
           route_actual = "via " + (via ? via->name : std::to_string(r->oif));
         }
       }
+      lines.push_back(
+          {"host route " + Cidr(ip) + " dev " + dev,
+           std::string(ip.is_v4() ? "route add -host " : "ip -6 route add ") + ip.ToString() + " dev " + dev,
+           "present",
+           route_actual,
+           v.route_present,
+           false,
+           v.blocked,
+           {}});
     }
-    lines.push_back(
-        {"host route " + cidr + " dev " + want.interface,
-         std::string(ip.is_v4() ? "route add -host " : "ip -6 route add ") + ip.ToString() + " dev " + want.interface,
-         "present", route_actual, has_route});
+    if (ip.is_v4()) lines.push_back(ArpLine(v, judgement));
   }
+  for (const auto& line : judgement.unreachable_node_addresses())
+    lines.push_back({"node address " + line.substr(0, line.find(' ')),
+                     "(the node's own ARP)",
+                     "answered",
+                     "not answered",
+                     false,
+                     false,
+                     line,
+                     {}});
   return lines;
 }
 
 bool AllOk(const std::vector<AuditLine>& lines) {
-  return std::all_of(lines.begin(), lines.end(), [](const AuditLine& l) { return l.ok; });
+  return std::all_of(lines.begin(), lines.end(), [](const AuditLine& l) { return l.ok || l.informational; });
 }
 
 std::string AuditText(const std::vector<AuditLine>& lines) {
-  std::size_t w = 4;
-  for (const auto& l : lines) w = std::max(w, l.step.size());
+  std::size_t w = 4, we = 9, wa = 9;
+  for (const auto& l : lines) {
+    w = std::max(w, l.step.size());
+    we = std::max(we, l.expected.size());
+    wa = std::max(wa, std::min<std::size_t>(l.actual.size(), 40));
+  }
   auto pad = [](std::string s, std::size_t n) {
     if (s.size() < n) s.resize(n, ' ');
     return s;
   };
-  std::string out = pad("STEP", w) + "  " + pad("EXPECTED", 9) + "  " + pad("ACTUAL", 9) + "  RESULT\n";
-  for (const auto& l : lines)
-    out += pad(l.step, w) + "  " + pad(l.expected, 9) + "  " + pad(l.actual, 9) + "  " + (l.ok ? "ok" : "FAIL") + "\n";
-  const auto bad = std::count_if(lines.begin(), lines.end(), [](const AuditLine& l) { return !l.ok; });
-  out += bad ? std::to_string(bad) + " of " + std::to_string(lines.size()) + " checks failed: NOT conformant\n"
-             : "all " + std::to_string(lines.size()) + " checks passed: conformant\n";
+  std::string out = pad("STEP", w) + "  " + pad("EXPECTED", we) + "  " + pad("ACTUAL", wa) + "  RESULT\n";
+  for (const auto& l : lines) {
+    const char* result = l.ok ? "ok" : l.informational ? "differs (see the ARP lines)" : "FAIL";
+    out += pad(l.step, w) + "  " + pad(l.expected, we) + "  " + pad(l.actual, wa) + "  " + result + "\n";
+    if (!l.ok && !l.informational && !l.detail.empty()) {
+      std::size_t start = 0;
+      while (start <= l.detail.size()) {
+        const std::size_t end = std::min(l.detail.find('\n', start), l.detail.size());
+        out += "    " + l.detail.substr(start, end - start) + "\n";
+        start = end + 1;
+      }
+    }
+  }
+  const auto counted = std::count_if(lines.begin(), lines.end(), [](const AuditLine& l) { return !l.informational; });
+  const auto bad =
+      std::count_if(lines.begin(), lines.end(), [](const AuditLine& l) { return !l.ok && !l.informational; });
+  out += bad ? std::to_string(bad) + " of " + std::to_string(counted) + " checks failed: NOT conformant\n"
+             : "all " + std::to_string(counted) + " checks passed: conformant\n";
   return out;
 }
 
@@ -89,9 +166,20 @@ nlohmann::json AuditJson(const std::vector<AuditLine>& lines) {
   nlohmann::json j;
   j["conformant"] = AllOk(lines);
   j["checks"] = nlohmann::json::array();
-  for (const auto& l : lines)
-    j["checks"].push_back(
-        {{"step", l.step}, {"manual", l.manual}, {"expected", l.expected}, {"actual", l.actual}, {"ok", l.ok}});
+  for (const auto& l : lines) {
+    nlohmann::json c{{"step", l.step},     {"manual", l.manual}, {"expected", l.expected},
+                     {"actual", l.actual}, {"ok", l.ok},         {"informational", l.informational}};
+    if (!l.detail.empty()) c["detail"] = l.detail;
+    if (!l.arp.empty() || l.step.rfind("ARP for ", 0) == 0) {
+      c["arp"] = nlohmann::json::array();
+      for (const auto& a : l.arp) {
+        nlohmann::json v{{"interface", a.interface}, {"answered", a.answered}, {"announced", a.announced}};
+        if (!a.reason.empty()) v["reason"] = a.reason;
+        c["arp"].push_back(std::move(v));
+      }
+    }
+    j["checks"].push_back(std::move(c));
+  }
   return j;
 }
 

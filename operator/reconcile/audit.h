@@ -12,12 +12,25 @@
 
 namespace lvsrs {
 
+// Where a neighbour asking on one interface stands with one VIP (ARP only; IPv4).
+struct ArpVerdictLine {
+  std::string interface;
+  bool answered = false;
+  bool announced = false;
+  std::string reason;  // the kernel rule, when answered or announced
+};
+
 struct AuditLine {
   std::string step;    // "sysctl net.ipv4.conf.all.arp_ignore", "address 192.0.2.10/32 on lo", ...
   std::string manual;  // the manual command it replaces
   std::string expected;
   std::string actual;
   bool ok = false;
+  // A value shown for reference (a sysctl as written, an effective value): conformance is judged
+  // by what the kernel does with it, in the ARP lines, so it never fails the check by itself.
+  bool informational = false;
+  std::string detail;               // why it failed, in kernel terms
+  std::vector<ArpVerdictLine> arp;  // ARP lines: one per interface that answers ARP
 };
 
 std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& observed);

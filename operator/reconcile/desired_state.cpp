@@ -1,6 +1,11 @@
 #include "reconcile/desired_state.h"
 
 #include <algorithm>
+#include <set>
+
+#include "reconcile/arp_behaviour.h"
+#include "reconcile/plan.h"
+#include "reconcile/vip_judgement.h"
 
 namespace lvsrs {
 namespace {
@@ -16,7 +21,137 @@ bool IsSubnetBroadcastOf(const IpAddress& ip, const KernelAddress& a) {
   return true;
 }
 
+// How much each arp_ignore value answers, least first (see net/ipv4/arp.c, arp_ignore()).
+int IgnoreRank(int value) {
+  switch (value) {
+    case 8: return 4;   // nothing
+    case 2: return 3;   // addresses of the receiving interface, to senders of their subnet
+    case 1: return 2;   // addresses of the receiving interface
+    case 3: return 1;   // addresses of scope link or wider, on any interface
+    default: return 0;  // every local address (0, and 4-7 which behave like it)
+  }
+}
+
+std::string SpecText(const ArpSpec& a) {
+  return "arp {ignore: " + std::to_string(a.ignore) + ", announce: " + std::to_string(a.announce) +
+         ", scope: " + ToString(a.scope) + "}";
+}
+
+std::map<SysctlKey, int> Written(const ArpSpec& spec, const ObservedState& observed) {
+  DesiredState d;
+  d.arp = spec;
+  std::map<SysctlKey, int> out;
+  for (const auto& c : DesiredSysctls(d, observed)) out[c.key] = c.value;
+  return out;
+}
+
+// Judges one VirtualIP's ARP consequences before it is applied (see BuildDesiredState).
+class ArpGate {
+ public:
+  explicit ArpGate(const ObservedState& observed) : observed_(observed), arp_(observed) {
+    for (const Link* l : arp_.ArpInterfaces()) arp_interfaces_.insert(l->name);
+  }
+
+  // "" when `vip` may be applied next to `applied` (whose ARP settings `current` were verified),
+  // else why not. On success its VIPs stay placed for the next VirtualIP's judgement.
+  std::string Judge(const VirtualIp& vip, const DesiredState& applied) {
+    std::vector<IpAddress> placed;
+    const Link* link = observed_.LinkByName(vip.interface);
+    if (link) {
+      for (const auto& ip : vip.addresses) {
+        if (!ip.is_v4() || applied.addresses.count(ip)) continue;
+        arp_.AssumePlaced(Placement{ip, link->index, kVipScope});
+        placed.push_back(ip);
+      }
+    }
+    std::string why = JudgeSettings(vip, applied);
+    if (!why.empty())
+      for (const auto& ip : placed) arp_.ForgetPlaced(ip);
+    return why;
+  }
+
+ private:
+  std::string JudgeSettings(const VirtualIp& vip, const DesiredState& applied) {
+    const ArpSpec combined = applied.arp ? CombineArp(*applied.arp, vip.arp) : vip.arp;
+    // Its own values count too: they are written the day the VirtualIPs that mask them are gone.
+    std::string why =
+        Exposes(vip.arp, "its " + SpecText(vip.arp), vip, applied, applied.arp && vip.arp == *applied.arp);
+    if (why.empty() && !(combined == vip.arp))
+      why = Exposes(combined, SpecText(combined) + " (combined with the VirtualIPs applied before it)", vip, applied,
+                    combined == *applied.arp);
+    // And so do the values of each VirtualIP that decides first, for this one's VIPs: whichever
+    // comes second is the one refused, never the older.
+    for (const auto& [spec, owner] : specs_) {
+      if (!why.empty()) break;
+      if (spec == vip.arp || spec == combined) continue;
+      why = Exposes(spec, "VirtualIP " + owner + "'s " + SpecText(spec) + ", which decides first,", vip, applied,
+                    /*only_new=*/true);
+    }
+    if (why.empty() && std::none_of(specs_.begin(), specs_.end(), [&](const auto& s) { return s.first == vip.arp; }))
+      specs_.push_back({vip.arp, vip.name});
+    return why;
+  }
+
+  // Why writing spec would expose a VIP or the node, "" when it would not. When `only_new`, the
+  // applied VIPs were verified under spec already and only vip's are judged.
+  std::string Exposes(const ArpSpec& spec, const std::string& whose_values, const VirtualIp& vip,
+                      const DesiredState& applied, bool only_new) {
+    const ArpSpec reference{1, 2, spec.scope};  // the manual procedure's values
+    arp_.AssumeOnly(Written(spec, observed_));
+    // Address, VirtualIP that wants it: the others' first, so that the reason names the conflict.
+    std::vector<std::pair<IpAddress, std::string>> judged;
+    if (!only_new)
+      for (const auto& [ip, want] : applied.addresses) judged.push_back({ip, want.owners.front()});
+    for (const auto& ip : vip.addresses) judged.push_back({ip, vip.name});
+    for (const auto& [ip, owner] : judged) {
+      const auto exposures = arp_.Exposures(ip);
+      if (exposures.empty()) continue;
+      const bool own_place = owner == vip.name && arp_interfaces_.count(vip.interface);
+      std::set<std::pair<std::string, ArpExposure::How>> anyway;
+      if (!own_place) {
+        arp_.AssumeOnly(Written(reference, observed_));
+        for (const auto& e : arp_.Exposures(ip)) anyway.insert({e.interface, e.how});
+        arp_.AssumeOnly(Written(spec, observed_));
+      }
+      for (const auto& e : exposures) {
+        if (anyway.count({e.interface, e.how})) continue;  // not this VirtualIP's doing; the status says so
+        const std::string whose = owner == vip.name ? "its VIP " : "VirtualIP " + owner + "'s VIP ";
+        if (own_place)
+          return whose + ip.ToString() + " on " + vip.interface + " would be " + ToString(e.how) + " on " +
+                 e.interface + ": " + e.reason + " (use lo, or settings under which " + vip.interface +
+                 " stays silent)";
+        return whose_values + " would let a neighbour learn " + whose + ip.ToString() + ": " + e.Describe();
+      }
+    }
+    auto is_vip = [&](const IpAddress& ip) {
+      return applied.addresses.count(ip) ||
+             std::find(vip.addresses.begin(), vip.addresses.end(), ip) != vip.addresses.end();
+    };
+    const auto lost = UnreachableNodeAddresses(arp_, observed_, is_vip);
+    if (!lost.empty()) {
+      arp_.AssumeOnly(Written(reference, observed_));
+      const bool anyway = UnreachableNodeAddresses(arp_, observed_, is_vip).size() >= lost.size();
+      if (!anyway) return whose_values + " would take the node off its network: its own address " + lost.front();
+    }
+    return "";
+  }
+
+  const ObservedState& observed_;
+  ArpBehaviour arp_;
+  std::set<std::string> arp_interfaces_;
+  std::vector<std::pair<ArpSpec, std::string>> specs_;  // each distinct value set applied, and who asked first
+};
+
 }  // namespace
+
+ArpSpec CombineArp(const ArpSpec& a, const ArpSpec& b) {
+  ArpSpec c = a;
+  if (IgnoreRank(b.ignore) > IgnoreRank(a.ignore)) c.ignore = b.ignore;
+  c.announce = std::max(a.announce, b.announce);  // 0, 1, 2 do announce ever less
+  // Global also covers interfaces created later (new pods' veths copy conf/default).
+  if (b.scope == ArpScope::Global) c.scope = ArpScope::Global;
+  return c;
+}
 
 std::string ReservedAddressReason(const IpAddress& ip) {
   if (ip.IsUnspecified()) return "is the unspecified address";
@@ -48,6 +183,7 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
   std::vector<std::size_t> candidates;
 
   DesiredState d;
+  ArpGate gate(observed);
   for (const VirtualIp* vip : ordered) {
     if (!vip->node_selector.Matches(node.labels)) continue;
     std::string why;
@@ -84,6 +220,7 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
         break;
       }
     }
+    if (why.empty()) why = gate.Judge(*vip, d);
     if (!why.empty()) {
       d.refused[vip->name] = why;
       continue;
@@ -97,15 +234,7 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
       da.host_route = da.host_route || vip->host_route;
       da.owners.push_back(vip->name);
     }
-    if (!d.arp) {
-      d.arp = vip->arp;
-    } else {
-      // Several VirtualIPs on one node: the strictest values win, and Global (which also covers
-      // interfaces created later) wins over PerInterface.
-      d.arp->ignore = std::max(d.arp->ignore, vip->arp.ignore);
-      d.arp->announce = std::max(d.arp->announce, vip->arp.announce);
-      if (vip->arp.scope == ArpScope::Global) d.arp->scope = ArpScope::Global;
-    }
+    d.arp = d.arp ? CombineArp(*d.arp, vip->arp) : vip->arp;
   }
   return d;
 }

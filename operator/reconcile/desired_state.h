@@ -20,8 +20,8 @@ struct DesiredAddress {
 
 struct DesiredState {
   std::map<IpAddress, DesiredAddress> addresses;
-  // Strictest ARP settings of all selected VirtualIPs; nullopt when none selects this node,
-  // which is when recorded sysctls are restored.
+  // The ARP settings written: of the applied VirtualIPs' values, the ones that answer least
+  // (CombineArp); nullopt when none selects this node, which is when recorded sysctls are restored.
   std::optional<ArpSpec> arp;
   std::vector<std::string> selected;           // VirtualIP names that select this node, sorted
   std::map<std::string, std::string> refused;  // VirtualIP name -> why it is not applied
@@ -30,6 +30,19 @@ struct DesiredState {
 // Why an address must never be a VIP on this node, or "" when it may be.
 std::string ReservedAddressReason(const IpAddress& ip);
 
+// The values written for two VirtualIPs' settings: per key the value under which the kernel
+// answers or announces least (arp_ignore 8, then 2, 1, 3, 0; arp_announce 2, 1, 0), Global scope
+// over PerInterface. arp_ignore values are not a scale (3 answers for a scope-global address on
+// lo where 1 does not), so this is an order of what each answers, not max().
+ArpSpec CombineArp(const ArpSpec& a, const ArpSpec& b);
+
+// Which VirtualIPs apply, in decision order (older first). One is refused on this node, with the
+// reason, when an address is unusable here (reserved, the node's own, a subnet broadcast, on
+// another interface in one that decides first), or when its ARP settings, or its VIPs' place on
+// an interface that answers ARP, would let a neighbour learn any applied VIP from this node (see
+// ArpBehaviour) or take the node's own addresses off their network. Exposures that exist whatever
+// the VirtualIPs say (an admin's per-interface value, an address added by hand) refuse nothing:
+// the status reports them.
 DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node, const ObservedState& observed);
 
 }  // namespace lvsrs

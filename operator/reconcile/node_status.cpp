@@ -1,6 +1,6 @@
 #include "reconcile/node_status.h"
 
-#include <optional>
+#include "reconcile/vip_judgement.h"
 
 namespace lvsrs {
 
@@ -17,83 +17,73 @@ const char* ToString(VipState s) {
 
 NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& observed,
                           const std::map<IpAddress, std::string>& failures) {
-  NodeStatus st;
-  // The plan only explains why a VIP is missing (what blocks it); in the steady state every VIP
-  // is present and the diff is not worth computing a second time per pass.
-  std::optional<Plan> plan;
+  const NodeJudgement judgement(desired, observed);
+  return EvaluateStatus(desired, observed, judgement, failures);
+}
 
-  const ObservedIndex index(observed);
-  for (const auto& [ip, want] : desired.addresses) {
-    const Link* link = observed.LinkByName(want.interface);
-    bool has_addr = false, owned = false, has_route = !want.host_route;
-    for (const KernelAddress* a : index.AddressesOf(ip)) {
-      if (link && a->ifindex == link->index && a->prefix == ip.host_prefix()) {
-        has_addr = true;
-        owned = a->owned();
-      }
-    }
-    for (const KernelRoute* r : index.RoutesTo(ip)) {
-      if (link && r->table == kMainTable && r->prefix == ip.host_prefix() && r->oif == link->index) has_route = true;
-    }
+NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& observed, const NodeJudgement& judgement,
+                          const std::map<IpAddress, std::string>& failures) {
+  using Kind = Problem::Kind;
+  NodeStatus st;
+  std::map<std::string, std::vector<std::string>> exposed_on;  // interface -> what is exposed there
+  for (const VipVerdict& v : judgement.vips()) {
+    const IpAddress& ip = v.want->ip;
     VipAddressStatus s;
     s.address = ip.ToString();
-    s.interface = want.interface;
-    if (has_addr && has_route) {
-      s.state = owned ? VipState::Configured : VipState::Adopted;
-      s.message = owned ? "configured" : "present before the operator; adopted, never removed by it";
+    s.interface = v.want->interface;
+    if (v.in_place()) {
+      s.state = v.adopted() ? VipState::Adopted : VipState::Configured;
+      s.message = v.adopted() ? "present before the operator; adopted, never removed by it" : "configured";
     } else {
-      if (!plan) plan = ComputePlan(desired, observed, {});
       auto f = failures.find(ip);
-      auto b = plan->blocked.find(ip);
       s.state = f != failures.end() ? VipState::Failed : VipState::Pending;
-      s.message = f != failures.end() ? f->second
-                  : b != plan->blocked.end() ? b->second
-                  : !has_addr ? "address missing on " + want.interface
-                              : "host route missing";
+      s.message = f != failures.end()    ? f->second
+                  : !v.blocked.empty()   ? v.blocked
+                  : !v.address           ? "address missing on " + v.want->interface
+                                         : "host route missing";
       st.vips_configured = false;
-      st.problems.push_back(ip.ToString() + ": " + s.message);
+      st.problems.push_back({Kind::VipNotInPlace, s.address, s.address + ": " + s.message});
     }
-    for (const auto& owner : want.owners) {
+    for (const auto& e : v.exposures) {
+      st.exposures.push_back(e);
+      exposed_on[e.interface].push_back(e.ip.ToString() + " " + ToString(e.how));
+      st.problems.push_back({Kind::ArpExposed, s.address, e.Describe()});
+      st.arp_conformant = false;
+    }
+    for (const auto& owner : v.want->owners) {
       s.virtual_ip = owner;
       st.vips.push_back(s);
     }
   }
   for (const auto& [name, why] : desired.refused) {
     st.vips.push_back(VipAddressStatus{name, "", "", VipState::Refused, why});
-    st.problems.push_back("VirtualIP " + name + " refused: " + why);
+    st.problems.push_back({Kind::VirtualIpRefused, name, "VirtualIP " + name + " refused: " + why});
     st.vips_configured = false;  // wanted on this node, and not there
   }
+  for (const auto& line : judgement.unreachable_node_addresses()) {
+    st.problems.push_back({Kind::NodeUnreachable, line.substr(0, line.find(' ')), line});
+    st.arp_conformant = false;
+  }
 
+  // The values the operator writes: drift it repairs, shown as such, but conformance is judged by
+  // what the kernel does with them (an admin's stricter per-interface value is no problem).
   for (const auto& change : DesiredSysctls(desired, observed)) {
     const auto v = observed.Sysctl(change.key.conf, change.key.key);
-    if (v != change.value) {
-      st.arp_conformant = false;
-      st.problems.push_back(change.key.ToString() + " is " + (v ? std::to_string(*v) : "unreadable") + ", want " +
-                            std::to_string(change.value));
-    }
+    if (v == change.value) continue;
+    st.problems.push_back({Kind::SysctlDiffers, change.key.ToString(),
+                           change.key.ToString() + " is " + (v ? std::to_string(*v) : "unreadable") + ", want " +
+                               std::to_string(change.value)});
   }
-  for (const auto& l : observed.links) {
-    if (!l.arp_capable()) continue;
+  for (const Link* l : judgement.arp().ArpInterfaces()) {
     InterfaceArpStatus is;
-    is.interface = l.name;
-    is.arp_ignore = EffectiveArp(observed, l.name, ArpKey::Ignore).value_or(-1);
-    is.arp_announce = EffectiveArp(observed, l.name, ArpKey::Announce).value_or(-1);
-    if (desired.arp) {
-      // Equality, not "at least": arp_ignore values are not ordered by strictness (3 answers for
-      // a scope-global VIP on lo where 1 does not), so anything but the wanted value is drift.
-      std::string msg;
-      if (is.arp_ignore != desired.arp->ignore)
-        msg = "effective arp_ignore " + std::to_string(is.arp_ignore) + ", want " + std::to_string(desired.arp->ignore);
-      if (is.arp_announce != desired.arp->announce)
-        msg += (msg.empty() ? "" : "; ") + std::string("effective arp_announce ") + std::to_string(is.arp_announce) +
-               ", want " + std::to_string(desired.arp->announce);
-      if (!msg.empty()) {
-        msg += " (the kernel uses max(conf/all, conf/" + l.name + "))";
-        is.conformant = false;
-        is.message = msg;
-        st.arp_conformant = false;
-        st.problems.push_back(l.name + ": " + msg);
-      }
+    is.interface = l->name;
+    is.arp_ignore = judgement.arp().Effective(*l, ArpKey::Ignore).value_or(-1);
+    is.arp_announce = judgement.arp().Effective(*l, ArpKey::Announce).value_or(-1);
+    if (auto it = exposed_on.find(l->name); it != exposed_on.end()) {
+      is.conformant = false;
+      for (const auto& what : it->second) is.message += (is.message.empty() ? "" : ", ") + what;
+      is.message += " (effective arp_ignore " + std::to_string(is.arp_ignore) + ", arp_announce " +
+                    std::to_string(is.arp_announce) + ": max(conf/all, conf/" + l->name + "))";
     }
     st.interfaces.push_back(is);
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "reconcile/arp_behaviour.h"
 #include "reconcile/desired_state.h"
 #include "reconcile/observed_state.h"
 #include "reconcile/plan.h"
@@ -27,20 +28,42 @@ struct InterfaceArpStatus {
   std::string interface;
   int arp_ignore = -1;  // effective: max(conf/all, conf/<dev>)
   int arp_announce = -1;
-  bool conformant = true;
-  std::string message;
+  bool conformant = true;  // no wanted VIP can be learnt by a neighbour on it
+  std::string message;     // what is exposed there, when not conformant
+};
+
+// One thing that is not as wanted. The kind says which condition it belongs to, so that status
+// writers and metrics never search the text.
+struct Problem {
+  enum class Kind {
+    VipNotInPlace,     // a wanted address or host route is missing, blocked or failed (item: the VIP)
+    VirtualIpRefused,  // a VirtualIP selecting the node is not applied (item: its name)
+    ArpExposed,        // a neighbour can learn a VIP from this node (item: the VIP)
+    NodeUnreachable,   // the node's own address gets no ARP reply on its interface (item: the interface)
+    SysctlDiffers,     // a sysctl the operator writes does not hold its value (item: the key)
+  };
+  Kind kind;
+  std::string item;
+  std::string text;  // one human line, for logs, check and conditions
 };
 
 struct NodeStatus {
   std::vector<VipAddressStatus> vips;
-  std::vector<InterfaceArpStatus> interfaces;  // every ARP-capable interface
+  std::vector<InterfaceArpStatus> interfaces;  // every interface that answers ARP itself
+  std::vector<ArpExposure> exposures;          // wanted VIPs a neighbour can learn, and where
   bool vips_configured = true;                 // every wanted address and host route present
-  bool arp_conformant = true;                  // every desired sysctl and every effective value as wanted
+  // No wanted VIP is answered or announced on any interface, and the node still answers for its
+  // own addresses: what the kernel will do, not whether the sysctls hold the requested numbers.
+  bool arp_conformant = true;
   bool conformant() const { return vips_configured && arp_conformant; }
-  std::vector<std::string> problems;  // one human line each, for logs and check
+  std::vector<Problem> problems;
 };
 
-// failures: per-item error messages from the last execution, keyed by address.
+class NodeJudgement;
+// failures: per-item error messages from the last execution, keyed by address. The overload
+// without a judgement judges desired against observed itself.
+NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& observed, const NodeJudgement& judgement,
+                          const std::map<IpAddress, std::string>& failures = {});
 NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& observed,
                           const std::map<IpAddress, std::string>& failures = {});
 

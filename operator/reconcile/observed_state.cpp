@@ -24,7 +24,14 @@ bool KernelAddress::owned() const {
   return proto == kOwnerProtocol || (!label.empty() && label.ends_with(kLabelSuffix));
 }
 
-const char* ToString(ArpKey key) { return key == ArpKey::Ignore ? "arp_ignore" : "arp_announce"; }
+const char* ToString(ArpKey key) {
+  switch (key) {
+    case ArpKey::Ignore: return "arp_ignore";
+    case ArpKey::Announce: return "arp_announce";
+    case ArpKey::RouteLocalnet: return "route_localnet";
+  }
+  return "?";
+}
 
 std::string SysctlKey::ToString() const { return "net.ipv4.conf." + conf + "." + lvsrs::ToString(key); }
 

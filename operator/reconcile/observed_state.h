@@ -31,9 +31,22 @@ struct Link {
   bool up = false;
   bool loopback = false;
   bool noarp = false;
+  std::string kind;  // IFLA_INFO_KIND: "veth", "bridge", "bond", ... ("" for a physical NIC)
+  int master = 0;    // IFLA_MASTER: the bridge, bond or VRF this link is enslaved to, or 0
   // The kernel answers ARP only on interfaces without IFF_NOARP; lo is IFF_LOOPBACK|IFF_NOARP.
   bool arp_capable() const { return !loopback && !noarp; }
 };
+
+// RT_SCOPE_* of linux/rtnetlink.h; a smaller value is a wider scope.
+inline constexpr std::uint8_t kScopeUniverse = 0;
+inline constexpr std::uint8_t kScopeLink = 253;
+inline constexpr std::uint8_t kScopeHost = 254;
+
+// The scope the operator gives an IPv4 VIP: host. The kernel still delivers packets for it (the
+// local table holds it whatever its scope), but never picks it as the source of the node's own
+// traffic or of its ARP requests (inet_select_addr wants scope <= link), and arp_ignore=3 does not
+// answer for it. IPv6 addresses take their scope from the address itself.
+inline constexpr std::uint8_t kVipScope = kScopeHost;
 
 struct KernelAddress {
   IpAddress ip;
@@ -41,6 +54,8 @@ struct KernelAddress {
   int ifindex = 0;
   std::string label;       // IPv4 only
   std::uint8_t proto = 0;  // IFA_PROTO, 0 when absent
+  std::uint8_t scope = kScopeUniverse;
+  bool secondary = false;  // IFA_F_SECONDARY: another address of the same subnet came first
   bool owned() const;
 };
 
@@ -53,8 +68,12 @@ struct KernelRoute {
   bool owned() const { return protocol == kOwnerProtocol; }
 };
 
-enum class ArpKey { Ignore, Announce };
-const char* ToString(ArpKey key);  // "arp_ignore" / "arp_announce"
+// The per-interface IPv4 settings the ARP behaviour depends on. Ignore and Announce are the ones
+// the operator writes. RouteLocalnet is only read: kube-proxy sets it (conf/all) for NodePorts on
+// 127.0.0.1, and it makes the kernel treat host-scope addresses as link scope (IN_DEV_ROUTE_LOCALNET
+// in devinet.c), which changes what arp_ignore=3 and arp_announce do with a VIP.
+enum class ArpKey { Ignore, Announce, RouteLocalnet };
+const char* ToString(ArpKey key);  // "arp_ignore" / "arp_announce" / "route_localnet"
 
 // net.ipv4.conf.<conf>.<key>, where conf is "all", "default" or an interface name.
 struct SysctlKey {
@@ -68,7 +87,7 @@ struct ObservedState {
   std::vector<Link> links;
   std::vector<KernelAddress> addresses;
   std::vector<KernelRoute> routes;   // main table only
-  std::map<SysctlKey, int> sysctls;  // all, default and every link, both keys
+  std::map<SysctlKey, int> sysctls;  // all, default and every link, every ArpKey
 
   const Link* LinkByName(const std::string& name) const;
   const Link* LinkByIndex(int index) const;

@@ -1,5 +1,7 @@
 #include "reconcile/plan.h"
 
+#include "reconcile/vip_judgement.h"
+
 #include <set>
 #include <sstream>
 
@@ -56,43 +58,24 @@ std::vector<SysctlChange> DesiredSysctls(const DesiredState& desired, const Obse
 }
 
 Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, const SysctlRecord& recorded) {
+  const NodeJudgement judgement(desired, observed);
+  return ComputePlan(desired, judgement, observed, recorded);
+}
+
+Plan ComputePlan(const DesiredState& desired, const NodeJudgement& judgement, const ObservedState& observed,
+                 const SysctlRecord& recorded) {
   Plan plan;
 
-  // Addresses. An address lives on one interface; identical foreign state is adopted (never
-  // relabelled, never removed), owned state elsewhere is moved.
+  // Addresses and host routes the judgement finds missing. Identical foreign state is adopted
+  // (never relabelled, never removed); owned state elsewhere is moved.
   std::set<std::pair<IpAddress, int>> kept_addresses;
-  const ObservedIndex index(observed);
-  for (const auto& [ip, want] : desired.addresses) {
-    const Link* link = observed.LinkByName(want.interface);
-    if (!link) {
-      plan.blocked[ip] = "interface " + want.interface + " does not exist";
-      continue;
-    }
-    bool present = false;
-    for (const KernelAddress* a : index.AddressesOf(ip)) {
-      if (a->ifindex == link->index && a->prefix == ip.host_prefix()) present = true;
-    }
-    kept_addresses.insert({ip, link->index});
-    if (!present) plan.add_addresses.push_back(AddressChange{ip, link->index, link->name});
-
-    if (!want.host_route) continue;
-    bool route_ok = false;
-    const KernelRoute* foreign = nullptr;
-    for (const KernelRoute* r : index.RoutesTo(ip)) {
-      if (r->table != kMainTable || r->prefix != ip.host_prefix()) continue;
-      if (r->oif == link->index)
-        route_ok = true;
-      else if (!r->owned())
-        foreign = r;
-    }
-    if (!route_ok && foreign) {
-      const Link* other = observed.LinkByIndex(foreign->oif);
-      plan.blocked[ip] = "a host route for " + ip.ToString() + " via " +
-                         (other ? other->name : std::to_string(foreign->oif)) +
-                         " exists and is not ours; leaving it alone";
-    } else if (!route_ok) {
-      plan.add_routes.push_back(RouteChange{ip, link->index, link->name});
-    }
+  for (const VipVerdict& v : judgement.vips()) {
+    const IpAddress& ip = v.want->ip;
+    if (!v.blocked.empty()) plan.blocked[ip] = v.blocked;
+    if (!v.link) continue;
+    kept_addresses.insert({ip, v.link->index});
+    if (v.needs_address()) plan.add_addresses.push_back(AddressChange{ip, v.link->index, v.link->name});
+    if (v.needs_route()) plan.add_routes.push_back(RouteChange{ip, v.link->index, v.link->name});
   }
 
   // Owned routes nobody wants any more (or that point at the wrong interface).

@@ -62,6 +62,11 @@ struct Plan {
 // The sysctls a desired ARP spec asks for on the observed links (with their write path).
 std::vector<SysctlChange> DesiredSysctls(const DesiredState& desired, const ObservedState& observed);
 
+class NodeJudgement;
+// judgement: of desired against observed (the reconciler judges once per observation and hands
+// the same verdicts to the plan and the status); the overload without one judges for itself.
+Plan ComputePlan(const DesiredState& desired, const NodeJudgement& judgement, const ObservedState& observed,
+                 const SysctlRecord& recorded);
 Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, const SysctlRecord& recorded);
 
 }  // namespace lvsrs

@@ -15,12 +15,12 @@ namespace lvsrs {
 
 using SysctlValues = std::map<SysctlKey, int>;
 
-// The ARP sysctls the last pass's plan and status depended on, with the values it observed:
+// The sysctls the last pass's plan and ARP verdicts depended on, with the values it observed:
 // every key the desired ARP spec sets (conf/all, default and lo in Global scope; each
-// ARP-capable interface in PerInterface scope) and conf/all always (the effective value on an
-// interface is max(all, dev)). Not watched: per-interface values in Global scope, which the
-// operator does not write there; a change to one shows in the status after the next full pass.
-// Keys the observed state lacks are left out.
+// ARP-capable interface in PerInterface scope), conf/all always (the effective value on an
+// interface is max(all, dev)), and while a VirtualIP selects the node, every up ARP-capable
+// interface's own values and route_localnet of all, lo and those interfaces. Keys the observed
+// state lacks are left out.
 SysctlValues SysctlsToWatch(const DesiredState& desired, const ObservedState& observed);
 
 // The watched keys whose value now differs from what the last pass left (changed, or no longer

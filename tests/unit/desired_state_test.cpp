@@ -58,7 +58,7 @@ TEST(DesiredState, RefusesWhatWouldBreakTheNodeButKeepsTheOthers) {
 
 TEST(DesiredState, OurOwnAddressOnAnotherInterfaceIsNotTheNodesIp) {
   auto o = BasicNode();
-  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 2, "eth0:lvsrs", kOwnerProtocol});
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 2, "eth0:lvsrs", kOwnerProtocol, kScopeUniverse, false});
   const auto d = BuildDesiredState({MakeVip("web", {"192.0.2.10"})}, kNode, o);
   EXPECT_TRUE(d.refused.empty());
   EXPECT_EQ(d.addresses.at(Ip("192.0.2.10")).interface, "lo");
@@ -93,6 +93,107 @@ TEST(DesiredState, ConflictingInterfacesRefuseTheLaterNameOnEveryNode) {
     EXPECT_NE(d.refused.at("beta").find("conflicts with VirtualIP alpha"), std::string::npos);
     EXPECT_EQ(d.addresses.at(Ip("192.0.2.10")).interface, "lo");
   }
+}
+
+// The case: two teams' VirtualIPs select one node; one asks arp_ignore=3. Under 3 the
+// kernel answers for any address of scope link or wider on any interface. The operator's VIPs
+// have host scope, so 3 alone answers none of them...
+TEST(DesiredState, ArpSettingsAreCombinedByWhatTheyProtectNotByMax) {
+  auto web = MakeVip("web", {"192.0.2.10"});
+  auto other = MakeVip("other", {"192.0.2.20"});
+  other.arp.ignore = 3;
+  const auto d = BuildDesiredState({web, other}, kNode, BasicNode());
+  EXPECT_TRUE(d.refused.empty()) << d.refused.begin()->second;
+  EXPECT_EQ(d.arp->ignore, 1);  // 1 answers less than 3 (max() would have written 3)
+  EXPECT_EQ(d.arp->announce, 2);
+}
+
+// ...but with kube-proxy's route_localnet=1 host scope counts as link scope, and 3 would answer
+// ARP for every VIP on lo: the VirtualIP asking for it is refused, naming the VIP it would expose,
+// whichever order the VirtualIPs come in; web's VIPs stay.
+TEST(DesiredState, SettingsThatWouldExposeAVipRefuseTheirVirtualIpOnly) {
+  auto web = MakeVip("web", {"192.0.2.10"});
+  auto other = MakeVip("other", {"192.0.2.20"});
+  other.arp.ignore = 3;
+  auto o = BasicNode();
+  o.sysctls[SysctlKey{"all", ArpKey::RouteLocalnet}] = 1;
+  for (const auto& order : {std::vector<VirtualIp>{web, other}, std::vector<VirtualIp>{other, web}}) {
+    const auto d = BuildDesiredState(order, kNode, o);
+    ASSERT_TRUE(d.refused.count("other"));
+    EXPECT_FALSE(d.refused.count("web"));
+    EXPECT_NE(d.refused.at("other").find("answered on eth0"), std::string::npos) << d.refused.at("other");
+    EXPECT_NE(d.refused.at("other").find("ignore: 3"), std::string::npos) << d.refused.at("other");
+    EXPECT_TRUE(d.addresses.count(Ip("192.0.2.10")));
+    EXPECT_FALSE(d.addresses.count(Ip("192.0.2.20")));
+    EXPECT_EQ(d.arp->ignore, 1);
+  }
+}
+
+// A VIP an admin added by hand (scope global) is answered under arp_ignore=3 even without
+// route_localnet. Whichever VirtualIP decides second is refused: here `other` decides first, so
+// web, whose VIP other's values would expose, is refused, and other's VIPs keep working.
+TEST(DesiredState, TheValuesOfTheVirtualIpThatDecidesFirstProtectItsPlace) {
+  auto o = BasicNode();
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0, kScopeUniverse, false});
+  auto web = MakeVip("web", {"192.0.2.10"});
+  auto other = MakeVip("other", {"192.0.2.20"});
+  other.arp.ignore = 3;
+  const auto d = BuildDesiredState({web, other}, kNode, o);
+  ASSERT_TRUE(d.refused.count("web"));
+  EXPECT_NE(d.refused.at("web").find("VirtualIP other's arp {ignore: 3"), std::string::npos) << d.refused.at("web");
+  EXPECT_NE(d.refused.at("web").find("its VIP 192.0.2.10"), std::string::npos) << d.refused.at("web");
+  EXPECT_TRUE(d.addresses.count(Ip("192.0.2.20")));
+}
+
+TEST(DesiredState, AnnouncingTheVipIsRefusedToo) {
+  auto web = MakeVip("web", {"192.0.2.10"});
+  auto loud = MakeVip("loud", {"192.0.2.30"});
+  loud.arp.announce = 0;  // the real server's replies, sent from the VIP, would carry it in ARP
+  const auto d = BuildDesiredState({web, loud}, kNode, BasicNode());
+  ASSERT_TRUE(d.refused.count("loud"));
+  EXPECT_NE(d.refused.at("loud").find("announced on eth0"), std::string::npos) << d.refused.at("loud");
+  EXPECT_EQ(d.arp->announce, 2);
+}
+
+TEST(DesiredState, AVipOnAnInterfaceThatAnswersArpIsRefused) {
+  auto onlink = MakeVip("onlink", {"198.51.100.50"});
+  onlink.interface = "eth0";
+  const auto d = BuildDesiredState({onlink, MakeVip("web", {"192.0.2.10"})}, kNode, BasicNode());
+  ASSERT_TRUE(d.refused.count("onlink"));
+  EXPECT_NE(d.refused.at("onlink").find("on eth0 would be answered on eth0"), std::string::npos)
+      << d.refused.at("onlink");
+  EXPECT_TRUE(d.addresses.count(Ip("192.0.2.10")));
+}
+
+TEST(DesiredState, SettingsThatSilenceTheNodesOwnAddressAreRefused) {
+  auto mute = MakeVip("mute", {"192.0.2.40"});
+  mute.arp.ignore = 8;  // in Global scope: conf/all=8, nothing on eth0 is answered any more
+  const auto d = BuildDesiredState({mute}, kNode, BasicNode());
+  ASSERT_TRUE(d.refused.count("mute"));
+  EXPECT_NE(d.refused.at("mute").find("198.51.100.7/24 on eth0"), std::string::npos) << d.refused.at("mute");
+  EXPECT_FALSE(d.arp.has_value());
+}
+
+// An admin's conf/eth0/arp_ignore=5 answers for every local address whatever conf/all says: no
+// VirtualIP's settings cause that, so none is refused for it (the status reports the exposure).
+TEST(DesiredState, ExposureNoVirtualIpCausesRefusesNothing) {
+  auto o = BasicNode();
+  o.sysctls[SysctlKey{"eth0", ArpKey::Ignore}] = 5;
+  const auto d = BuildDesiredState({MakeVip("web", {"192.0.2.10"})}, kNode, o);
+  EXPECT_TRUE(d.refused.empty());
+  EXPECT_TRUE(d.addresses.count(Ip("192.0.2.10")));
+}
+
+TEST(DesiredState, CombineArpOrdersArpIgnoreByWhatItAnswers) {
+  const auto combined = [](int a, int b) {
+    return CombineArp(ArpSpec{a, 2, ArpScope::Global}, ArpSpec{b, 2, ArpScope::Global}).ignore;
+  };
+  EXPECT_EQ(combined(1, 3), 1);
+  EXPECT_EQ(combined(3, 1), 1);
+  EXPECT_EQ(combined(1, 2), 2);
+  EXPECT_EQ(combined(2, 8), 8);
+  EXPECT_EQ(combined(0, 3), 3);
+  EXPECT_EQ(CombineArp(ArpSpec{1, 0, ArpScope::PerInterface}, ArpSpec{1, 1, ArpScope::Global}).announce, 1);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ TEST(NodeStatus, ConvergedNodeIsConformant) {
   const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
   const auto o = Converged(vips);
   const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
-  EXPECT_TRUE(st.conformant()) << (st.problems.empty() ? "" : st.problems.front());
+  EXPECT_TRUE(st.conformant()) << (st.problems.empty() ? "" : st.problems.front().text);
   ASSERT_EQ(st.vips.size(), 1u);
   EXPECT_EQ(st.vips[0].state, VipState::Configured);
   ASSERT_EQ(st.interfaces.size(), 1u);  // eth0; lo answers no ARP
@@ -33,16 +33,29 @@ TEST(NodeStatus, ConvergedNodeIsConformant) {
   EXPECT_TRUE(AllOk(Audit(BuildDesiredState(vips, kNode, o), o)));
 }
 
-TEST(NodeStatus, EffectiveValueIsTheMaxOfAllAndDevice) {
+TEST(NodeStatus, ConformanceIsWhatTheKernelDoesNotWhatTheFilesSay) {
   const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
   auto o = Converged(vips);
-  // conf/all=1 is right, but an admin's conf/eth0/arp_ignore=3 wins (max) and 3 answers ARP for
-  // a scope-global VIP on lo: the interface is not conformant although every file line is.
+  // An admin's conf/eth0/arp_ignore=2 wins (max) and is stricter: the VIP stays unanswered, so
+  // this is no problem although the effective value is not the one asked for.
+  o.sysctls[SysctlKey{"eth0", ArpKey::Ignore}] = 2;
+  auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
+  EXPECT_TRUE(st.arp_conformant) << (st.problems.empty() ? "" : st.problems.front().text);
+  EXPECT_EQ(st.interfaces[0].arp_ignore, 2);
+
+  // arp_ignore=3 answers for addresses of scope link or wider; the operator's VIP has host scope,
+  // but kube-proxy's route_localnet=1 makes host scope count as link scope: now it is answered.
   o.sysctls[SysctlKey{"eth0", ArpKey::Ignore}] = 3;
-  const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
+  EXPECT_TRUE(EvaluateStatus(BuildDesiredState(vips, kNode, o), o).arp_conformant);
+  o.sysctls[SysctlKey{"all", ArpKey::RouteLocalnet}] = 1;
+  st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
   EXPECT_FALSE(st.arp_conformant);
   EXPECT_TRUE(st.vips_configured);
-  EXPECT_EQ(st.interfaces[0].arp_ignore, 3);
+  ASSERT_EQ(st.exposures.size(), 1u);
+  EXPECT_EQ(st.exposures[0].interface, "eth0");
+  EXPECT_EQ(st.exposures[0].how, ArpExposure::How::Answered);
+  EXPECT_FALSE(st.interfaces[0].conformant);
+  EXPECT_NE(st.interfaces[0].message.find("192.0.2.10 answered"), std::string::npos) << st.interfaces[0].message;
   EXPECT_NE(st.interfaces[0].message.find("max(conf/all, conf/eth0)"), std::string::npos);
 }
 
@@ -63,7 +76,7 @@ TEST(NodeStatus, MissingRouteAndRefusalMakeTheNodeNotConformant) {
 
 TEST(NodeStatus, AdoptedAddressesAreReportedAsSuch) {
   auto o = BasicNode();
-  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0});
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0, kScopeUniverse, false});
   o.routes.push_back(KernelRoute{Ip("192.0.2.10"), 32, 1, kMainTable, 4});
   const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};
   const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);

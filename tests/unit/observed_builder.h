@@ -18,11 +18,11 @@ inline IpAddress Ip(const char* s) { return *IpAddress::Parse(s); }
 // A node with lo (1), eth0 (2, 198.51.100.7/24) and conf values all 0.
 inline ObservedState BasicNode() {
   ObservedState o;
-  o.links.push_back(Link{1, "lo", true, true, true});
-  o.links.push_back(Link{2, "eth0", true, false, false});
-  o.addresses.push_back(KernelAddress{Ip("127.0.0.1"), 8, 1, "lo", 0});
-  o.addresses.push_back(KernelAddress{Ip("::1"), 128, 1, "", 0});
-  o.addresses.push_back(KernelAddress{Ip("198.51.100.7"), 24, 2, "eth0", 0});
+  o.links.push_back(Link{1, "lo", true, true, true, "", 0});
+  o.links.push_back(Link{2, "eth0", true, false, false, "", 0});
+  o.addresses.push_back(KernelAddress{Ip("127.0.0.1"), 8, 1, "lo", 0, kScopeHost, false});
+  o.addresses.push_back(KernelAddress{Ip("::1"), 128, 1, "", 0, kScopeHost, false});
+  o.addresses.push_back(KernelAddress{Ip("198.51.100.7"), 24, 2, "eth0", 0, kScopeUniverse, false});
   o.routes.push_back(KernelRoute{Ip("198.51.100.0"), 24, 2, kMainTable, 2});
   for (const char* conf : {"all", "default", "lo", "eth0"})
     for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) o.sysctls[SysctlKey{conf, k}] = 0;
@@ -38,7 +38,8 @@ inline VirtualIp MakeVip(const std::string& name, std::vector<const char*> addrs
 
 inline void SimulateApply(ObservedState& o, const Plan& p, SysctlRecord* record = nullptr) {
   for (const auto& a : p.add_addresses)
-    o.addresses.push_back(KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex, OwnerLabel(a.interface), kOwnerProtocol});
+    o.addresses.push_back(KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex, OwnerLabel(a.interface), kOwnerProtocol,
+                                        a.ip.is_v4() ? kVipScope : kScopeUniverse, false});
   for (const auto& r : p.add_routes)
     o.routes.push_back(KernelRoute{r.dst, r.dst.host_prefix(), r.oif, kMainTable, kOwnerProtocol});
   for (const auto& s : p.set_sysctls) {

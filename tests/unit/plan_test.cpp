@@ -47,7 +47,7 @@ TEST(Plan, SecondDiffAfterExecutionIsEmpty) {
 TEST(Plan, AdoptsIdenticalForeignStateAndNeverRemovesIt) {
   auto o = BasicNode();
   // An admin's manual `ip addr add 192.0.2.10/32 dev lo label lo:1` + `route add -host`.
-  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0});
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0, kScopeUniverse, false});
   o.routes.push_back(KernelRoute{Ip("192.0.2.10"), 32, 1, kMainTable, 4});
   auto p = PlanFor({MakeVip("web", {"192.0.2.10"})}, o);
   EXPECT_TRUE(p.add_addresses.empty());
@@ -59,9 +59,9 @@ TEST(Plan, AdoptsIdenticalForeignStateAndNeverRemovesIt) {
 
 TEST(Plan, RemovesOnlyWhatCarriesTheMark) {
   auto o = BasicNode();
-  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:lvsrs", kOwnerProtocol});
-  o.addresses.push_back(KernelAddress{Ip("2001:db8::10"), 128, 1, "", kOwnerProtocol});
-  o.addresses.push_back(KernelAddress{Ip("203.0.113.5"), 32, 1, "lo:admin", 0});
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:lvsrs", kOwnerProtocol, kScopeUniverse, false});
+  o.addresses.push_back(KernelAddress{Ip("2001:db8::10"), 128, 1, "", kOwnerProtocol, kScopeUniverse, false});
+  o.addresses.push_back(KernelAddress{Ip("203.0.113.5"), 32, 1, "lo:admin", 0, kScopeUniverse, false});
   o.routes.push_back(KernelRoute{Ip("192.0.2.10"), 32, 1, kMainTable, kOwnerProtocol});
   o.routes.push_back(KernelRoute{Ip("203.0.113.5"), 32, 1, kMainTable, 4});
   const auto p = PlanFor({}, o);
@@ -74,7 +74,7 @@ TEST(Plan, RemovesOnlyWhatCarriesTheMark) {
 
 TEST(Plan, HostRouteFalseRemovesOurRouteButKeepsTheAddress) {
   auto o = BasicNode();
-  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:lvsrs", kOwnerProtocol});
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:lvsrs", kOwnerProtocol, kScopeUniverse, false});
   o.routes.push_back(KernelRoute{Ip("192.0.2.10"), 32, 1, kMainTable, kOwnerProtocol});
   auto v = MakeVip("web", {"192.0.2.10"});
   v.host_route = false;
@@ -104,7 +104,7 @@ TEST(Plan, MissingInterfaceBlocksOnlyThatVip) {
 
 TEST(Plan, PerInterfaceTouchesArpCapableDevicesOnlyThroughNetlink) {
   auto o = BasicNode();
-  o.links.push_back(Link{3, "eth1", true, false, false});
+  o.links.push_back(Link{3, "eth1", true, false, false, "", 0});
   for (ArpKey k : {ArpKey::Ignore, ArpKey::Announce}) o.sysctls[SysctlKey{"eth1", k}] = 0;
   auto v = MakeVip("web", {"192.0.2.10"});
   v.arp.scope = ArpScope::PerInterface;

@@ -41,11 +41,14 @@ Converged Converge(const std::vector<VirtualIp>& vips) {
   return c;
 }
 
-TEST(SysctlWatch, GlobalScopeWatchesExactlyWhatItWritesThroughProcfs) {
+TEST(SysctlWatch, GlobalScopeWatchesWhatItWritesAndWhatTheVerdictsDependOn) {
   const auto c = Converge({MakeVip("web", {"192.0.2.10"})});
+  // all/default/lo as written; eth0's own values because an admin's conf/eth0/arp_ignore=3 wins
+  // over conf/all (max) and changes what is answered, with no notification.
   EXPECT_EQ(Keys(c.watched),
             (std::vector<std::string>{"net.ipv4.conf.all.arp_ignore", "net.ipv4.conf.all.arp_announce",
                                       "net.ipv4.conf.default.arp_ignore", "net.ipv4.conf.default.arp_announce",
+                                      "net.ipv4.conf.eth0.arp_ignore", "net.ipv4.conf.eth0.arp_announce",
                                       "net.ipv4.conf.lo.arp_ignore", "net.ipv4.conf.lo.arp_announce"}));
   EXPECT_EQ(c.watched.at(SysctlKey{"all", ArpKey::Ignore}), 1);
   EXPECT_EQ(c.watched.at(SysctlKey{"lo", ArpKey::Announce}), 2);
@@ -74,8 +77,10 @@ TEST(SysctlWatch, NoChangeMeansNoFullPass) {
   EXPECT_TRUE(ChangedSysctls(c.watched, c.watched).empty());
   // Values nobody watches may differ or come and go.
   auto now = c.watched;
-  now[SysctlKey{"eth0", ArpKey::Ignore}] = 3;
+  now[SysctlKey{"eth9", ArpKey::Ignore}] = 3;
   EXPECT_TRUE(ChangedSysctls(c.watched, now).empty());
+  now[SysctlKey{"eth0", ArpKey::Ignore}] = 3;  // this one the verdicts depend on
+  EXPECT_EQ(ChangedSysctls(c.watched, now), std::vector<SysctlKey>{(SysctlKey{"eth0", ArpKey::Ignore})});
 }
 
 TEST(SysctlWatch, AResetIsFoundAndTheFullPassRepairsIt) {
