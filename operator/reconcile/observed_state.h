@@ -79,7 +79,7 @@ const char* ToString(ArpKey key);  // "arp_ignore" / "arp_announce" / "route_loc
 struct SysctlKey {
   std::string conf;
   ArpKey key = ArpKey::Ignore;
-  std::string ToString() const;  // "net.ipv4.conf.all.arp_ignore"
+  std::string ToString() const;                        // "net.ipv4.conf.all.arp_ignore"
   auto operator<=>(const SysctlKey&) const = default;  // NOLINT(modernize-use-nullptr): see IpAddress
 };
 
