@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole benchmark suite (issue 6), anchors measured side by side in the same run, in network
+# The whole benchmark suite, anchors measured side by side in the same run, in network
 # namespaces it creates (lvsrs-b-<pid>-*) and always deletes. Needs root.
 #
 #   sudo bench/run.sh            full suite (~14 min): writes bench/results/latest.md (the table),
@@ -14,17 +14,13 @@
 #   OUT=/some/dir bench/run.sh   results elsewhere
 #
 # It builds the bench targets in $BUILD_DIR (default build/) if needed, with the same cmake
-# invocation as scripts/test.sh (the top-level CMakeLists.txt adds bench/).
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+# invocation as scripts/test.sh (scripts/lib.sh; the top-level CMakeLists.txt adds bench/).
+# The workload files come from bench/write_workload.py, the table from bench/report.py.
+source "$(dirname "$0")/../scripts/lib.sh"
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 
-if [ "$(id -u)" != 0 ]; then
-  echo "bench/run.sh needs root (network namespaces): run it with sudo" >&2
-  exit 2
-fi
+need_root
 for tool in hyperfine gnuplot python3 ip curl prometheus-node-exporter; do
   command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing (scripts/deps/bench.txt)" >&2; exit 2; }
 done
@@ -51,7 +47,6 @@ WORK=$(mktemp -d /tmp/lvsrs-bench.XXXXXX)
 PREFIX=lvsrs-b-$$
 PIDS=()
 
-log() { printf '\033[1m==> %s (%s)\033[0m\n' "$*" "$(date -u +%H:%M:%S)" >&2; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in 1/CLK_TCK s
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 source "$ROOT/bench/kube_figures.sh"
@@ -75,9 +70,7 @@ fresh_netns() {  # fresh_netns NAME: an empty namespace with lo up, as on a node
 }
 
 log "building bench targets in $BUILD_DIR"
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_WERROR=ON >/dev/null
-fi
+[ -f "$BUILD_DIR/CMakeCache.txt" ] || configure
 cmake --build "$BUILD_DIR" -j2 --target lvs-rs-operator lvsrs-bench-plan lvsrs-bench-kernel >/dev/null
 BIN=$BUILD_DIR/lvs-rs-operator
 KBENCH=$BUILD_DIR/bench/lvsrs-bench-kernel
@@ -107,38 +100,7 @@ log "pure diff/plan (Google Benchmark)"
 # and conf/{all,default,lo}.arp_{ignore,announce}. (`ip addr add` of iproute2 6.1 cannot set
 # IFA_PROTO, so the anchors' addresses carry the label only.)
 write_workload() {  # write_workload N: vips-N.yaml, batch-N.txt, manual-N.sh in $WORK
-  python3 - "$1" "$WORK" <<'EOF'
-import ipaddress, sys
-n, work = int(sys.argv[1]), sys.argv[2]
-ips = [str(ipaddress.IPv4Address(int(ipaddress.IPv4Address("198.18.0.1")) + i)) for i in range(n)]
-sysctls = [f"net.ipv4.conf.{c}.{k}={v}" for c in ("all", "default", "lo") for k, v in (("arp_ignore", 1), ("arp_announce", 2))]
-with open(f"{work}/vips-{n}.yaml", "w") as f:
-    for i, ip in enumerate(ips):
-        f.write(f"---\napiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata:\n  name: vip-{i}\nspec:\n  addresses: [\"{ip}\"]\n")
-with open(f"{work}/batch-{n}.txt", "w") as f:
-    for ip in ips:
-        f.write(f"addr add {ip}/32 dev lo label lo:lvsrs\nroute add {ip}/32 dev lo proto 245\n")
-with open(f"{work}/batch-{n}.sh", "w") as f:
-    f.write(f"ip -batch {work}/batch-{n}.txt\n")
-    for s in sysctls:
-        key, v = s.split("=")
-        f.write(f"echo {v} > /proc/sys/{key.replace('.', '/')}\n")
-def manual(path, part):
-    with open(path, "w") as f:
-        f.write("set -e\n")
-        for ip in part:
-            f.write(f"ip addr add {ip}/32 dev lo label lo:lvsrs\nip route add {ip}/32 dev lo proto 245\n")
-        for s in sysctls:
-            f.write(f"sysctl -q -w {s}\n")
-manual(f"{work}/manual-{n}.sh", ips)
-if n > 1000:
-    # Above 1,000 the manual way takes minutes per run here: time its last 1,000 commands pairs
-    # (with the first n-1,000 VIPs already present) and scale by n/1,000 (report.py).
-    with open(f"{work}/head-{n}.txt", "w") as f:
-        for ip in ips[:-1000]:
-            f.write(f"addr add {ip}/32 dev lo label lo:lvsrs\nroute add {ip}/32 dev lo proto 245\n")
-    manual(f"{work}/manual-tail-{n}.sh", ips[-1000:])
-EOF
+  python3 "$ROOT/bench/write_workload.py" "$1" "$WORK"
 }
 
 verify_converged() {  # verify_converged NS N WHO: the namespace holds exactly what was asked

@@ -7,7 +7,7 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 # later sessions on the same machine reuse them.
 export LVSRS_CACHE=${LVSRS_CACHE:-/var/cache/lvs-rs-operator}
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> %s (%s)\033[0m\n' "$*" "$(date -u +%H:%M:%S)" >&2; }
 
 need_root() {
   if [ "$(id -u)" != 0 ]; then
@@ -50,8 +50,28 @@ ccache_flags() {
   echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
 }
 
+# The one cmake invocation of the scripts; extra arguments go to cmake.
+configure() {
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_WERROR=ON $(ccache_flags) "$@" >/dev/null
+}
+
 build() {
   log "building in $BUILD_DIR"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSRS_WERROR=ON $(ccache_flags) "$@" >/dev/null
+  configure "$@"
   cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+# clang-tidy (.clang-tidy) over the operator's sources, with the flags of the last build
+# ($BUILD_DIR/compile_commands.json); every finding is an error. Two processes at a time, each
+# printing its files' findings in one piece. Tests are not checked: gtest's macros are noise.
+clang_tidy() {
+  log "clang-tidy of operator/"
+  local sources=()
+  mapfile -t sources < <(cd "$ROOT" && { git ls-files 'operator/*.cpp' 2>/dev/null || find operator -name '*.cpp'; })
+  # shellcheck disable=SC2016  # $@ and $out belong to the inner shell
+  if ! (cd "$ROOT" && printf '%s\n' "${sources[@]}" |
+    xargs -P2 -n4 sh -c 'out=$(clang-tidy -p "$0" --quiet --warnings-as-errors="*" "$@" 2>&1) || { printf "%s\n" "$out"; exit 1; }' "$BUILD_DIR"); then
+    echo "clang-tidy: findings above (fix them, or tune .clang-tidy with a comment saying why)" >&2
+    return 1
+  fi
 }

@@ -31,9 +31,12 @@ sigset_t StopSignals() {
 
 struct FdCloser {
   int fd;
+  explicit FdCloser(int f) : fd(f) {}
   ~FdCloser() {
     if (fd >= 0) close(fd);
   }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
 };
 
 std::string Summarize(const ReconcileOutcome& o) {

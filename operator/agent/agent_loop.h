@@ -3,9 +3,9 @@
 // new VirtualIP), on SIGHUP, on a retry coming due, and every full resync period as a safety
 // net. Every resync period in between it polls only the ARP sysctls (they have no
 // notifications; see reconcile/sysctl_watch.h) and runs a full pass only if one moved: an idle
-// node with 1,000 VIPs then costs a few procfs reads per period instead of four netlink dumps
-// and a diff. Stops on SIGINT/SIGTERM without touching the kernel: a restart must not blip
-// traffic.
+// node then costs a few procfs reads per period instead of four netlink dumps and a diff, both
+// as large as its VIPs. Stops on SIGINT/SIGTERM without touching the kernel: a restart must not
+// blip traffic.
 #pragma once
 
 #include <atomic>

@@ -24,14 +24,13 @@ class FileSource : public DesiredSource {
   FileSource(std::string path, NodeInfo node);
   Snapshot Get() override;
   bool Poll() override;
-  const std::string& last_error() const { return last_error_; }
 
  private:
   std::string path_;
   NodeInfo node_;
   std::vector<VirtualIp> vips_;
   struct stat seen_ {};
-  std::string last_error_;
+  std::string last_error_;  // so that a file that stays missing is logged once, not every poll
 };
 
 }  // namespace lvsrs

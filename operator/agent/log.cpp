@@ -3,7 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+
+#include "model/rfc3339.h"
 
 namespace lvsrs {
 namespace {
@@ -23,15 +24,9 @@ void SetLogLevel(LogLevel level) { g_level = level; }
 
 void Log(LogLevel level, const std::string& message) {
   if (level < g_level.load()) return;
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+  const std::string ts = FormatRfc3339(std::chrono::system_clock::now(), Rfc3339Fraction::Millis);
   // One fprintf per line: stdio locks the stream, so lines from threads do not interleave.
-  std::fprintf(stderr, "%s.%03dZ %s %s\n", ts, static_cast<int>(ms), Name(level), message.c_str());
+  std::fprintf(stderr, "%s %s %s\n", ts.c_str(), Name(level), message.c_str());
 }
 
 }  // namespace lvsrs

@@ -58,7 +58,6 @@ class Reconciler {
   // When the next pass is due by itself: the earliest item in backoff (a failed write, a
   // contested repair held back) is due again, or a repair leaves the contest window.
   std::optional<Clock::time_point> NextRetry() const;
-  const SysctlRecord& records() const { return records_; }
 
  private:
   // The steps of a pass, in order.

@@ -1,7 +1,13 @@
+// `lvs-rs-operator run` in three steps: the flags become RunOptions (nothing started yet), the
+// options become a desired-state source (the file, or the API server), and the source, the
+// kernel, the loop, monitoring and the kube reporter are wired together and run.
 #include <malloc.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "agent/agent_loop.h"
 #include "agent/file_source.h"
@@ -41,6 +47,160 @@ std::vector<FlagSpec> RunFlags() {
   };
 }
 
+// What the flags ask for, checked; nothing is started or read yet.
+struct RunOptions {
+  AgentLoop::Options loop;
+  NodeInfo node;
+  MonitoringOptions monitoring;
+  std::optional<std::string> file;  // file mode; Kubernetes mode without it
+  std::string kubeconfig;           // empty: $KUBECONFIG, else in-cluster
+  std::chrono::milliseconds watch_timeout{std::chrono::minutes(5)};
+  std::string state_dir = "/var/lib/lvs-rs-operator";
+  bool dry_run = false;
+};
+
+// A command-line problem: the message is printed after "run: " and the exit code is kExitUsage.
+struct UsageError {
+  std::string message;
+};
+
+std::optional<LogLevel> ParseLogLevel(const std::string& text) {
+  if (text == "debug") return LogLevel::Debug;
+  if (text == "info") return LogLevel::Info;
+  if (text == "warning") return LogLevel::Warning;
+  if (text == "error") return LogLevel::Error;
+  return std::nullopt;
+}
+
+// The duration flag `name`, when given, into out; a UsageError naming an example when it is not
+// a duration of at least `min`.
+std::optional<UsageError> DurationFlag(const Flags& flags, const std::string& name, std::chrono::milliseconds min,
+                                       const char* min_text, const char* example, std::chrono::milliseconds& out) {
+  const auto text = flags.Get(name);
+  if (!text) return std::nullopt;
+  const auto parsed = ParseDuration(*text);
+  if (!parsed || *parsed < min)
+    return UsageError{"--" + name + " must be a duration from " + min_text + " to 1000h, like " + example};
+  out = *parsed;
+  return std::nullopt;
+}
+
+std::optional<UsageError> OptionsFromFlags(const Flags& flags, RunOptions& o) {
+  using std::chrono::milliseconds;
+  if (auto lvl = flags.Get("log-level")) {
+    const auto level = ParseLogLevel(*lvl);
+    if (!level) return UsageError{"--log-level must be debug, info, warning or error"};
+    SetLogLevel(*level);
+  }
+  if (auto e = DurationFlag(flags, "resync-period", milliseconds(100), "100ms", "2s", o.loop.resync_period)) return e;
+  if (auto e = DurationFlag(flags, "full-resync-period", milliseconds(100), "100ms", "5m", o.loop.full_resync_period))
+    return e;
+  if (auto e = DurationFlag(flags, "watch-timeout", milliseconds(1000), "1s", "5m", o.watch_timeout)) return e;
+  o.loop.once = flags.Has("once");
+  o.dry_run = flags.Has("dry-run");
+  std::string err;
+  if (!NodeFromFlags(flags, o.node, err)) return UsageError{err};
+  if (!MonitoringOptionsFromFlags(flags.Get("metrics-bind-address"), flags.Get("health-probe-bind-address"),
+                                  o.loop.resync_period, o.monitoring, err))
+    return UsageError{err};
+  if (o.loop.once) o.monitoring = MonitoringOptions::Disabled();  // nothing to scrape or probe
+  o.file = flags.Get("file");
+  if (o.file && flags.Has("kubeconfig")) return UsageError{"--file and --kubeconfig exclude each other"};
+  o.kubeconfig = flags.Get("kubeconfig").value_or("");
+  o.state_dir = flags.Get("state-dir").value_or(o.state_dir);
+  return std::nullopt;
+}
+
+// Where the VirtualIPs come from: the file, or the API server. Exactly one is set.
+struct Sources {
+  std::unique_ptr<FileSource> file;
+  std::unique_ptr<kube::KubernetesMode> kube;
+
+  DesiredSource& desired() const { return file ? static_cast<DesiredSource&>(*file) : kube->source(); }
+};
+
+// Reads the file or connects to the API server. nullopt when `out` is ready; otherwise the exit
+// code, after the reason was printed.
+std::optional<int> MakeSources(const RunOptions& o, Sources& out) {
+  if (o.file) {
+    try {
+      out.file = std::make_unique<FileSource>(*o.file, o.node);
+    } catch (const FileError& e) {
+      std::fprintf(stderr, "run: invalid input, nothing changed:\n%s\n", e.what());
+      return kExitUsage;
+    }
+    return std::nullopt;
+  }
+  try {
+    out.kube = std::make_unique<kube::KubernetesMode>(
+        o.kubeconfig, o.node.name,
+        static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(o.watch_timeout).count()));
+  } catch (const kube::ConfigError& e) {
+    std::fprintf(stderr, "run: Kubernetes mode (no --file): %s\n", e.what());
+    return kExitUsage;
+  }
+  // --once and --dry-run take a single look: never at an unsynced (empty) view.
+  if ((o.loop.once || o.dry_run) && !out.kube->WaitForSync(std::chrono::seconds(60))) {
+    std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
+                 o.node.name.c_str(), out.kube->origin().c_str());
+    return kExitNotConformant;
+  }
+  return std::nullopt;
+}
+
+// --dry-run: one pass that changes nothing, its plan on stdout.
+int PrintPlan(Reconciler& reconciler, DesiredSource& source) {
+  const auto snap = source.Get();
+  const ReconcileOutcome o = reconciler.Reconcile(snap.vips, snap.node);
+  if (!o.error.empty()) {
+    std::fprintf(stderr, "run: %s\n", o.error.c_str());
+    return kExitNotConformant;
+  }
+  for (const auto& [name, r] : snap.refused)
+    std::printf("%s VirtualIP %s: %s\n", r.serving_last_good ? "keep" : "refuse", name.c_str(), r.message.c_str());
+  for (const auto& [name, why] : o.desired.refused) std::printf("refuse VirtualIP %s: %s\n", name.c_str(), why.c_str());
+  const std::string text = o.plan.ToText();
+  std::fputs(text.empty() ? "nothing to do\n" : text.c_str(), stdout);
+  return kExitOk;
+}
+
+// glibc keeps what a pass freed (the YAML documents, dumps of every address and route, the plan)
+// in its heaps instead of returning it, so the agent's RSS would stay at the size of its largest
+// pass. Give it back once things are quiet again: at the first unchanged ARP poll after a pass,
+// so at most once per --resync-period, and never while nothing happens.
+void TrimHeapWhenQuiet(AgentLoop& loop) {
+  auto due = std::make_shared<bool>(false);
+  loop.AddObserver([due](const ReconcileOutcome&) { *due = true; });
+  loop.AddUnchangedObserver([due] {
+    if (*due) malloc_trim(0);
+    *due = false;
+  });
+}
+
+// The loop with everything that watches it: metrics and probes, the kube reporter, heap trimming.
+int RunLoop(const RunOptions& o, Sources& sources, Reconciler& reconciler) {
+  Monitoring monitoring(o.monitoring);
+  LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + o.node.name + ", VirtualIPs from " +
+          (o.file ? *o.file : "the API server (" + sources.kube->origin() + ")"));
+  AgentLoop loop(reconciler, sources.desired(), o.loop);
+  if (sources.kube) {
+    kube::KubernetesMode& kube = *sources.kube;
+    kube.Attach(loop);
+    // After every pass and every unchanged ARP poll, so at least once per resync period.
+    const auto mirror = [&kube, &monitoring] {
+      const auto st = kube.stats();
+      monitoring.metrics().ObserveKube(st.synced, st.watch_restarts);
+    };
+    loop.AddObserver([mirror](const ReconcileOutcome&) { mirror(); });
+    loop.AddUnchangedObserver(mirror);
+  }
+  TrimHeapWhenQuiet(loop);
+  const auto serving = monitoring.Serve(loop);
+  const int rc = loop.Run();
+  if (sources.kube) sources.kube->Stop();  // before the loop it wakes goes away
+  return rc;
+}
+
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
@@ -55,140 +215,21 @@ int RunCommand(int argc, char** argv) {
     std::printf("Usage: lvs-rs-operator run [flags]\n\nFlags:\n%s", flags.Help().c_str());
     return kExitOk;
   }
-  if (auto lvl = flags.Get("log-level")) {
-    if (*lvl == "debug")
-      SetLogLevel(LogLevel::Debug);
-    else if (*lvl == "info")
-      SetLogLevel(LogLevel::Info);
-    else if (*lvl == "warning")
-      SetLogLevel(LogLevel::Warning);
-    else if (*lvl == "error")
-      SetLogLevel(LogLevel::Error);
-    else {
-      std::fprintf(stderr, "run: --log-level must be debug, info, warning or error\n");
-      return kExitUsage;
-    }
-  }
-  AgentLoop::Options opts;
-  if (auto d = flags.Get("resync-period")) {
-    auto parsed = ParseDuration(*d);
-    if (!parsed || parsed->count() < 100) {
-      std::fprintf(stderr, "run: --resync-period must be a duration from 100ms to 1000h, like 2s\n");
-      return kExitUsage;
-    }
-    opts.resync_period = *parsed;
-  }
-  if (auto d = flags.Get("full-resync-period")) {
-    auto parsed = ParseDuration(*d);
-    if (!parsed || parsed->count() < 100) {
-      std::fprintf(stderr, "run: --full-resync-period must be a duration from 100ms to 1000h, like 5m\n");
-      return kExitUsage;
-    }
-    opts.full_resync_period = *parsed;
-  }
-  opts.once = flags.Has("once");
-  NodeInfo node;
-  if (!NodeFromFlags(flags, node, err)) {
-    std::fprintf(stderr, "run: %s\n", err.c_str());
-    return kExitUsage;
-  }
-  MonitoringOptions monitoring_opts;
-  if (!MonitoringOptionsFromFlags(flags.Get("metrics-bind-address"), flags.Get("health-probe-bind-address"),
-                                  opts.resync_period, monitoring_opts, err)) {
-    std::fprintf(stderr, "run: %s\n", err.c_str());
-    return kExitUsage;
-  }
-  // One-shot runs have nothing to scrape or probe.
-  Monitoring monitoring(opts.once ? MonitoringOptions::Disabled() : monitoring_opts);
-  const auto file = flags.Get("file");
-  if (file && flags.Has("kubeconfig")) {
-    std::fprintf(stderr, "run: --file and --kubeconfig exclude each other\n");
+  RunOptions options;
+  if (const auto usage = OptionsFromFlags(flags, options)) {
+    std::fprintf(stderr, "run: %s\n", usage->message.c_str());
     return kExitUsage;
   }
 
-  std::unique_ptr<FileSource> file_source;
-  std::unique_ptr<kube::KubernetesMode> kube_mode;  // Kubernetes mode: run without --file
-  if (file) {
-    try {
-      file_source = std::make_unique<FileSource>(*file, node);
-    } catch (const FileError& e) {
-      std::fprintf(stderr, "run: invalid input, nothing changed:\n%s\n", e.what());
-      return kExitUsage;
-    }
-  } else {
-    const auto watch_timeout = ParseDuration(flags.Get("watch-timeout").value_or("5m"));
-    if (!watch_timeout || watch_timeout->count() < 1000) {
-      std::fprintf(stderr, "run: --watch-timeout must be a duration from 1s to 1000h, like 5m\n");
-      return kExitUsage;
-    }
-    try {
-      kube_mode = std::make_unique<kube::KubernetesMode>(
-          flags.Get("kubeconfig").value_or(""), node.name,
-          static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(*watch_timeout).count()));
-    } catch (const kube::ConfigError& e) {
-      std::fprintf(stderr, "run: Kubernetes mode (no --file): %s\n", e.what());
-      return kExitUsage;
-    }
-    // --once and --dry-run take a single look: never at an unsynced (empty) view.
-    if ((opts.once || flags.Has("dry-run")) && !kube_mode->WaitForSync(std::chrono::seconds(60))) {
-      std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
-                   node.name.c_str(), kube_mode->origin().c_str());
-      return kExitNotConformant;
-    }
-  }
-  DesiredSource* source = file_source ? static_cast<DesiredSource*>(file_source.get()) : &kube_mode->source();
+  Sources sources;
+  if (const auto rc = MakeSources(options, sources)) return *rc;
 
   RtnlKernel kernel;
-  SysctlRecordFile store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
-  Reconciler reconciler(kernel, store, flags.Has("dry-run"));
+  SysctlRecordFile store(options.state_dir);
+  Reconciler reconciler(kernel, store, options.dry_run);
   reconciler.LoadRecords();
-
-  if (flags.Has("dry-run")) {
-    const auto snap = source->Get();
-    const ReconcileOutcome o = reconciler.Reconcile(snap.vips, snap.node);
-    if (!o.error.empty()) {
-      std::fprintf(stderr, "run: %s\n", o.error.c_str());
-      return kExitNotConformant;
-    }
-    for (const auto& [name, r] : snap.refused)
-      std::printf("%s VirtualIP %s: %s\n", r.serving_last_good ? "keep" : "refuse", name.c_str(), r.message.c_str());
-    for (const auto& [name, why] : o.desired.refused)
-      std::printf("refuse VirtualIP %s: %s\n", name.c_str(), why.c_str());
-    const std::string text = o.plan.ToText();
-    std::fputs(text.empty() ? "nothing to do\n" : text.c_str(), stdout);
-    return kExitOk;
-  }
-
-  LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + node.name + ", VirtualIPs from " +
-          (file ? *file : "the API server (" + kube_mode->origin() + ")"));
-  AgentLoop loop(reconciler, *source, opts);
-  bool trim_due = false;
-  if (kube_mode) {
-    kube_mode->Attach(loop);
-    // The kube code keeps its own counters; mirror them into lvs_rs_kube_* after every pass
-    // and every unchanged ARP poll (so at least once per resync period), so it needs no
-    // dependency on prometheus-cpp.
-    auto mirror = [&kube_mode, &monitoring, seen = std::make_shared<std::uint64_t>(0)] {
-      const auto st = kube_mode->stats();
-      monitoring.kube().SetSynced(st.synced);
-      for (; *seen < st.watch_restarts; ++*seen) monitoring.kube().WatchRestarted();
-    };
-    loop.AddObserver([mirror](const ReconcileOutcome&) { mirror(); });
-    loop.AddUnchangedObserver(mirror);
-  }
-  // glibc keeps what a pass freed (the YAML documents, dumps of every address and route, the
-  // plan) in its heaps instead of returning it: after converging 1,000 VIPs, 9 of 21 MiB RSS
-  // were free heap. Give it back once things are quiet again: at the first unchanged ARP poll
-  // after a pass, so at most once per --resync-period, and never while nothing happens.
-  loop.AddObserver([&trim_due](const ReconcileOutcome&) { trim_due = true; });
-  loop.AddUnchangedObserver([&trim_due] {
-    if (trim_due) malloc_trim(0);
-    trim_due = false;
-  });
-  const auto serving = monitoring.Serve(loop);
-  const int rc = loop.Run();
-  if (kube_mode) kube_mode->Stop();  // before the loop it wakes goes away
-  return rc;
+  if (options.dry_run) return PrintPlan(reconciler, sources.desired());
+  return RunLoop(options, sources, reconciler);
 }
 
 }  // namespace lvsrs

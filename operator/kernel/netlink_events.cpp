@@ -14,7 +14,7 @@ namespace lvsrs {
 
 void NetlinkEvents::SockDeleter::operator()(nl_sock* s) const { nl_socket_free(s); }
 
-NetlinkEvents::NetlinkEvents() : sock_(nl_socket_alloc()), buf_(64 * 1024) {
+NetlinkEvents::NetlinkEvents() : sock_(nl_socket_alloc()), buf_(std::size_t{64} * 1024) {
   if (!sock_) throw KernelError("netlink events: cannot allocate a socket");
   nl_socket_disable_seq_check(sock_.get());
   if (int err = nl_connect(sock_.get(), NETLINK_ROUTE); err < 0)

@@ -17,7 +17,7 @@ namespace {
 // Requests in flight before we drain acks. Each ack is its own skb charged against our receive
 // buffer; past it the kernel drops acks with ENOBUFS.
 constexpr std::size_t kWindow = 512;
-constexpr std::size_t kSendChunk = 64 * 1024;
+constexpr std::size_t kSendChunk = std::size_t{64} * 1024;
 constexpr int kRcvBuf = 8 * 1024 * 1024;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
@@ -55,7 +55,7 @@ NlMsgPtr NewRequest(int type, int flags) {
   return msg;
 }
 
-NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()), buf_(256 * 1024) {
+NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()), buf_(std::size_t{256} * 1024) {
   if (!sock_) throw KernelError("netlink: cannot allocate a socket");
   nl_socket_disable_seq_check(sock_.get());
   nl_socket_disable_auto_ack(sock_.get());

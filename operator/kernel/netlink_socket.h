@@ -34,6 +34,9 @@ struct AckResult {
 class NetlinkSocket {
  public:
   NetlinkSocket();  // connects; throws KernelError with the reason
+  ~NetlinkSocket() = default;
+  NetlinkSocket(const NetlinkSocket&) = delete;
+  NetlinkSocket& operator=(const NetlinkSocket&) = delete;
   NetlinkSocket(NetlinkSocket&&) = default;
   NetlinkSocket& operator=(NetlinkSocket&&) = default;
 

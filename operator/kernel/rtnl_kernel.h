@@ -16,6 +16,8 @@ class RtnlKernel : public KernelApi {
  public:
   explicit RtnlKernel(SysctlProcfs procfs = SysctlProcfs());
   ~RtnlKernel() override;
+  RtnlKernel(const RtnlKernel&) = delete;
+  RtnlKernel& operator=(const RtnlKernel&) = delete;
   ObservedState Observe() override;
   // conf/all, default and lo through /proc/sys (6 small reads in Global scope, no netlink);
   // any other interface's keys through one link dump, which carries every interface's values.

@@ -155,8 +155,6 @@ ApiClient::ApiClient(const KubeConfig& config, std::chrono::seconds request_time
 
 ApiClient::~ApiClient() = default;
 
-const std::string& ApiClient::server() const { return impl_->config.server; }
-
 ApiResponse ApiClient::Get(const std::string& path) { return impl_->Send(http::methods::GET, path, nullptr, ""); }
 
 ApiResponse ApiClient::Post(const std::string& path, const json& body) {

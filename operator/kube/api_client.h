@@ -81,7 +81,6 @@ class ApiClient {
   // Ends requests and watches in flight (from another thread) and makes later ones return at
   // once. Used on shutdown.
   void Cancel();
-  const std::string& server() const;
 
  private:
   struct Impl;

@@ -13,7 +13,7 @@ namespace {
 // cpprestsdk's shared thread pool starts 40 threads by default. Ours only run asio I/O and
 // cpprestsdk's own continuations: every blocking .get() happens on the informer, reporter and
 // summariser threads, so a few are plenty. Each idle thread still costs stack pages and a
-// scheduler entry on every node of the fleet (issue 6: the Kubernetes-mode agent had 52 threads).
+// scheduler entry, on every node of the fleet.
 void SizeCpprestThreadPool() {
   static std::once_flag once;
   std::call_once(once, [] {

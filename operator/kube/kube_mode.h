@@ -22,6 +22,8 @@ class KubernetesMode {
   // resumes from the last resourceVersion, or re-lists on 410.
   KubernetesMode(const std::string& kubeconfig_flag, const std::string& node_name, int watch_timeout_seconds = 300);
   ~KubernetesMode();
+  KubernetesMode(const KubernetesMode&) = delete;
+  KubernetesMode& operator=(const KubernetesMode&) = delete;
 
   DesiredSource& source() { return *source_; }
   // Starts the informers (waking the loop on changes) and the reporter (observing the loop).
@@ -33,9 +35,8 @@ class KubernetesMode {
   void Stop();
   const std::string& origin() const { return config_.origin; }
 
-  // For metrics and health: synced flag, connected flag, watch restarts, re-lists.
+  // For metrics: whether every watch has a complete list, and how often watches restarted.
   KubeSourceStats stats() const { return source_->stats(); }
-  std::uint64_t status_writes() const { return reporter_ ? reporter_->status_writes() : 0; }
 
  private:
   KubeConfig config_;

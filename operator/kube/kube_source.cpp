@@ -109,10 +109,7 @@ std::string KubeSource::node_uid() {
 KubeSourceStats KubeSource::stats() const {
   KubeSourceStats s;
   s.synced = vips_->synced() && node_->synced();
-  s.connected = vips_->connected() && node_->connected();
   s.watch_restarts = vips_->watch_restarts() + node_->watch_restarts();
-  s.relists = vips_->relists() + node_->relists();
-  s.virtual_ips = vips_->Objects().size();
   return s;
 }
 

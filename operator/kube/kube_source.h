@@ -21,13 +21,10 @@
 
 namespace lvsrs::kube {
 
-// Counters and flags for metrics and health (read from any thread).
+// What metrics report of the watches (read from any thread).
 struct KubeSourceStats {
   bool synced = false;
-  bool connected = false;
   std::uint64_t watch_restarts = 0;
-  std::uint64_t relists = 0;
-  std::size_t virtual_ips = 0;  // objects seen, valid or not
 };
 
 class KubeSource : public DesiredSource {
@@ -37,6 +34,8 @@ class KubeSource : public DesiredSource {
   };
   KubeSource(const KubeConfig& config, std::string node_name, Options options);
   ~KubeSource() override;
+  KubeSource(const KubeSource&) = delete;
+  KubeSource& operator=(const KubeSource&) = delete;
 
   void Start();
   // wake is called from informer threads when something changed (AgentLoop::Wake).

@@ -2,6 +2,7 @@
 
 #include "agent/log.h"
 #include "kube/realserver_status.h"
+#include "model/rfc3339.h"
 #include "model/virtual_ip_parse.h"
 
 namespace lvsrs::kube {
@@ -141,7 +142,8 @@ void NodeReporter::WriteStatus(const PendingStatus& st) {
   if (!exists_ && !EnsureRealServer()) return;
   std::map<std::string, int> contested;
   for (const auto& [item, n] : st.contested) contested[item.ToString()] = n;
-  const json status = BuildRealServerStatus(st.status, st.refused, last_status_, Rfc3339(time_.Wall()), contested);
+  const json status =
+      BuildRealServerStatus(st.status, st.refused, last_status_, FormatRfc3339(time_.Wall()), contested);
   if (status == last_status_) {
     unwritten_ = false;
     return;  // steady state: no write
@@ -156,14 +158,13 @@ void NodeReporter::WriteStatus(const PendingStatus& st) {
     return;
   }
   unwritten_ = false;
-  ++status_writes_;
   // Keep the status as we sent it: comparing against the server's echo would differ only in
   // formatting and cause a write on every pass.
   last_status_ = status;
 }
 
 void NodeReporter::SendEvent(const Event& e) {
-  const std::string now = Rfc3339(time_.Wall());
+  const std::string now = FormatRfc3339(time_.Wall());
   json ev{{"apiVersion", "v1"},
           {"kind", "Event"},
           {"metadata", {{"generateName", e.name + "."}, {"namespace", kEventNamespace}}},
@@ -178,10 +179,7 @@ void NodeReporter::SendEvent(const Event& e) {
           {"lastTimestamp", now},
           {"count", 1}};
   const ApiResponse r = client_.Post(std::string("/api/v1/namespaces/") + kEventNamespace + "/events", ev);
-  if (r.ok())
-    ++events_sent_;
-  else
-    LogWarning("event " + e.reason + " for " + e.kind + " " + e.name + " not recorded: " + r.error);
+  if (!r.ok()) LogWarning("event " + e.reason + " for " + e.kind + " " + e.name + " not recorded: " + r.error);
 }
 
 void NodeReporter::Run() {

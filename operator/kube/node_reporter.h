@@ -57,9 +57,6 @@ class NodeReporter {
   // write is retried every resync period as when every period ran a full pass.
   void Refresh();
 
-  std::uint64_t status_writes() const { return status_writes_; }
-  std::uint64_t events_sent() const { return events_sent_; }
-
  private:
   struct Event {
     std::string kind, name;  // involved object (cluster-scoped lvsdr.io kind)
@@ -93,8 +90,6 @@ class NodeReporter {
   // worker thread only:
   bool exists_ = false;
   nlohmann::json last_status_;  // what the server has, as far as we know
-  std::atomic<std::uint64_t> status_writes_{0};
-  std::atomic<std::uint64_t> events_sent_{0};
 };
 
 }  // namespace lvsrs::kube

@@ -1,7 +1,5 @@
 #include "kube/realserver_status.h"
 
-#include <ctime>
-
 #include "kube/object_decode.h"
 
 namespace lvsrs::kube {
@@ -40,15 +38,6 @@ void SetTransition(json& condition, const json& previous, const std::string& now
 }
 
 }  // namespace
-
-std::string Rfc3339(std::chrono::system_clock::time_point now) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& source_refused, const json& previous,
                            const std::string& now, const std::map<std::string, int>& contested) {
@@ -122,6 +111,7 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   // Abnormal-true, like a node's MemoryPressure: True only while a fight lasts. Not part of Ready:
   // the operator still wins each round (with backoff), the node may well be conformant.
   std::vector<std::string> items;
+  items.reserve(contested.size());
   for (const auto& [item, n] : contested) items.push_back(item);
   json cc =
       contested.empty()

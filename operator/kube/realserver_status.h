@@ -17,7 +17,7 @@ namespace lvsrs::kube {
 
 // refused: VirtualIPs refused before reconcile (by the KubeSource, in the same snapshot as the
 // pass that made `status`). One whose edit is refused while its last accepted spec is served gets
-// an entry with state EditRefused next to its address entries. now: RFC 3339 UTC ("...Z").
+// an entry with state EditRefused next to its address entries. now: metav1.Time (FormatRfc3339).
 // contested: items another tool keeps undoing (ReconcileOutcome::contested); they make the
 // Contested condition True. Only the item names go into the status (not the repair counts, which
 // change every pass), so a fight costs one write when it starts and one when it ends.
@@ -25,8 +25,5 @@ namespace lvsrs::kube {
 nlohmann::json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& refused,
                                      const nlohmann::json& previous, const std::string& now,
                                      const std::map<std::string, int>& contested = {});
-
-// RFC 3339 in UTC with second precision, as metav1.Time serialises.
-std::string Rfc3339(std::chrono::system_clock::time_point t);
 
 }  // namespace lvsrs::kube

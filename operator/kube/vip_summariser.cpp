@@ -6,25 +6,13 @@
 
 #include "agent/log.h"
 #include "kube/object_decode.h"
+#include "model/rfc3339.h"
 #include "model/virtual_ip_parse.h"
 
 namespace lvsrs::kube {
 namespace {
 
 using nlohmann::json;
-
-// metav1.MicroTime: RFC 3339 with exactly six fractional digits.
-std::string MicroTime(std::chrono::system_clock::time_point now) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us));
-  return out;
-}
 
 }  // namespace
 
@@ -104,7 +92,7 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + options_.lease_namespace + "/leases";
   const ApiResponse got = client_.Get(path + "/" + options_.lease_name);
   const auto wall = time_.Wall();  // read once: the Lease's times and its expiry agree
-  const std::string now = MicroTime(wall);
+  const std::string now = FormatRfc3339(wall, Rfc3339Fraction::Micros);  // metav1.MicroTime
   if (got.status == 404) {
     json lease{{"apiVersion", "coordination.k8s.io/v1"},
                {"kind", "Lease"},

@@ -3,11 +3,10 @@
 // VirtualIPs. Instead one agent, elected through a coordination.k8s.io Lease, watches the
 // RealServers and patches a VirtualIP's status only when its summary changed, at most once per
 // period. The others only check the Lease when it could have expired (FollowerWait): at rest a
-// follower costs one GET per lease duration, not one per period (issue 6: at 5,000 nodes the
-// followers' checks were 96 % of all requests).
+// follower costs one GET per lease duration, not one per period, because with every node of a
+// large fleet a follower, their checks would otherwise be most of the API server's requests.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -53,9 +52,10 @@ class VipSummariser {
   VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options,
                 TimeSource& time = RealTime());
   ~VipSummariser();
+  VipSummariser(const VipSummariser&) = delete;
+  VipSummariser& operator=(const VipSummariser&) = delete;
   void Start();
   void Stop();
-  bool leading() const { return leading_; }
 
  private:
   void Run();
@@ -74,7 +74,7 @@ class VipSummariser {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::atomic<bool> leading_{false};
+  bool leading_ = false;  // summariser thread only
 };
 
 }  // namespace lvsrs::kube

@@ -73,6 +73,7 @@ std::vector<int> HealthServer::ports() const {
   mg_server_port p[4] = {};
   const int n = mg_get_server_ports(ctx_.get(), 4, p);
   std::vector<int> out;
+  out.reserve(n > 0 ? static_cast<std::size_t>(n) : 0);
   for (int i = 0; i < n; ++i) out.push_back(p[i].port);
   return out;
 }

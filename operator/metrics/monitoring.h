@@ -1,9 +1,9 @@
-// What `run` needs from this folder, in two steps so that the kube code can get its
-// KubeMetrics before the loop exists and the listeners stop before the loop is destroyed:
+// What `run` needs from this folder, in two steps so that the registry exists before the loop
+// and the listeners stop before the loop is destroyed:
 //
 //   MonitoringOptions mo;                        // from --metrics-bind-address and
 //   MonitoringOptionsFromFlags(...);             //      --health-probe-bind-address
-//   Monitoring monitoring(mo);                   // registry; monitoring.kube() for the kube code
+//   Monitoring monitoring(mo);                   // registry; monitoring.metrics() for ObserveKube
 //   AgentLoop loop(...);
 //   const auto serving = monitoring.Serve(loop); // observer + /metrics + /healthz, /readyz
 //   return loop.Run();
@@ -45,7 +45,6 @@ bool MonitoringOptionsFromFlags(const std::optional<std::string>& metrics_bind,
 class Monitoring {
  public:
   explicit Monitoring(MonitoringOptions options);
-  KubeMetrics& kube() { return metrics_.Kube(); }
   OperatorMetrics& metrics() { return metrics_; }
 
   // Stops the listeners when destroyed.

@@ -174,8 +174,8 @@ void OperatorMetrics::Unchanged(std::chrono::system_clock::time_point now) {
   last_reconcile_->Set(std::chrono::duration<double>(now.time_since_epoch()).count());
 }
 
-void OperatorMetrics::EnsureKube() {
-  std::call_once(kube_once_, [this] {
+void OperatorMetrics::ObserveKube(bool synced, std::uint64_t watch_restarts) {
+  if (!kube_synced_) {
     kube_synced_ = &BuildGauge()
                         .Name("lvs_rs_kube_synced")
                         .Help(
@@ -188,22 +188,11 @@ void OperatorMetrics::EnsureKube() {
                                 .Help("Kubernetes watch streams that ended and were started again.")
                                 .Register(*registry_)
                                 .Add({});
-  });
-}
-
-KubeMetrics& OperatorMetrics::Kube() {
-  EnsureKube();
-  return *this;
-}
-
-void OperatorMetrics::SetSynced(bool synced) {
-  EnsureKube();
+  }
   kube_synced_->Set(synced ? 1 : 0);
-}
-
-void OperatorMetrics::WatchRestarted() {
-  EnsureKube();
-  kube_watch_restarts_->Increment();
+  if (watch_restarts > kube_watch_restarts_seen_)
+    kube_watch_restarts_->Increment(static_cast<double>(watch_restarts - kube_watch_restarts_seen_));
+  kube_watch_restarts_seen_ = watch_restarts;
 }
 
 std::string OperatorMetrics::Text() const {

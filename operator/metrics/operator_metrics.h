@@ -1,5 +1,5 @@
 // Every lvs_rs_* series in one prometheus-cpp registry, updated from the loop thread through
-// Observe() (an AgentLoop observer) and from the kube code through KubeMetrics. Scrapes run on
+// Observe() (an AgentLoop observer) and ObserveKube(). Scrapes run on
 // the exposer's threads; prometheus-cpp guards each family with its own short lock and values
 // are atomics, so a scrape never waits for a reconcile pass and a pass never waits for a slow
 // scraper's socket.
@@ -10,9 +10,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,14 +23,14 @@
 #include <prometheus/registry.h>
 
 #include "agent/reconciler.h"
-#include "metrics/kube_metrics.h"
 #include "metrics/outcome_metrics.h"
 
 namespace lvsrs {
 
-class OperatorMetrics final : public KubeMetrics {
+class OperatorMetrics {
  public:
   explicit OperatorMetrics(const std::string& version);
+  ~OperatorMetrics() = default;
   OperatorMetrics(const OperatorMetrics&) = delete;
   OperatorMetrics& operator=(const OperatorMetrics&) = delete;
 
@@ -41,11 +41,11 @@ class OperatorMetrics final : public KubeMetrics {
   // observer): the state that pass judged is confirmed now, so the timestamp moves on.
   void Unchanged(std::chrono::system_clock::time_point now);
 
-  // Kubernetes mode: creates lvs_rs_kube_synced (0) and lvs_rs_kube_watch_restarts_total (0) on
-  // the first call and returns the interface for the kube code. Any thread.
-  KubeMetrics& Kube();
-  void SetSynced(bool synced) override;
-  void WatchRestarted() override;
+  // Kubernetes mode, loop thread: whether every watch has a complete, current list, and how many
+  // times a watch stream ended and was started again so far (a running total; the counter
+  // follows it). The two series exist only from the first call, so a `run --file` agent exports
+  // no kube series and cannot fire the "not synced" alert.
+  void ObserveKube(bool synced, std::uint64_t watch_restarts);
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
   // The registry in the text exposition format (what /metrics serves, without process_*).
@@ -64,7 +64,6 @@ class OperatorMetrics final : public KubeMetrics {
     std::vector<std::string> label_names_;
     std::map<std::vector<std::string>, prometheus::Gauge*> live_;
   };
-  void EnsureKube();
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* node_conformant_;
@@ -81,9 +80,9 @@ class OperatorMetrics final : public KubeMetrics {
   prometheus::Histogram* duration_;
   prometheus::Gauge* last_reconcile_;
 
-  std::once_flag kube_once_;
   prometheus::Gauge* kube_synced_ = nullptr;
   prometheus::Counter* kube_watch_restarts_ = nullptr;
+  std::uint64_t kube_watch_restarts_seen_ = 0;
 };
 
 }  // namespace lvsrs

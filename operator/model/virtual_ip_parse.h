@@ -13,7 +13,6 @@
 
 namespace lvsrs {
 
-inline constexpr const char* kApiGroup = "lvsdr.io";
 inline constexpr const char* kApiVersion = "lvsdr.io/v1alpha1";
 inline constexpr std::size_t kMaxAddressesPerVirtualIp = 1024;
 

@@ -165,6 +165,7 @@ std::string ReservedAddressReason(const IpAddress& ip) {
 DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node,
                                const ObservedState& observed) {
   std::vector<const VirtualIp*> ordered;
+  ordered.reserve(vips.size());
   for (const auto& v : vips) ordered.push_back(&v);
   // Name order makes conflicts between VirtualIPs resolve the same way on every node and run.
   std::sort(ordered.begin(), ordered.end(),

@@ -79,8 +79,8 @@ const char* ToString(ArpKey key);  // "arp_ignore" / "arp_announce" / "route_loc
 struct SysctlKey {
   std::string conf;
   ArpKey key = ArpKey::Ignore;
-  std::string ToString() const;  // "net.ipv4.conf.all.arp_ignore"
-  auto operator<=>(const SysctlKey&) const = default;
+  std::string ToString() const;                        // "net.ipv4.conf.all.arp_ignore"
+  auto operator<=>(const SysctlKey&) const = default;  // NOLINT(modernize-use-nullptr): see IpAddress
 };
 
 struct ObservedState {
@@ -96,7 +96,7 @@ struct ObservedState {
 
 // The addresses and routes of an ObservedState by IP, for O(log n) lookups. The diff, the
 // desired state and the status all ask "what does the kernel hold for this VIP?" once per VIP;
-// a scan of every address per VIP made a resync of 10,000 VIPs take seconds (see BENCHMARKS.md).
+// a scan of every address per VIP would make every pass quadratic in the number of VIPs.
 // Equal IPs keep their order in the ObservedState, so results match a front-to-back scan.
 // Holds pointers into the ObservedState, which must outlive it and stay unchanged.
 class ObservedIndex {

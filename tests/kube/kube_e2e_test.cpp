@@ -203,7 +203,7 @@ TEST_F(KubeE2E, VirtualIpLifecycleOnLabelledNodes) {
 }
 
 // The API server stopped for a while: nothing is withdrawn, drift is still repaired, and the agent
-// resumes when it returns. 60 s, as the issue asks: long enough for every watch and list of the
+// resumes when it returns. 60 s: long enough for every watch and list of the
 // agent to fail and back off repeatedly (LVSRS_KUBE_OUTAGE_SECONDS overrides it).
 TEST_F(KubeE2E, ApiServerOutageWithdrawsNothing) {
   Node& a = AddNode("outage", true);

@@ -39,7 +39,7 @@ json ToJson(const YAML::Node& n) {
 // series names, plus what Prometheus and the process collector add.
 std::set<std::string> ExportedNames() {
   OperatorMetrics metrics("test");
-  metrics.Kube();
+  metrics.ObserveKube(false, 0);
   // Families without series are not exported: give each per-item family one.
   OutcomeMetrics m;
   m.has_status = true;

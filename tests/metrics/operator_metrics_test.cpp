@@ -158,20 +158,21 @@ TEST(OperatorMetrics, FailedPassKeepsLastKnownVipsButNodeIsNotConformant) {
   EXPECT_EQ(s.at("lvs_rs_last_reconcile_timestamp_seconds"), 1700000000);
 }
 
-TEST(OperatorMetrics, KubeSeriesStartAtZeroAndFollowTheKubeCode) {
+TEST(OperatorMetrics, KubeSeriesExistOnlyInKubernetesModeAndFollowTheWatches) {
   OperatorMetrics metrics("1.2.3");
-  KubeMetrics& kube = metrics.Kube();
+  EXPECT_FALSE(Samples(metrics.Text()).count("lvs_rs_kube_synced")) << "file mode exports no kube series";
+  metrics.ObserveKube(false, 0);
   auto s = Samples(metrics.Text());
   EXPECT_EQ(s.at("lvs_rs_kube_synced"), 0);
   EXPECT_EQ(s.at("lvs_rs_kube_watch_restarts_total"), 0);
-  kube.SetSynced(true);
-  kube.WatchRestarted();
-  kube.WatchRestarted();
+  metrics.ObserveKube(true, 2);
   s = Samples(metrics.Text());
   EXPECT_EQ(s.at("lvs_rs_kube_synced"), 1);
   EXPECT_EQ(s.at("lvs_rs_kube_watch_restarts_total"), 2);
-  kube.SetSynced(false);
-  EXPECT_EQ(Samples(metrics.Text()).at("lvs_rs_kube_synced"), 0);
+  metrics.ObserveKube(false, 5);  // the running total, not a delta
+  s = Samples(metrics.Text());
+  EXPECT_EQ(s.at("lvs_rs_kube_synced"), 0);
+  EXPECT_EQ(s.at("lvs_rs_kube_watch_restarts_total"), 5);
 }
 
 }  // namespace
