@@ -13,7 +13,7 @@
 namespace lvsrs {
 namespace {
 
-constexpr off_t kMaxFileBytes = 16 * 1024 * 1024;
+constexpr off_t kMaxFileBytes = off_t{16} * 1024 * 1024;
 
 bool SameFile(const struct stat& a, const struct stat& b) {
   return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
@@ -28,6 +28,9 @@ std::vector<VirtualIp> LoadVirtualIpFile(const std::string& path) {
   if (fd < 0) throw FileError(path + ": cannot open: " + std::strerror(errno));
   struct FdCloser {
     int fd;
+    explicit FdCloser(int f) : fd(f) {}
+    FdCloser(const FdCloser&) = delete;
+    FdCloser& operator=(const FdCloser&) = delete;
     ~FdCloser() { close(fd); }
   } closer{fd};
   struct stat st {};

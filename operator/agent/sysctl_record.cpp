@@ -88,6 +88,9 @@ std::string ReadStateFile(const std::string& path, bool& exists) {
   exists = true;
   struct FdCloser {
     int fd;
+    explicit FdCloser(int f) : fd(f) {}
+    FdCloser(const FdCloser&) = delete;
+    FdCloser& operator=(const FdCloser&) = delete;
     ~FdCloser() { close(fd); }
   } closer{fd};
   struct stat st {};

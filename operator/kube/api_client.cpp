@@ -31,7 +31,7 @@ std::optional<std::string> ReadBody(http::http_response& resp, std::size_t cap) 
   if (const auto length = resp.headers().content_length(); length > cap) return std::nullopt;
   auto body = resp.body().streambuf();
   std::string out;
-  std::vector<std::uint8_t> chunk(64 * 1024);
+  std::vector<std::uint8_t> chunk(std::size_t{64} * 1024);
   for (;;) {
     // getn completes with a full chunk, or with what is left at the end of the body.
     const std::size_t n = body.getn(chunk.data(), chunk.size()).get();

@@ -66,7 +66,7 @@ VipSummariser::VipSummariser(const KubeConfig& config, std::string identity, Kub
     : config_(config),
       identity_(std::move(identity)),
       source_(source),
-      options_(options),
+      options_(std::move(options)),
       time_(time),
       client_(config) {}
 

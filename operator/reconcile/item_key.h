@@ -34,7 +34,8 @@ struct ItemKey {
     }
     return Subject();
   }
-  auto operator<=>(const ItemKey&) const = default;
+  auto operator<=>(const ItemKey&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads the 0 of <=>
 };
 
 }  // namespace lvsrs

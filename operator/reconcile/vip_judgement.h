@@ -35,6 +35,9 @@ class NodeJudgement {
   NodeJudgement(const DesiredState& desired, const ObservedState& observed);
   NodeJudgement(const NodeJudgement&) = delete;
   NodeJudgement& operator=(const NodeJudgement&) = delete;
+  NodeJudgement(NodeJudgement&&) = delete;
+  NodeJudgement& operator=(NodeJudgement&&) = delete;
+  ~NodeJudgement() = default;
 
   const std::vector<VipVerdict>& vips() const { return vips_; }  // in address order
   const ArpBehaviour& arp() const { return arp_; }
