@@ -492,9 +492,11 @@ traffic_check repaired
 
 # ---------------------------------------------------------------------------------------------
 step "8. Two teams: VirtualIP \`other\` (VIP $VIP2) arrives next to web and asks arp: {ignore: 3}"
-# web decides first (older: earlier in the file); other's value would let a neighbour learn web's
-# VIP (scope global, added by hand before the operator), so the operator refuses other on each
-# real server and keeps writing the values under which no VIP is answered.
+# web decides first (older: earlier in the file). Whether other's value is safe is decided per
+# node, by what the kernel would do: rs2 still has web's VIP as it was added by hand (scope
+# global), which arp_ignore=3 answers, so rs2 refuses other, naming web's VIP; rs1's VIP was
+# re-added by the operator in step 7 (host scope, which 3 does not answer), so rs1 applies other
+# and keeps writing 1, the value of the two that answers least. Neither answers ARP for any VIP.
 {
   cat "$TMP/virtualip.yaml"
   printf -- '---\napiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata:\n  name: other\n'
@@ -502,24 +504,26 @@ step "8. Two teams: VirtualIP \`other\` (VIP $VIP2) arrives next to web and asks
 } >"$TMP/virtualip.yaml.new"
 mv "$TMP/virtualip.yaml.new" "$TMP/virtualip.yaml"
 sed -n '/^---$/,$p' "$TMP/virtualip.yaml" | sed 's/^/   | /'
-refused_other() {
-  in_ns "$1" "$BINARY" check --output json --file "$TMP/virtualip.yaml" --node-name "$1" 2>/dev/null |
-    grep -q '"actual": "refused: .*'"$VIP"
-}
+check_json() { in_ns "$1" "$BINARY" check --output json --file "$TMP/virtualip.yaml" --node-name "$1" 2>/dev/null || true; }
+# Captured first: `grep -q` on a pipe would end the writer with SIGPIPE, which pipefail reports.
+refused_other() { local out; out=$(check_json "$1"); grep -q '"actual": "refused: .*'"$VIP" <<<"$out"; }
+other_applied() { [ -n "$(in_ns "$1" ip -4 -o addr show dev lo to "$VIP2/32")" ]; }
+detail "rs1 VIP scope: $(in_ns rs1 ip -4 -o addr show dev lo to "$VIP/32" | grep -o 'scope [a-z]*');" \
+  "rs2 VIP scope: $(in_ns rs2 ip -4 -o addr show dev lo to "$VIP/32" | grep -o 'scope [a-z]*')"
+wait_until 10000 refused_other rs2 || true
+wait_until 10000 other_applied rs1 || true
 for rs in "${REAL_SERVERS[@]}"; do
-  wait_until 10000 refused_other "$rs" || true
-  reason=$(in_ns "$rs" "$BINARY" check --output json --file "$TMP/virtualip.yaml" --node-name "$rs" 2>/dev/null |
-    grep -o '"actual": "refused: [^"]*' | head -1 | sed 's/^"actual": "//')
-  detail "$rs check: VirtualIP other ${reason:-(no refusal)}"
-  refused_metric=$(in_ns "$rs" curl -s --max-time 2 "http://127.0.0.1:8470/metrics" 2>/dev/null |
-    awk '/^lvs_rs_virtualip_refused\{virtualip="other"\}/ {print $NF}' || true)
-  detail "$rs lvs_rs_virtualip_refused{virtualip=\"other\"} ${refused_metric:-absent}"
-  check "two teams: $rs refuses VirtualIP other, naming web's VIP $VIP it would expose" refused_other "$rs"
+  reason=$(check_json "$rs" | grep -o '"actual": "refused: [^"]*' | head -1 | sed 's/^"actual": "//' || true)
+  detail "$rs check: VirtualIP other ${reason:-applied}"
   check "two teams: $rs keeps conf/all/arp_ignore=1 (not max(1, 3))" \
     [ "$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 1 ]
-  check "two teams: other's VIP $VIP2 is not configured on $rs" \
-    [ -z "$(in_ns "$rs" ip -4 -o addr show dev lo to "$VIP2/32")" ]
 done
+check "two teams: rs2 (web's VIP by hand, scope global) refuses VirtualIP other, naming web's VIP $VIP" \
+  refused_other rs2
+check "two teams: rs2 does not configure other's VIP $VIP2" eval '! other_applied rs2'
+check "two teams: rs1 (web's VIP from the operator, host scope) applies other: $VIP2 on lo" other_applied rs1
+out=$(in_ns client arping -b -c 2 -w 2 -I eth0 "$VIP2" 2>&1 || true)
+check "two teams: nobody answers ARP for other's VIP $VIP2 (rs1 holds it)" eval '! grep -qi "reply from" <<<"$out"'
 arp_probe teams
 check "two teams: only the director answers ARP for web's VIP" arp_only_director teams
 traffic_check teams
