@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "agent/log.h"
+#include "kernel/unique_fd.h"
 #include "model/virtual_ip_parse.h"
 
 namespace lvsrs {
@@ -26,13 +27,7 @@ std::vector<VirtualIp> LoadVirtualIpFile(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must not hang the agent; it is refused below like any non-file.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw FileError(path + ": cannot open: " + std::strerror(errno));
-  struct FdCloser {
-    int fd;
-    explicit FdCloser(int f) : fd(f) {}
-    FdCloser(const FdCloser&) = delete;
-    FdCloser& operator=(const FdCloser&) = delete;
-    ~FdCloser() { close(fd); }
-  } closer{fd};
+  const UniqueFd closer(fd);
   struct stat st {};
   if (fstat(fd, &st) != 0) throw FileError(path + ": cannot stat: " + std::strerror(errno));
   // Checked before reading: /dev/zero or /dev/urandom never end, a pipe has no size to check.

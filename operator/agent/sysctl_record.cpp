@@ -1,4 +1,5 @@
 #include "agent/sysctl_record.h"
+#include "kernel/unique_fd.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -86,13 +87,7 @@ std::string ReadStateFile(const std::string& path, bool& exists) {
     throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
   }
   exists = true;
-  struct FdCloser {
-    int fd;
-    explicit FdCloser(int f) : fd(f) {}
-    FdCloser(const FdCloser&) = delete;
-    FdCloser& operator=(const FdCloser&) = delete;
-    ~FdCloser() { close(fd); }
-  } closer{fd};
+  const UniqueFd closer(fd);
   struct stat st {};
   if (fstat(fd, &st) != 0) throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw std::runtime_error("state file " + path + " is not a regular file");

@@ -1,5 +1,7 @@
 #include "kernel/sysctl_procfs.h"
 
+#include "kernel/unique_fd.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -7,26 +9,11 @@
 #include <cstring>
 
 namespace lvsrs {
-namespace {
-
-// Closes on every path out; procfs reads and writes are one syscall each.
-struct Fd {
-  int fd;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
-
-}  // namespace
-
 std::string SysctlProcfs::Path(const SysctlKey& key) const { return root_ + "/" + key.conf + "/" + ToString(key.key); }
 
 std::optional<int> SysctlProcfs::Read(const SysctlKey& key) const {
   if (key.conf.find('/') != std::string::npos) return std::nullopt;
-  Fd f(open(Path(key).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd f(open(Path(key).c_str(), O_RDONLY | O_CLOEXEC));
   if (f.fd < 0) return std::nullopt;
   char buf[32] = {};
   const ssize_t n = read(f.fd, buf, sizeof buf - 1);
@@ -40,7 +27,7 @@ std::optional<int> SysctlProcfs::Read(const SysctlKey& key) const {
 std::string SysctlProcfs::Write(const SysctlKey& key, int value) const {
   if (key.conf.find('/') != std::string::npos) return "invalid interface name " + key.conf;
   const std::string path = Path(key);
-  Fd f(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd f(open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (f.fd < 0) return "open " + path + ": " + std::strerror(errno);
   const std::string text = std::to_string(value) + "\n";
   if (write(f.fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
