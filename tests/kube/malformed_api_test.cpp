@@ -227,23 +227,23 @@ TEST(TrustStore, OnlyTheClustersCaIsTrustedNotTheSystemStore) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, MalformedApi,
-    ::testing::Values(Case{"truncated_list", "not valid JSON"},
-                      Case{"cut_event", "the connection broke in the middle of an event"},
-                      Case{"wrong_kind", "where a lvsdr.io/v1alpha1 VirtualIPList was expected"},
-                      Case{"http_500_status", "HTTP 500: etcdserver: request timed out"},
-                      Case{"http_503_plain", "HTTP 503"}, Case{"gone", "HTTP 410 Gone; re-listing"},
-                      Case{"garbage", "malformed watch event (not a JSON object)"},
-                      Case{"empty_watch", "very short watch"},
-                      // The client ends a stalled watch after its own timeout (timeoutSeconds x 1.5
-                      // + 31 s for --watch-timeout 1s): the window must outlast it.
-                      Case{"stall", "the stream stalled past the client timeout", std::chrono::seconds(45)},
-                      // Bodies no agent should buffer: refused from the header, or cut off at the cap.
-                      Case{"huge_list", "with a body larger than 64 MiB; not read further"},
-                      Case{"endless_list", "with a body larger than 64 MiB; not read further"},
-                      // Fields of the wrong type in the Node, the VirtualIP's metadata and status, the
-                      // Lease and the RealServers: each read as absent, nothing to log, no crash. The
-                      // window outlasts the summariser's 10 s Lease period.
-                      Case{"mistyped", "", std::chrono::seconds(15)}),
+    ::testing::Values(
+        Case{"truncated_list", "not valid JSON"}, Case{"cut_event", "the connection broke in the middle of an event"},
+        Case{"wrong_kind", "where a lvsdr.io/v1alpha1 VirtualIPList was expected"},
+        Case{"http_500_status", "HTTP 500: etcdserver: request timed out"}, Case{"http_503_plain", "HTTP 503"},
+        Case{"gone", "HTTP 410 Gone; re-listing"}, Case{"garbage", "malformed watch event (not a JSON object)"},
+        Case{"empty_watch", "very short watch"},
+        // The client ends a stalled watch after its own timeout (timeoutSeconds x 1.5
+        // + 31 s for --watch-timeout 1s): the window must outlast it.
+        Case{"stall", "the stream stalled past the client timeout", std::chrono::seconds(45)},
+        // Bodies no agent should buffer: refused from the header, or cut off at the cap.
+        // Streaming 64 MiB from the Python stand-in takes seconds on a busy machine.
+        Case{"huge_list", "with a body larger than 64 MiB; not read further"},
+        Case{"endless_list", "with a body larger than 64 MiB; not read further", std::chrono::seconds(25)},
+        // Fields of the wrong type in the Node, the VirtualIP's metadata and status, the
+        // Lease and the RealServers: each read as absent, nothing to log, no crash. The
+        // window outlasts the summariser's 10 s Lease period.
+        Case{"mistyped", "", std::chrono::seconds(15)}),
     [](const ::testing::TestParamInfo<Case>& param) { return param.param.mode; });
 
 }  // namespace
