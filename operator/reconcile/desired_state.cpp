@@ -167,7 +167,8 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
   std::vector<const VirtualIp*> ordered;
   ordered.reserve(vips.size());
   for (const auto& v : vips) ordered.push_back(&v);
-  // Name order makes conflicts between VirtualIPs resolve the same way on every node and run.
+  // Age order (older first, then name) resolves conflicts the same way on every node and every run,
+  // and never lets a new VirtualIP knock out an established one.
   std::sort(ordered.begin(), ordered.end(),
             [](const VirtualIp* a, const VirtualIp* b) { return DecidesBefore(*a, *b); });
 
