@@ -11,15 +11,10 @@ namespace {
 using testing::BasicNode;
 using testing::Ip;
 using testing::MakeVip;
-using testing::SimulateApply;
 
 const NodeInfo kNode{"rs1", {}};
 
-ObservedState Converged(const std::vector<VirtualIp>& vips) {
-  auto o = BasicNode();
-  SimulateApply(o, ComputePlan(BuildDesiredState(vips, kNode, o), o, {}));
-  return o;
-}
+ObservedState Converged(const std::vector<VirtualIp>& vips) { return testing::Converged(vips, kNode); }
 
 TEST(NodeStatus, ConvergedNodeIsConformant) {
   const std::vector<VirtualIp> vips = {MakeVip("web", {"192.0.2.10"})};

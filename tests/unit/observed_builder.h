@@ -61,4 +61,11 @@ inline void SimulateApply(ObservedState& o, const Plan& p, SysctlRecord* record 
     for (const auto& k : p.drop_records) record->erase(k);
 }
 
+// BasicNode after the plan for vips on node has been applied.
+inline ObservedState Converged(const std::vector<VirtualIp>& vips, const NodeInfo& node) {
+  auto o = BasicNode();
+  SimulateApply(o, ComputePlan(BuildDesiredState(vips, node, o), o, {}));
+  return o;
+}
+
 }  // namespace lvsrs::testing
