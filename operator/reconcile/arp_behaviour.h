@@ -85,6 +85,9 @@ class ArpBehaviour {
   // is another protocol; see the NDP model).
   std::vector<ArpExposure> Exposures(const IpAddress& ip) const;
 
+  // The addresses and routes of the observed state by IP (built once; the judgement reuses it).
+  const ObservedIndex& index() const { return index_; }
+
   // The effective value the kernel uses on a link: max(conf/all, conf/<dev>) for arp_ignore and
   // arp_announce, all || dev for route_localnet; nullopt when unreadable.
   std::optional<int> Effective(const Link& link, ArpKey key) const;

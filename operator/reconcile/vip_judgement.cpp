@@ -20,20 +20,19 @@ std::vector<std::string> UnreachableNodeAddresses(const ArpBehaviour& arp, const
   return out;
 }
 
-NodeJudgement::NodeJudgement(const DesiredState& desired, const ObservedState& observed)
-    : index_(observed), arp_(observed) {
+NodeJudgement::NodeJudgement(const DesiredState& desired, const ObservedState& observed) : arp_(observed) {
   vips_.reserve(desired.addresses.size());
   for (const auto& [ip, want] : desired.addresses) {
     VipVerdict v;
     v.want = &want;
     v.link = observed.LinkByName(want.interface);
     if (v.link) {
-      for (const KernelAddress* a : index_.AddressesOf(ip))
+      for (const KernelAddress* a : index().AddressesOf(ip))
         if (a->ifindex == v.link->index && a->prefix == ip.host_prefix()) v.address = a;
     }
     v.route_present = !want.host_route;
     if (want.host_route) {
-      for (const KernelRoute* r : index_.RoutesTo(ip)) {
+      for (const KernelRoute* r : index().RoutesTo(ip)) {
         if (r->table != kMainTable || r->prefix != ip.host_prefix()) continue;
         if (v.link && r->oif == v.link->index)
           v.route_present = true;

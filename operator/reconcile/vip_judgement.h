@@ -41,13 +41,12 @@ class NodeJudgement {
 
   const std::vector<VipVerdict>& vips() const { return vips_; }  // in address order
   const ArpBehaviour& arp() const { return arp_; }
-  const ObservedIndex& index() const { return index_; }
+  const ObservedIndex& index() const { return arp_.index(); }
   // The node's own IPv4 addresses (not VIPs) that a neighbour asking on their interface would get
   // no ARP reply for: the node is off that network. One line each, naming address, interface, rule.
   const std::vector<std::string>& unreachable_node_addresses() const { return unreachable_; }
 
  private:
-  ObservedIndex index_;
   ArpBehaviour arp_;
   std::vector<VipVerdict> vips_;
   std::vector<std::string> unreachable_;
