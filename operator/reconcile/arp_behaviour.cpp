@@ -124,7 +124,8 @@ std::vector<ArpBehaviour::Listed> ArpBehaviour::KernelList(const Link& link) con
   std::vector<Listed> list;
   if (auto it = v4_by_link_.find(link.index); it != v4_by_link_.end())
     for (const KernelAddress* a : it->second) list.push_back({a->ip, a->scope, a->secondary});
-  for (const auto& [_, p] : placed_) {
+  for (const auto& entry : placed_) {
+    const auto& p = entry.second;  // not a structured binding: lambdas may not capture those (C++17)
     if (p.ifindex != link.index || !p.ip.is_v4()) continue;
     if (std::any_of(list.begin(), list.end(), [&](const Listed& e) { return e.ip == p.ip; })) continue;
     std::size_t pos = 0;
