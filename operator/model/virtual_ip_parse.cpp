@@ -83,6 +83,11 @@ bool DecidesBefore(const VirtualIp& a, const VirtualIp& b) {
   return a.name < b.name;
 }
 
+std::string ObjectIdentity(const VirtualIp& v) {
+  // "name:" cannot be a uid the API server writes (a UUID), so the two kinds never collide.
+  return v.uid.empty() ? "name:" + v.name : v.uid;
+}
+
 bool IsValidInterfaceName(const std::string& name) {
   // The kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or whitespace, not "." or "..".
   if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
