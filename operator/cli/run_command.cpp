@@ -159,6 +159,7 @@ int PrintPlan(Reconciler& reconciler, DesiredSource& source) {
   for (const auto& [name, r] : snap.refused)
     std::printf("%s VirtualIP %s: %s\n", r.serving_last_good ? "keep" : "refuse", name.c_str(), r.message.c_str());
   for (const auto& [name, why] : o.desired.refused) std::printf("refuse VirtualIP %s: %s\n", name.c_str(), why.c_str());
+  for (const auto& [name, why] : o.desired.kept) std::printf("keep VirtualIP %s: %s\n", name.c_str(), why.c_str());
   const std::string text = o.plan.ToText();
   std::fputs(text.empty() ? "nothing to do\n" : text.c_str(), stdout);
   return kExitOk;

@@ -55,6 +55,11 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
       vip_problems.push_back("VirtualIP " + v.virtual_ip + " refused: " + v.message);
       continue;
     }
+    if (v.state == VipState::EditRefused) {  // refused by this node; the kept spec's addresses are listed
+      ++edit_refused;
+      vip_problems.push_back("VirtualIP " + v.virtual_ip + " " + v.message);
+      continue;
+    }
     ++wanted;
     if (v.state == VipState::Configured || v.state == VipState::Adopted)
       ++configured;

@@ -11,6 +11,7 @@ const char* ToString(VipState s) {
     case VipState::Pending: return "Pending";
     case VipState::Refused: return "Refused";
     case VipState::Failed: return "Failed";
+    case VipState::EditRefused: return "EditRefused";
   }
   return "Unknown";
 }
@@ -60,6 +61,10 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
     st.problems.push_back({Kind::VirtualIpRefused, name, "VirtualIP " + name + " refused: " + why});
     st.vips_configured = false;  // wanted on this node, and not there
   }
+  // Its addresses are listed above as the kept spec has them; the node serves what it promised
+  // before, so this alone does not make it unconformant (the RealServer's VIPsConfigured says it).
+  for (const auto& [name, why] : desired.kept)
+    st.vips.push_back(VipAddressStatus{name, "", "", VipState::EditRefused, why});
   for (const auto& line : judgement.unreachable_node_addresses()) {
     st.problems.push_back({Kind::NodeUnreachable, line.substr(0, line.find(' ')), line});
     st.arp_conformant = false;

@@ -99,6 +99,26 @@ TEST(RealServerStatus, RefusedEditKeepsItsAddressesAndSaysWhy) {
   EXPECT_EQ(s["vips"], "1/1") << "the last accepted addresses are still configured and counted";
 }
 
+TEST(RealServerStatus, AnEditRefusedOnThisNodeLooksLikeAnyRefusedEdit) {
+  NodeStatus st = Healthy();
+  st.vips.push_back(VipAddressStatus{"web", "", "", VipState::EditRefused,
+                                     "edit refused on this node, still serving the spec accepted before (generation "
+                                     "1): 192.0.2.10 conflicts with VirtualIP old, which puts it on lo"});
+  const json s = BuildRealServerStatus(st, {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "status"), "False");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "reason"), "EditRefused");
+  EXPECT_NE(Condition(s, "VIPsConfigured", "message").find("VirtualIP web edit refused on this node"),
+            std::string::npos)
+      << s.dump(2);
+  bool refused_entry = false;
+  for (const auto& v : s["virtualIPs"])
+    if (v["name"] == "web" && v["state"] == "EditRefused" && !v.contains("address") &&
+        v["message"].get<std::string>().find("conflicts with VirtualIP old") != std::string::npos)
+      refused_entry = true;
+  EXPECT_TRUE(refused_entry) << s.dump(2);
+  EXPECT_EQ(s["vips"], "1/1") << "the kept addresses are still configured and counted";
+}
+
 TEST(RealServerStatus, AnInterfaceNameThatIsNotUtf8StillMakesASendableStatus) {
   // The kernel allows any bytes in a name; `ip link add $'\xff\xfe' ...` is a real interface.
   NodeStatus st = Healthy();
