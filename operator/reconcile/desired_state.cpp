@@ -21,6 +21,13 @@ bool IsSubnetBroadcastOf(const IpAddress& ip, const KernelAddress& a) {
   return true;
 }
 
+// Whether two specs of one object ask for the same thing: age and generation aside, so that a
+// reordered file, or a spec read back after a restart, is no edit.
+bool SameSpec(const VirtualIp& a, const VirtualIp& b) {
+  return a.addresses == b.addresses && a.node_selector == b.node_selector && a.interface == b.interface &&
+         a.host_route == b.host_route && a.arp == b.arp;
+}
+
 // How much each arp_ignore value answers, least first (see net/ipv4/arp.c, arp_ignore()).
 int IgnoreRank(int value) {
   switch (value) {
@@ -237,7 +244,7 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
     // the same object's (a name check too, in case a file's uid names another object), and only
     // while it still selects this node: an edit that moves the VirtualIP away is no refusal.
     const auto prev = last_accepted.find(ObjectIdentity(*vip));
-    if (prev == last_accepted.end() || prev->second.name != vip->name || prev->second == *vip ||
+    if (prev == last_accepted.end() || prev->second.name != vip->name || SameSpec(prev->second, *vip) ||
         !prev->second.node_selector.Matches(node.labels)) {
       d.refused[vip->name] = why;
       continue;
