@@ -198,6 +198,22 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
   return out;
 }
 
+json VirtualIpObject(const VirtualIp& vip) {
+  json meta{{"name", vip.name}};
+  if (!vip.uid.empty()) meta["uid"] = vip.uid;
+  if (vip.generation != 0) meta["generation"] = vip.generation;
+  if (!vip.creation_timestamp.empty()) meta["creationTimestamp"] = vip.creation_timestamp;
+  json addresses = json::array();
+  for (const auto& ip : vip.addresses) addresses.push_back(ip.ToString());
+  json spec{{"addresses", std::move(addresses)},
+            {"interface", vip.interface},
+            {"hostRoute", vip.host_route},
+            {"arp", {{"ignore", vip.arp.ignore}, {"announce", vip.arp.announce}, {"scope", ToString(vip.arp.scope)}}}};
+  if (!(vip.node_selector == LabelSelector{})) spec["nodeSelector"] = LabelSelectorObject(vip.node_selector);
+  return json{
+      {"apiVersion", kApiVersion}, {"kind", "VirtualIP"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+}
+
 }  // namespace lvsrs
 
 #include "model/yaml_documents.h"
