@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -39,6 +40,8 @@ struct ReconcileOutcome {
   // VirtualIPs the source refused before reconcile, from the same snapshot as the VirtualIPs of
   // this pass (set by AgentLoop, not by Reconcile), so every observer reports the same set.
   SourceRefusals source_refused;
+  // The source's last validated specs of the same snapshot (Snapshot::validated), to be saved.
+  std::shared_ptr<const std::map<std::string, VirtualIp>> source_validated;
   std::chrono::nanoseconds duration{0};
 };
 

@@ -11,6 +11,7 @@
 
 #include "agent/agent_loop.h"
 #include "agent/file_source.h"
+#include "agent/last_good_specs.h"
 #include "agent/log.h"
 #include "agent/reconciler.h"
 #include "cli/commands.h"
@@ -121,7 +122,7 @@ struct Sources {
 
 // Reads the file or connects to the API server. nullopt when `out` is ready; otherwise the exit
 // code, after the reason was printed.
-std::optional<int> MakeSources(const RunOptions& o, Sources& out) {
+std::optional<int> MakeSources(const RunOptions& o, const LastGoodSpecs& last_good, Sources& out) {
   if (o.file) {
     try {
       out.file = std::make_unique<FileSource>(*o.file, o.node);
@@ -139,6 +140,7 @@ std::optional<int> MakeSources(const RunOptions& o, Sources& out) {
     std::fprintf(stderr, "run: Kubernetes mode (no --file): %s\n", e.what());
     return kExitUsage;
   }
+  out.kube->RestoreLastGood(last_good.validated);
   // --once and --dry-run take a single look: never at an unsynced (empty) view.
   if ((o.loop.once || o.dry_run) && !out.kube->WaitForSync(std::chrono::seconds(60))) {
     std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
@@ -146,6 +148,21 @@ std::optional<int> MakeSources(const RunOptions& o, Sources& out) {
     return kExitNotConformant;
   }
   return std::nullopt;
+}
+
+// What the previous agent saved. A file that cannot be read costs only the restart guarantee:
+// logged, and the agent starts without it (the next change replaces it).
+LastGoodSpecs LoadLastGood(const LastGoodFile& file) {
+  std::vector<std::string> skipped;
+  try {
+    LastGoodSpecs specs = file.Load(&skipped);
+    for (const auto& s : skipped) LogWarning(file.path() + ": left out " + s);
+    return specs;
+  } catch (const std::exception& e) {
+    LogError(std::string(e.what()) +
+             "; starting without the specs accepted before (an edit refused now withdraws its VirtualIP)");
+    return {};
+  }
 }
 
 // --dry-run: one pass that changes nothing, its plan on stdout.
@@ -179,11 +196,12 @@ void TrimHeapWhenQuiet(AgentLoop& loop) {
 }
 
 // The loop with everything that watches it: metrics and probes, the kube reporter, heap trimming.
-int RunLoop(const RunOptions& o, Sources& sources, Reconciler& reconciler) {
+int RunLoop(const RunOptions& o, Sources& sources, Reconciler& reconciler, LastGoodRecorder& last_good) {
   Monitoring monitoring(o.monitoring);
   LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + o.node.name + ", VirtualIPs from " +
           (o.file ? *o.file : "the API server (" + sources.kube->origin() + ")"));
   AgentLoop loop(reconciler, sources.desired(), o.loop);
+  loop.AddObserver([&last_good](const ReconcileOutcome& outcome) { last_good.Observe(outcome); });
   if (sources.kube) {
     kube::KubernetesMode& kube = *sources.kube;
     kube.Attach(loop);
@@ -222,15 +240,19 @@ int RunCommand(int argc, char** argv) {
     return kExitUsage;
   }
 
+  const LastGoodFile last_good_file(options.state_dir);
+  LastGoodSpecs last_good = LoadLastGood(last_good_file);
   Sources sources;
-  if (const auto rc = MakeSources(options, sources)) return *rc;
+  if (const auto rc = MakeSources(options, last_good, sources)) return *rc;
 
   RtnlKernel kernel;
   SysctlRecordFile store(options.state_dir);
   Reconciler reconciler(kernel, store, options.dry_run);
   reconciler.LoadRecords();
+  reconciler.SetAcceptedSpecs(last_good.applied);
   if (options.dry_run) return PrintPlan(reconciler, sources.desired());
-  return RunLoop(options, sources, reconciler);
+  LastGoodRecorder recorder(last_good_file, std::move(last_good));
+  return RunLoop(options, sources, reconciler, recorder);
 }
 
 }  // namespace lvsrs
