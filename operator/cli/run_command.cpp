@@ -14,6 +14,7 @@
 #include "agent/last_good_specs.h"
 #include "agent/log.h"
 #include "agent/reconciler.h"
+#include "agent/state_dir_lock.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/node_identity.h"
@@ -150,6 +151,10 @@ std::optional<int> MakeSources(const RunOptions& o, const LastGoodSpecs& last_go
   return std::nullopt;
 }
 
+// How long `run` waits for another holder of the state dir (see StateDirLock): longer than a
+// pod's default termination grace period, so a replaced agent that is still stopping is waited for.
+constexpr std::chrono::milliseconds kRunLockWait{35000};
+
 // What the previous agent saved. A file that cannot be read costs only the restart guarantee:
 // logged, and the agent starts without it (the next change replaces it).
 LastGoodSpecs LoadLastGood(const LastGoodFile& file) {
@@ -240,6 +245,14 @@ int RunCommand(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // Before anything in the state dir is read. A predecessor on this node (the pod being replaced)
+  // may still be stopping: wait for it a while rather than fail at once.
+  std::optional<StateDirLock> lock;
+  if (!options.dry_run)  // reads only
+    lock.emplace(options.state_dir, "run", kRunLockWait, [&options](const std::string& holder) {
+      LogWarning("state dir " + options.state_dir + " is locked by " + holder + "; waiting up to " +
+                 std::to_string(kRunLockWait.count() / 1000) + " s for it to end");
+    });
   const LastGoodFile last_good_file(options.state_dir);
   LastGoodSpecs last_good = LoadLastGood(last_good_file);
   Sources sources;
