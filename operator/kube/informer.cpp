@@ -32,10 +32,10 @@ std::string VersionOf(const json& obj) {
 
 }  // namespace
 
-Informer::Informer(const KubeConfig& config, InformerOptions options, std::function<void()> on_change)
+Informer::Informer(const ApiClientFactory& clients, InformerOptions options, std::function<void()> on_change)
     : options_(std::move(options)),
       on_change_(std::move(on_change)),
-      client_(config, std::chrono::seconds(60), std::chrono::seconds(options_.watch_timeout_seconds * 3 / 2 + 1)),
+      client_(clients({std::chrono::seconds(60), std::chrono::seconds(options_.watch_timeout_seconds * 3 / 2 + 1)})),
       // Jittered, seeded per process, so that thousands of agents that lost the same API server
       // do not reconnect in lockstep.
       backoff_(RetryBackoff::Policy{options_.backoff_base, options_.backoff_cap, true},
@@ -53,7 +53,7 @@ void Informer::Stop() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  client_.Cancel();
+  client_->Cancel();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -74,7 +74,7 @@ bool Informer::List() {
     std::string path = options_.collection_path + "?limit=" + std::to_string(options_.page_size);
     if (!options_.field_selector.empty()) path += "&fieldSelector=" + UrlEncode(options_.field_selector);
     if (!cont.empty()) path += "&continue=" + UrlEncode(cont);
-    const ApiResponse r = client_.Get(path);
+    const ApiResponse r = client_->Get(path);
     connected_ = r.status != 0;
     if (!r.ok() || !r.body.is_object()) {
       LogWarning("list " + options_.collection_path + ": " + (r.error.empty() ? "not a list" : r.error));
@@ -171,7 +171,7 @@ void Informer::Run() {
     if (!first_watch) ++watch_restarts_;
     first_watch = false;
     const auto started = std::chrono::steady_clock::now();
-    WatchResult w = client_.Watch(path, expect, [&](const json& event) {
+    WatchResult w = client_->Watch(path, expect, [&](const json& event) {
       connected_ = true;
       const std::string type = event.value("type", "");
       const json& obj = event["object"];

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -42,7 +43,8 @@ struct InformerOptions {
 class Informer {
  public:
   // on_change runs on the informer's thread after the store changed (not for bookmarks).
-  Informer(const KubeConfig& config, InformerOptions options, std::function<void()> on_change);
+  // clients: makes the informer's own client (see ApiClientFactory).
+  Informer(const ApiClientFactory& clients, InformerOptions options, std::function<void()> on_change);
   ~Informer();  // stops
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
@@ -65,7 +67,7 @@ class Informer {
 
   InformerOptions options_;
   std::function<void()> on_change_;
-  ApiClient client_;
+  std::unique_ptr<ApiClient> client_;
   std::thread thread_;
   mutable std::mutex mutex_;
   std::condition_variable stop_cv_;

@@ -32,7 +32,8 @@ class KubeSource : public DesiredSource {
   struct Options {
     int watch_timeout_seconds = 300;
   };
-  KubeSource(const KubeConfig& config, std::string node_name, Options options);
+  // clients: makes each informer's own client (see ApiClientFactory).
+  KubeSource(const ApiClientFactory& clients, std::string node_name, Options options);
   ~KubeSource() override;
   KubeSource(const KubeSource&) = delete;
   KubeSource& operator=(const KubeSource&) = delete;

@@ -28,8 +28,8 @@ std::optional<int> EventRateLimiter::Allow(const std::string& key, std::chrono::
   return suppressed;
 }
 
-NodeReporter::NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source, TimeSource& time)
-    : node_name_(std::move(node_name)), source_(source), time_(time), client_(config) {}
+NodeReporter::NodeReporter(const ApiClientFactory& clients, std::string node_name, KubeSource& source, TimeSource& time)
+    : node_name_(std::move(node_name)), source_(source), time_(time), client_(clients({})) {}
 
 NodeReporter::~NodeReporter() { Stop(); }
 
@@ -43,7 +43,7 @@ void NodeReporter::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  client_.Cancel();
+  client_->Cancel();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -109,7 +109,7 @@ void NodeReporter::Refresh() {
 }
 
 bool NodeReporter::EnsureRealServer() {
-  const ApiResponse got = client_.Get(kRealServers + "/" + node_name_);
+  const ApiResponse got = client_->Get(kRealServers + "/" + node_name_);
   if (got.ok()) {
     last_status_ = got.body.value("status", json::object());
     exists_ = true;
@@ -126,7 +126,7 @@ bool NodeReporter::EnsureRealServer() {
   if (const std::string uid = source_.node_uid(); !uid.empty())
     obj["metadata"]["ownerReferences"] =
         json::array({{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node_name_}, {"uid", uid}}});
-  const ApiResponse created = client_.Post(kRealServers, obj);
+  const ApiResponse created = client_->Post(kRealServers, obj);
   if (!created.ok() && created.status != 409) {
     LogWarning("create RealServer " + node_name_ + ": " + created.error);
     return false;
@@ -148,7 +148,7 @@ void NodeReporter::WriteStatus(const PendingStatus& st) {
     unwritten_ = false;
     return;  // steady state: no write
   }
-  const ApiResponse r = client_.MergePatch(kRealServers + "/" + node_name_ + "/status", json{{"status", status}});
+  const ApiResponse r = client_->MergePatch(kRealServers + "/" + node_name_ + "/status", json{{"status", status}});
   if (r.status == 404) {
     exists_ = false;  // deleted under us: create it again on the next pass
     return;
@@ -178,7 +178,7 @@ void NodeReporter::SendEvent(const Event& e) {
           {"firstTimestamp", now},
           {"lastTimestamp", now},
           {"count", 1}};
-  const ApiResponse r = client_.Post(std::string("/api/v1/namespaces/") + kEventNamespace + "/events", ev);
+  const ApiResponse r = client_->Post(std::string("/api/v1/namespaces/") + kEventNamespace + "/events", ev);
   if (!r.ok()) LogWarning("event " + e.reason + " for " + e.kind + " " + e.name + " not recorded: " + r.error);
 }
 

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -44,7 +45,8 @@ class EventRateLimiter {
 class NodeReporter {
  public:
   // time: for Event rate limits and the timestamps in status and Events.
-  NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source, TimeSource& time = RealTime());
+  NodeReporter(const ApiClientFactory& clients, std::string node_name, KubeSource& source,
+               TimeSource& time = RealTime());
   ~NodeReporter();
   NodeReporter(const NodeReporter&) = delete;
   NodeReporter& operator=(const NodeReporter&) = delete;
@@ -76,7 +78,7 @@ class NodeReporter {
   std::string node_name_;
   KubeSource& source_;
   TimeSource& time_;
-  ApiClient client_;
+  std::unique_ptr<ApiClient> client_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -61,14 +61,14 @@ std::chrono::seconds FollowerWait(std::time_t renewed, std::chrono::seconds dura
   return std::clamp(until_expiry, period, std::max(period, duration)) + jitter;
 }
 
-VipSummariser::VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options,
+VipSummariser::VipSummariser(ApiClientFactory clients, std::string identity, KubeSource& source, Options options,
                              TimeSource& time)
-    : config_(config),
+    : clients_(std::move(clients)),
       identity_(std::move(identity)),
       source_(source),
       options_(std::move(options)),
       time_(time),
-      client_(config) {}
+      client_(clients_({})) {}
 
 VipSummariser::~VipSummariser() { Stop(); }
 
@@ -82,7 +82,7 @@ void VipSummariser::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  client_.Cancel();
+  client_->Cancel();
   if (thread_.joinable()) thread_.join();
   if (realservers_) realservers_->Stop();
 }
@@ -90,7 +90,7 @@ void VipSummariser::Stop() {
 bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   *wait = options_.period;  // errors and contention: try again soon
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + options_.lease_namespace + "/leases";
-  const ApiResponse got = client_.Get(path + "/" + options_.lease_name);
+  const ApiResponse got = client_->Get(path + "/" + options_.lease_name);
   const auto wall = time_.Wall();  // read once: the Lease's times and its expiry agree
   const std::string now = FormatRfc3339(wall, Rfc3339Fraction::Micros);  // metav1.MicroTime
   if (got.status == 404) {
@@ -102,7 +102,7 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
                  {"leaseDurationSeconds", options_.lease_duration.count()},
                  {"acquireTime", now},
                  {"renewTime", now}}}};
-    return client_.Post(path, lease).ok();  // 409: someone else was faster
+    return client_->Post(path, lease).ok();  // 409: someone else was faster
   }
   if (!got.ok() || !got.body.is_object()) return false;
   json lease = got.body;
@@ -131,7 +131,7 @@ bool VipSummariser::TryLead(std::chrono::seconds* wait) {
   spec["renewTime"] = now;
   // A PUT carries metadata.resourceVersion: if another agent renewed or took the Lease in
   // between, the server answers 409 and we stay a follower.
-  return client_.Put(path + "/" + options_.lease_name, lease).ok();
+  return client_->Put(path + "/" + options_.lease_name, lease).ok();
 }
 
 void VipSummariser::Summarise() {
@@ -140,7 +140,7 @@ void VipSummariser::Summarise() {
     o.collection_path = std::string("/apis/") + kApiVersion + "/realservers";
     o.api_version = kApiVersion;
     o.kind = "RealServer";
-    realservers_ = std::make_unique<Informer>(config_, o, [] {});
+    realservers_ = std::make_unique<Informer>(clients_, o, [] {});
     realservers_->Start();
   }
   if (!realservers_->synced() || !source_.stats().synced) return;
@@ -151,8 +151,8 @@ void VipSummariser::Summarise() {
   }
   for (const auto& [name, want] : SummariseVirtualIps(generations, realservers_->Objects())) {
     if (vips.at(name).value("status", json::object()) == want) continue;  // steady state: no write
-    const ApiResponse r = client_.MergePatch(std::string("/apis/") + kApiVersion + "/virtualips/" + name + "/status",
-                                             json{{"status", want}});
+    const ApiResponse r = client_->MergePatch(std::string("/apis/") + kApiVersion + "/virtualips/" + name + "/status",
+                                              json{{"status", want}});
     if (!r.ok() && r.status != 404) LogWarning("update VirtualIP " + name + " status: " + r.error);
   }
 }

@@ -49,7 +49,7 @@ class VipSummariser {
     std::chrono::seconds period{10};          // the holder renews and summarises at most this often
   };
   // time: the wall clock Lease times are written and judged by.
-  VipSummariser(const KubeConfig& config, std::string identity, KubeSource& source, Options options,
+  VipSummariser(ApiClientFactory clients, std::string identity, KubeSource& source, Options options,
                 TimeSource& time = RealTime());
   ~VipSummariser();
   VipSummariser(const VipSummariser&) = delete;
@@ -63,12 +63,12 @@ class VipSummariser {
   bool TryLead(std::chrono::seconds* wait);
   void Summarise();
 
-  KubeConfig config_;
+  ApiClientFactory clients_;
   std::string identity_;
   KubeSource& source_;
   Options options_;
   TimeSource& time_;
-  ApiClient client_;
+  std::unique_ptr<ApiClient> client_;
   std::unique_ptr<Informer> realservers_;
   std::thread thread_;
   std::mutex mutex_;
