@@ -187,24 +187,31 @@ void NodeReporter::Run() {
   // a write is outstanding, after every unchanged ARP poll (Refresh), and the latest is written
   // then (latest wins, nothing queues up while the API server is away).
   for (;;) {
-    std::optional<PendingStatus> status;
-    std::deque<Event> events;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       cv_.wait(lock, [&] { return stopping_ || pending_status_ || !events_.empty(); });
       if (stopping_) return;
-      status.swap(pending_status_);
-      events.swap(events_);
     }
-    // Last line of defence on this thread (an exception here would end in std::terminate): what
-    // the server sends is read through object_decode.h, which does not throw; anything else that
-    // does is logged, and the next pass tries again.
-    try {
-      for (const auto& e : events) SendEvent(e);
-      if (status) WriteStatus(*status);
-    } catch (const std::exception& e) {
-      LogError("RealServer " + node_name_ + " report: " + e.what() + "; trying again on the next pass");
-    }
+    ReportPending();
+  }
+}
+
+void NodeReporter::ReportPending() {
+  std::optional<PendingStatus> status;
+  std::deque<Event> events;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    status.swap(pending_status_);
+    events.swap(events_);
+  }
+  // Last line of defence on the worker thread (an exception here would end in std::terminate):
+  // what the server sends is read through object_decode.h, which does not throw; anything else
+  // that does is logged, and the next pass tries again.
+  try {
+    for (const auto& e : events) SendEvent(e);
+    if (status) WriteStatus(*status);
+  } catch (const std::exception& e) {
+    LogError("RealServer " + node_name_ + " report: " + e.what() + "; trying again on the next pass");
   }
 }
 

@@ -58,6 +58,10 @@ class NodeReporter {
   // again if its last write did not go through (API server away, RealServer deleted), so the
   // write is retried every resync period as when every period ran a full pass.
   void Refresh();
+  // Sends the Events queued and writes the status handed over since the last call, on the calling
+  // thread. The worker that Start() runs calls it whenever there is something to send; without
+  // Start(), the caller does (tests, one round at a time).
+  void ReportPending();
 
  private:
   struct Event {
