@@ -130,11 +130,11 @@ bool Informer::List() {
     objects_ = std::move(fresh);
     resource_version_ = version;
   }
+  // The version moves before synced_ does: whoever sees synced_ then also sees the version of the
+  // first list, so it cannot pair "synced" with the empty store from before (KubeSource::Get).
+  if (changed) ++version_;
   synced_ = true;
-  if (changed) {
-    ++version_;
-    on_change_();
-  }
+  if (changed) on_change_();
   return true;
 }
 

@@ -92,9 +92,12 @@ void KubeSource::Rebuild() {
 
 DesiredSource::Snapshot KubeSource::Get() {
   std::lock_guard<std::mutex> lock(mutex_);
+  // Read before Rebuild reads the versions (an informer bumps its version before it says synced):
+  // a snapshot called synced always holds the first lists, never the empty stores from before.
+  const bool synced = vips_->synced() && node_->synced();
   Rebuild();
   Snapshot s = snapshot_;
-  s.synced = vips_->synced() && node_->synced();
+  s.synced = synced;
   return s;
 }
 
