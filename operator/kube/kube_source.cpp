@@ -21,6 +21,8 @@ KubeSource::KubeSource(const ApiClientFactory& clients, std::string node_name, O
   vo.api_version = kApiVersion;
   vo.kind = "VirtualIP";
   vo.watch_timeout_seconds = options.watch_timeout_seconds;
+  vo.backoff_base = options.backoff_base;
+  vo.backoff_cap = options.backoff_cap;
   vips_ = std::make_unique<Informer>(clients, vo, on_change);
   InformerOptions no;
   no.collection_path = "/api/v1/nodes";
@@ -28,6 +30,8 @@ KubeSource::KubeSource(const ApiClientFactory& clients, std::string node_name, O
   no.kind = "Node";
   no.field_selector = "metadata.name=" + node_name_;
   no.watch_timeout_seconds = options.watch_timeout_seconds;
+  no.backoff_base = options.backoff_base;
+  no.backoff_cap = options.backoff_cap;
   node_ = std::make_unique<Informer>(clients, no, on_change);
 }
 

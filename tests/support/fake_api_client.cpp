@@ -366,6 +366,11 @@ WatchResult FakeApiServer::Watch(const std::string& path, const kube::WatchExpec
                                  const std::function<bool()>& cancelled) {
   WatchResult out;
   if (cancelled()) return {WatchEnd::Cancelled, "cancelled"};
+  std::uint64_t generation;  // EndWatches() from here on ends this watch
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation = watch_generation_;
+  }
   const Route route = Parse(path);
   if (const auto fault = TakeFault("WATCH", path.substr(0, path.find('?')))) {
     Log({"WATCH", path, nullptr, fault->status});
@@ -409,7 +414,6 @@ WatchResult FakeApiServer::Watch(const std::string& path, const kube::WatchExpec
 
   std::unique_lock<std::mutex> lock(mutex_);
   ++open_watches_;
-  const std::uint64_t generation = watch_generation_;
   std::int64_t since = version_;
   if (const auto rv = route.query.find("resourceVersion"); rv != route.query.end() && !rv->second.empty())
     since = std::stoll(rv->second);
@@ -429,7 +433,8 @@ WatchResult FakeApiServer::Watch(const std::string& path, const kube::WatchExpec
       std::partition_point(changes_.begin(), changes_.end(), [&](const Change& c) { return c.version <= since; }) -
       changes_.begin());
   for (;;) {
-    while (next < changes_.size()) {
+    auto ending = [&] { return watch_generation_ != generation; };
+    while (next < changes_.size() && (!ending() || changes_[next].version <= watch_end_version_)) {
       const Change c = changes_[next++];
       if (c.collection != route.collection) continue;
       if (!route.ns.empty() && MetaString(c.object, "namespace") != route.ns) continue;
@@ -437,6 +442,8 @@ WatchResult FakeApiServer::Watch(const std::string& path, const kube::WatchExpec
       lock.unlock();
       const bool more = feed(json{{"type", c.type}, {"object", c.object}});
       lock.lock();
+      ++events_delivered_;
+      ++ticks_;
       if (!more) return done();
     }
     if (cancelled()) {
@@ -444,7 +451,7 @@ WatchResult FakeApiServer::Watch(const std::string& path, const kube::WatchExpec
       out.detail = "cancelled";
       return done();
     }
-    if (watch_generation_ != generation) {
+    if (ending()) {
       out.end = watch_end_;
       if (watch_end_ == WatchEnd::Gone || watch_end_ == WatchEnd::Rejected) {
         lock.unlock();
@@ -578,6 +585,7 @@ void FakeApiServer::EndWatches(WatchEnd end) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     watch_end_ = end;
+    watch_end_version_ = version_;
     ++watch_generation_;
     ++ticks_;
   }
@@ -587,6 +595,11 @@ void FakeApiServer::EndWatches(WatchEnd end) {
 int FakeApiServer::open_watches() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return open_watches_;
+}
+
+std::uint64_t FakeApiServer::events_delivered() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return events_delivered_;
 }
 
 std::vector<FakeApiServer::Request> FakeApiServer::Requests() const {
@@ -611,8 +624,12 @@ bool FakeApiServer::WaitFor(const std::function<bool()>& pred, std::chrono::mill
       seen = ticks_;
     }
     if (pred()) return true;  // outside the lock: pred reads the server through its accessors
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    // Also every few milliseconds: what pred reads may change on the client's side only (an
+    // informer's store after it read a list).
     std::unique_lock<std::mutex> lock(mutex_);
-    if (!changed_.wait_until(lock, deadline, [&] { return ticks_ != seen; })) return pred();
+    changed_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(5)),
+                        [&] { return ticks_ != seen; });
   }
 }
 

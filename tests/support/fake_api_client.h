@@ -125,15 +125,18 @@ class FakeApiServer {
   void BeforeRequest(const std::string& method, const std::string& path_prefix, std::function<void()> hook,
                      int times = 1);
 
-  // Ends every open watch: Expired as at timeoutSeconds, Gone as an ERROR 410 event, Rejected as
-  // an ERROR 500 event, Failed as a broken connection.
+  // Ends every open watch after the changes made so far: Expired as at timeoutSeconds, Gone as an
+  // ERROR 410 event, Rejected as an ERROR 500 event, Failed as a broken connection.
   void EndWatches(kube::WatchEnd end = kube::WatchEnd::Expired);
   int open_watches() const;
+  // Watch events that clients' handlers have returned from: a change was taken in once this grew.
+  std::uint64_t events_delivered() const;
 
   std::vector<Request> Requests() const;
   // How many requests matched method (empty: any) and path prefix (without the query).
   int Count(const std::string& method, const std::string& path_prefix) const;
-  // Waits until pred() holds, re-checking after every request and change; false after timeout.
+  // Waits until pred() holds, re-checking after every request and change and every few
+  // milliseconds; false after timeout.
   bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
@@ -172,6 +175,8 @@ class FakeApiServer {
   std::vector<Rule> rules_;
   std::vector<Request> requests_;
   std::uint64_t watch_generation_ = 0;
+  std::int64_t watch_end_version_ = 0;  // the last change watches ended by EndWatches() deliver
+  std::uint64_t events_delivered_ = 0;
   kube::WatchEnd watch_end_ = kube::WatchEnd::Expired;
   int open_watches_ = 0;
 };
