@@ -44,27 +44,14 @@ Informer::Informer(const ApiClientFactory& clients, InformerOptions options, std
 Informer::~Informer() { Stop(); }
 
 void Informer::Start() {
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start([this] { Run(); }, [this] { client_->Cancel(); });
 }
 
-void Informer::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  client_->Cancel();
-  if (thread_.joinable()) thread_.join();
-}
+void Informer::Stop() { worker_.Stop(); }
 
 std::map<std::string, json> Informer::Objects() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return objects_;
-}
-
-bool Informer::SleepFor(std::chrono::steady_clock::duration d) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
 bool Informer::List() {
@@ -143,13 +130,10 @@ void Informer::Run() {
   bool first_watch = true;
   const WatchExpectation expect{options_.api_version, options_.kind};
   for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-    }
+    if (worker_.stopping()) return;
     if (need_list) {
       if (!List()) {
-        if (!SleepFor(backoff_.NextDelay())) return;
+        if (!worker_.SleepFor(backoff_.NextDelay())) return;
         continue;
       }
       if (!first_watch) ++relists_;
@@ -211,18 +195,18 @@ void Informer::Run() {
         LogInfo("watch " + options_.collection_path + ": " + w.detail + "; re-listing");
         need_list = true;
         // Right after a list a 410 is no expiry but a server that keeps saying so: back off.
-        if (w.events == 0 && !SleepFor(backoff_.NextDelay())) return;
+        if (w.events == 0 && !worker_.SleepFor(backoff_.NextDelay())) return;
         break;
       case WatchEnd::Rejected:
         LogWarning("watch " + options_.collection_path + ": " + w.detail +
                    "; re-listing after a backoff, keeping the last known state");
         need_list = true;
-        if (!SleepFor(backoff_.NextDelay())) return;
+        if (!worker_.SleepFor(backoff_.NextDelay())) return;
         break;
       case WatchEnd::Failed:
         connected_ = false;
         LogWarning("watch " + options_.collection_path + ": " + w.detail + "; keeping the last known state");
-        if (!SleepFor(backoff_.NextDelay())) return;
+        if (!worker_.SleepFor(backoff_.NextDelay())) return;
         break;
     }
   }

@@ -34,24 +34,16 @@ NodeReporter::NodeReporter(const ApiClientFactory& clients, std::string node_nam
 NodeReporter::~NodeReporter() { Stop(); }
 
 void NodeReporter::Start() {
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start([this] { Run(); }, [this] { client_->Cancel(); });
 }
 
-void NodeReporter::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  client_->Cancel();
-  if (thread_.joinable()) thread_.join();
-}
+void NodeReporter::Stop() { worker_.Stop(); }
 
 void NodeReporter::Queue(Event e) {
   const auto allowed = limiter_.Allow(e.kind + "/" + e.name + "/" + e.reason, time_.Steady());
   if (!allowed) return;
   if (*allowed > 0) e.message += " (" + std::to_string(*allowed) + " similar event(s) suppressed)";
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   if (events_.size() >= kMaxQueuedEvents) events_.pop_front();
   events_.push_back(std::move(e));
 }
@@ -59,7 +51,7 @@ void NodeReporter::Queue(Event e) {
 void NodeReporter::Observe(const ReconcileOutcome& o) {
   if (!o.error.empty()) {
     Queue({"RealServer", node_name_, "Warning", "ReconcileFailed", o.error});
-    cv_.notify_all();
+    worker_.Wake();
     return;  // the kernel could not be read: nothing to report as status
   }
   if (!o.repairs.empty()) {
@@ -92,20 +84,20 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
   refused_seen_ = std::move(refused);
 
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     pending_status_ = PendingStatus{o.status, o.contested, o.source_refused};
   }
   last_observed_ = PendingStatus{o.status, o.contested, o.source_refused};
-  cv_.notify_all();
+  worker_.Wake();
 }
 
 void NodeReporter::Refresh() {
   if (!unwritten_ || !last_observed_) return;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     if (!pending_status_) pending_status_ = *last_observed_;
   }
-  cv_.notify_all();
+  worker_.Wake();
 }
 
 bool NodeReporter::EnsureRealServer() {
@@ -187,11 +179,7 @@ void NodeReporter::Run() {
   // a write is outstanding, after every unchanged ARP poll (Refresh), and the latest is written
   // then (latest wins, nothing queues up while the API server is away).
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stopping_ || pending_status_ || !events_.empty(); });
-      if (stopping_) return;
-    }
+    if (!worker_.WaitUntil([&] { return pending_status_ || !events_.empty(); })) return;
     ReportPending();
   }
 }
@@ -200,7 +188,7 @@ void NodeReporter::ReportPending() {
   std::optional<PendingStatus> status;
   std::deque<Event> events;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     status.swap(pending_status_);
     events.swap(events_);
   }

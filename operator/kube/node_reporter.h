@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -14,7 +13,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +20,7 @@
 #include "agent/time_source.h"
 #include "kube/api_client.h"
 #include "kube/kube_source.h"
+#include "kube/worker_thread.h"
 
 namespace lvsrs::kube {
 
@@ -83,10 +82,8 @@ class NodeReporter {
   KubeSource& source_;
   TimeSource& time_;
   std::unique_ptr<ApiClient> client_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  WorkerThread worker_;
+  // handed to the worker, under worker_.mutex():
   std::optional<PendingStatus> pending_status_;
   std::deque<Event> events_;
   EventRateLimiter limiter_{std::chrono::seconds(60)};

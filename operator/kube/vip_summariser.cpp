@@ -66,17 +66,11 @@ VipSummariser::VipSummariser(ApiClientFactory clients, std::string identity, Kub
 VipSummariser::~VipSummariser() { Stop(); }
 
 void VipSummariser::Start() {
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start([this] { Run(); }, [this] { client_->Cancel(); });
 }
 
 void VipSummariser::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  client_->Cancel();
-  if (thread_.joinable()) thread_.join();
+  worker_.Stop();
   if (realservers_) realservers_->Stop();
 }
 
@@ -123,8 +117,7 @@ void VipSummariser::Run() {
       LogError(std::string("VirtualIP status summary: ") + e.what() + "; trying again in one period");
       wait = options_.period;
     }
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
+    if (!worker_.SleepFor(wait)) return;
   }
 }
 

@@ -6,13 +6,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +19,7 @@
 #include "kube/informer.h"
 #include "kube/kube_source.h"
 #include "kube/lease_election.h"
+#include "kube/worker_thread.h"
 
 namespace lvsrs::kube {
 
@@ -54,10 +53,7 @@ class VipSummariser {
   std::unique_ptr<ApiClient> client_;
   LeaseElection election_;  // on client_
   std::unique_ptr<Informer> realservers_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  WorkerThread worker_;
   bool leading_ = false;  // summariser thread only
 };
 
