@@ -13,6 +13,7 @@
 #include "agent/log.h"
 #include "agent/loop_schedule.h"
 #include "kernel/netlink_events.h"
+#include "kernel/unique_fd.h"
 
 namespace lvsrs {
 namespace {
@@ -29,16 +30,6 @@ sigset_t StopSignals() {
   sigaddset(&set, SIGHUP);
   return set;
 }
-
-struct FdCloser {
-  int fd;
-  explicit FdCloser(int f) : fd(f) {}
-  ~FdCloser() {
-    if (fd >= 0) close(fd);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-};
 
 std::string Summarize(const ReconcileOutcome& o) {
   std::string s = "reconciled: " + std::to_string(o.plan.WriteCount()) + " change(s), " +
@@ -104,7 +95,7 @@ ReconcileOutcome AgentLoop::Pass() {
 
 int AgentLoop::Run() {
   sigset_t stop = StopSignals();
-  FdCloser sig{signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK)};
+  UniqueFd sig{signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK)};
   if (sig.fd < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
   std::unique_ptr<NetlinkEvents> events;
   if (!options_.once) events = std::make_unique<NetlinkEvents>();
