@@ -108,8 +108,7 @@ TEST_F(LeaseElectionTest, AnUnreachableServerLeadsNobodyAndIsAskedAgainInAPeriod
 }
 
 // A follower asks only as often as the holder's Lease could run out (not every period, as the
-// holder renews), and takes over a dead holder's Lease within a lease duration and a period after
-// it expired.
+// holder renews), and takes over a dead holder's Lease soon after it expired.
 TEST_F(LeaseElectionTest, FollowersAskOncePerLeaseDurationAndReplaceADeadHolder) {
   using Time = std::chrono::steady_clock::time_point;
   const Time start = time.Steady();
@@ -139,7 +138,9 @@ TEST_F(LeaseElectionTest, FollowersAskOncePerLeaseDurationAndReplaceADeadHolder)
   const auto least_wait = options.lease_duration - options.period;
   EXPECT_LE(gets_while_alive, std::chrono::minutes(10) / least_wait + 1) << "the follower asked every period";
   EXPECT_GE(gets_while_alive, 5) << "the follower stopped looking";
-  EXPECT_LE(*taken - (last_renewal + options.lease_duration), options.lease_duration + options.period);
+  // Its last renewal, a lease duration, then a period and a follower's jitter (< a period) at most
+  // twice: the README's "another takes over within ~70 s".
+  EXPECT_LE(*taken - last_renewal, options.lease_duration + 3 * options.period);
   EXPECT_EQ(Holder(), "rs1");
 }
 
