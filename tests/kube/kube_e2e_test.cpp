@@ -477,6 +477,35 @@ TEST_F(KubeE2E, PodVethChurnOnAConformantNodeWritesNothing) {
   EXPECT_TRUE(EventuallySlow([&] { return RealServerWrites(a) > before; }, 30s));
 }
 
+// manifests/flowcontrol/ puts the agents in a priority level of their own: proven by the API
+// server's own APF metrics counting the agent's requests under the product's FlowSchema.
+TEST_F(KubeE2E, AgentRequestsAreClassifiedByTheProductsFlowSchema) {
+  const auto applied = cluster_->Kubectl("apply -f " + Quote(SourceDir() + "/manifests/flowcontrol/flowcontrol.yaml"));
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto dispatched = [&] {
+    // apiserver_flowcontrol_dispatched_requests_total{flow_schema="lvs-rs-operator",priority_level=...} N
+    const auto m = cluster_->Kubectl("get --raw /metrics");
+    double total = 0;
+    std::istringstream in(m.output);
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with("apiserver_flowcontrol_dispatched_requests_total{") &&
+          line.find("flow_schema=\"lvs-rs-operator\"") != std::string::npos &&
+          line.find("priority_level=\"lvs-rs-operator\"") != std::string::npos)
+        total += std::stod(line.substr(line.rfind(' ') + 1));
+    return total;
+  };
+  const double before = dispatched();
+  Node& a = AddNode("apf", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("apf", {"192.0.2.90"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.90/32"); }, 60s)) << ReadFile(a.log);
+  WaitReported(a);
+  EXPECT_TRUE(EventuallySlow([&] { return dispatched() > before; }, 30s))
+      << "no request of the agent under the FlowSchema; "
+      << cluster_->Kubectl("get flowschema lvs-rs-operator -o yaml").output;
+  cluster_->Kubectl("delete -f " + Quote(SourceDir() + "/manifests/flowcontrol/flowcontrol.yaml"));
+}
+
 TEST(KubeWatchExpiry, GoneRelistsWithoutKernelChange) {
   std::string why;
   if (!KubeCluster::Available(&why)) GTEST_SKIP() << why;
