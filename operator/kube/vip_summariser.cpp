@@ -29,7 +29,9 @@ std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std:
     // Anyone with write access to RealServers can put anything there: mistyped fields read as absent.
     for (const auto& v : DecodeRealServerVips(rs)) {
       listed[v.name] = true;
-      if (v.state != "Configured" && v.state != "Adopted" && !problems.count(v.name))
+      // "Ready": one entry per VirtualIP; "Configured"/"Adopted": per address, as agents before
+      // the bounded status wrote it (a rolling update has both for a while).
+      if (v.state != "Ready" && v.state != "Configured" && v.state != "Adopted" && !problems.count(v.name))
         problems[v.name] = v.state + (v.message ? ": " + *v.message : "");
     }
     for (const auto& [name, _] : listed) {

@@ -26,7 +26,7 @@ namespace lvsrs::kube {
 // The status each VirtualIP (name -> metadata.generation) should have, from all RealServers
 // (name -> object), in one pass over the RealServers. Pure.
 // selectedNodes: RealServers with an entry for the VirtualIP; readyNodes: those whose every entry
-// for it is Configured or Adopted.
+// for it is Ready (or, written by older agents, Configured or Adopted).
 std::map<std::string, nlohmann::json> SummariseVirtualIps(const std::map<std::string, std::int64_t>& generations,
                                                           const std::map<std::string, nlohmann::json>& realservers);
 
