@@ -273,7 +273,7 @@ TEST(Kubeconfig, TokenFileIsReReadWhenRotated) {
 }
 
 // A rewrite that stat() cannot see (same size, modification time put back) is still picked up
-// once the server rejects the old token: ApiClient calls Invalidate() on every 401.
+// once the server rejects the old token: HttpApiClient calls Invalidate() on every 401.
 TEST(Kubeconfig, TokenFileIsReadAgainAfterARejection) {
   char dir[] = "/tmp/lvsrs-token-XXXXXX";
   ASSERT_TRUE(mkdtemp(dir));
