@@ -110,13 +110,12 @@ TEST(RealServerStatus, AnEditRefusedOnThisNodeLooksLikeAnyRefusedEdit) {
   EXPECT_NE(Condition(s, "VIPsConfigured", "message").find("VirtualIP web edit refused on this node"),
             std::string::npos)
       << s.dump(2);
-  bool refused_entry = false;
-  for (const auto& v : s["virtualIPs"])
-    if (v["name"] == "web" && v["state"] == "EditRefused" && !v.contains("address") &&
-        v["message"].get<std::string>().find("conflicts with VirtualIP old") != std::string::npos)
-      refused_entry = true;
-  EXPECT_TRUE(refused_entry) << s.dump(2);
-  EXPECT_EQ(s["vips"], "1/1") << "the kept addresses are still configured and counted";
+  ASSERT_EQ(s["virtualIPs"].size(), 1u) << s.dump(2);
+  const json& web = s["virtualIPs"][0];
+  EXPECT_EQ(web["state"], "EditRefused") << s.dump(2);
+  EXPECT_EQ(web["addresses"], "1/1") << "the kept addresses are still configured and counted";
+  EXPECT_NE(web["message"].get<std::string>().find("conflicts with VirtualIP old"), std::string::npos) << s.dump(2);
+  EXPECT_EQ(s["vips"], "1/1");
 }
 
 TEST(RealServerStatus, AnInterfaceNameThatIsNotUtf8StillMakesASendableStatus) {
