@@ -121,9 +121,9 @@ struct Sources {
   DesiredSource& desired() const { return file ? static_cast<DesiredSource&>(*file) : kube->source(); }
 };
 
-// Reads the file or connects to the API server. nullopt when `out` is ready; otherwise the exit
+// Reads the file, or the kubeconfig (nothing is started yet). nullopt when `out` is ready; otherwise the exit
 // code, after the reason was printed.
-std::optional<int> MakeSources(const RunOptions& o, const LastGoodSpecs& last_good, Sources& out) {
+std::optional<int> MakeSources(const RunOptions& o, Sources& out) {
   if (o.file) {
     try {
       out.file = std::make_unique<FileSource>(*o.file, o.node);
@@ -141,14 +141,17 @@ std::optional<int> MakeSources(const RunOptions& o, const LastGoodSpecs& last_go
     std::fprintf(stderr, "run: Kubernetes mode (no --file): %s\n", e.what());
     return kExitUsage;
   }
-  out.kube->RestoreLastGood(last_good.validated);
-  // --once and --dry-run take a single look: never at an unsynced (empty) view.
-  if ((o.loop.once || o.dry_run) && !out.kube->WaitForSync(std::chrono::seconds(60))) {
-    std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
-                 o.node.name.c_str(), out.kube->origin().c_str());
-    return kExitNotConformant;
-  }
   return std::nullopt;
+}
+
+// --once and --dry-run take a single look: never at an unsynced (empty) view. nullopt when the
+// first lists are in (or there is nothing to wait for); otherwise the exit code.
+std::optional<int> WaitForFirstList(const RunOptions& o, Sources& sources) {
+  if (!sources.kube || !(o.loop.once || o.dry_run)) return std::nullopt;
+  if (sources.kube->WaitForSync(std::chrono::seconds(60))) return std::nullopt;
+  std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
+               o.node.name.c_str(), sources.kube->origin().c_str());
+  return kExitNotConformant;
 }
 
 // How long `run` waits for another holder of the state dir (see StateDirLock): longer than a
@@ -245,6 +248,10 @@ int RunCommand(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // The input first: a bad file or kubeconfig changes nothing, not even the state dir.
+  Sources sources;
+  if (const auto rc = MakeSources(options, sources)) return *rc;
+
   // Before anything in the state dir is read. A predecessor on this node (the pod being replaced)
   // may still be stopping: wait for it a while rather than fail at once.
   std::optional<StateDirLock> lock;
@@ -255,8 +262,8 @@ int RunCommand(int argc, char** argv) {
     });
   const LastGoodFile last_good_file(options.state_dir);
   LastGoodSpecs last_good = LoadLastGood(last_good_file);
-  Sources sources;
-  if (const auto rc = MakeSources(options, last_good, sources)) return *rc;
+  if (sources.kube) sources.kube->RestoreLastGood(last_good.validated);  // before it starts listing
+  if (const auto rc = WaitForFirstList(options, sources)) return *rc;
 
   RtnlKernel kernel;
   SysctlRecordFile store(options.state_dir);
