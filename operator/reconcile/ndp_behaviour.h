@@ -29,7 +29,7 @@
 // Not modelled (each can only make the kernel answer less, so the model errs on "exposed"):
 // tentative and DAD-failed addresses (the operator adds VIPs with nodad), disable_ipv6. The model
 // is held against the real kernel, cell by cell, in tests/kernel/ndp_behaviour_wire_test.cpp;
-// docs/arp-behaviour.md has the table.
+// docs/ndp-behaviour.md has the table.
 #pragma once
 
 #include <memory>

@@ -8,7 +8,7 @@
 // comes from a link-local source, which is how the kernel answers for proxy entries and anycast.)
 // It also counts rs's own solicitations by source address while rs sends from each VIP (announced
 // or not). It reads rs the way the operator does (RtnlKernel::Observe inside rs) and asserts the
-// model's verdict equals the wire's. The whole table goes to stdout; docs/arp-behaviour.md keeps a
+// model's verdict equals the wire's. The whole table goes to stdout; docs/ndp-behaviour.md keeps a
 // copy.
 #include <algorithm>
 #include <iomanip>

@@ -1,6 +1,6 @@
 // The NDP model as data tables: the cells of tests/kernel/ndp_behaviour_wire_test.cpp, built as
 // ObservedState values (the lab's namespace as RtnlKernel reads it), with the verdicts the wire
-// showed (docs/arp-behaviour.md), and the rest of the model's rules that the lab has no cell for.
+// showed (docs/ndp-behaviour.md), and the rest of the model's rules that the lab has no cell for.
 #include "reconcile/ndp_behaviour.h"
 
 #include <gtest/gtest.h>
