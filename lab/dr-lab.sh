@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # LVS-DR lab: proves on the wire, with the real kernel, that lvs-rs-operator makes real servers stop
-# answering ARP for the VIP and that direct-routing traffic flows (requests through the director,
-# replies straight from the real server to the client).
+# answering ARP for the VIP (and, for the IPv6 VIP, neighbour solicitations) and that
+# direct-routing traffic flows over IPv4 and IPv6 (requests through the director, replies straight
+# from the real server to the client).
 #
 # Topology, all in network namespaces this script creates and deletes (nothing in the host's):
 #
 #       client 192.0.2.10      director 192.0.2.2 + VIP 192.0.2.100 (on eth0)
+#              2001:db8::10             2001:db8::2 + VIP 2001:db8::100
 #            |                        |
-#   [ br0 in namespace "switch": one veth per host, one L2 segment 192.0.2.0/24 ]
+#   [ br0 in namespace "switch": one veth per host, one L2 segment 192.0.2.0/24, 2001:db8::/64 ]
 #            |                        |
-#       rs1 192.0.2.11           rs2 192.0.2.12       (VIP on lo, HTTP responder on :80,
-#                                                      lvs-rs-operator run --file)
+#       rs1 192.0.2.11           rs2 192.0.2.12       (VIPs on lo, HTTP responder on :80,
+#           2001:db8::11             2001:db8::12      lvs-rs-operator run --file)
 #
 # This kernel has no IPVS, so the director emulates LVS-DR forwarding with policy routing: TCP/80
-# for the VIP arriving on eth0 is looked up in a table holding a multipath route (L4 hash) via rs1
-# and rs2, ahead of local delivery. The kernel forwards such a packet exactly like DR does: the
-# destination IP stays the VIP and only the MAC changes to the chosen real server's. Everything
-# else for the VIP (ARP, ping) is still answered by the director itself.
+# for a VIP arriving on eth0 is looked up in a table holding a multipath route (L4 hash) via rs1
+# and rs2, ahead of local delivery, for each address family. The kernel forwards such a packet
+# exactly like DR does: the destination IP stays the VIP and only the MAC changes to the chosen real
+# server's. Everything else for the VIPs (ARP, neighbour solicitations, ping) is still answered by
+# the director itself.
 #
 # Usage: sudo lab/dr-lab.sh [--binary PATH] [--prefix NAME] [--unique-prefix] [--requests N]
 # Exit 0 only when every check passed; 1 when a check failed; 2 on a usage or setup problem.
@@ -57,9 +60,11 @@ done
 SUBNET_PREFIX=24
 VIP=192.0.2.100
 VIP2=192.0.2.101 # the second team's VirtualIP (step 8)
+VIP6=2001:db8::100
 HOSTS=(client director rs1 rs2)
 REAL_SERVERS=(rs1 rs2)
 declare -A IP=([client]=192.0.2.10 [director]=192.0.2.2 [rs1]=192.0.2.11 [rs2]=192.0.2.12)
+declare -A IP6=([client]=2001:db8::10 [director]=2001:db8::2 [rs1]=2001:db8::11 [rs2]=2001:db8::12)
 declare -A MAC=([client]=02:00:c0:00:02:0a [director]=02:00:c0:00:02:02
   [rs1]=02:00:c0:00:02:0b [rs2]=02:00:c0:00:02:0c)
 DR_TABLE=100     # the director's forwarding table for VIP traffic
@@ -170,7 +175,7 @@ trap cleanup EXIT
 [ "$(id -u)" = 0 ] || die "needs root for network namespaces: run it with sudo"
 [ -x "$BINARY" ] || die "no operator binary at $BINARY (build first, or pass --binary)"
 PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
-for tool in ip arping nft curl; do
+for tool in ip arping ndisc6 nft curl; do
   command -v "$tool" >/dev/null || die "$tool is missing (Debian packages: scripts/deps/lab.txt)"
 done
 [ -n "$PYTHON" ] || die "python3 is missing (Debian packages: scripts/deps/lab.txt)"
@@ -182,7 +187,7 @@ if [ -n "$stale" ]; then
 fi
 TMP=$(mktemp -d /tmp/lvsrs-lab.XXXXXX)
 
-printf '%sLVS-DR lab%s: does lvs-rs-operator stop real servers answering ARP, and does DR traffic flow?\n' "$B" "$N"
+printf '%sLVS-DR lab%s: does lvs-rs-operator stop real servers answering ARP and NDP, and does DR traffic flow?\n' "$B" "$N"
 detail "namespaces ${PREFIX}-{switch,client,director,rs1,rs2}; operator $BINARY"
 
 # ---------------------------------------------------------------------------------------------
@@ -196,23 +201,29 @@ for h in "${HOSTS[@]}"; do
   ip netns add "$(ns "$h")"
   CREATED_NS+=("$(ns "$h")")
   ip -n "$(ns "$h")" link set lo up
+  # Before eth0 exists, so it inherits it: no duplicate address detection. The lab's addresses are
+  # unique by construction, and until DAD ends a link-local address is tentative and the kernel
+  # sends no neighbour solicitation at all. Forwarding and proxy_ndp pinned to the defaults (off).
+  in_ns "$h" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+    net.ipv6.conf.all.forwarding=0 net.ipv6.conf.all.proxy_ndp=0 net.ipv6.conf.default.proxy_ndp=0
   # Created inside the switch namespace with the peer placed straight into the host's namespace,
   # so no interface ever exists in the machine's own namespace.
   ip -n "$(ns switch)" link add "p-$h" type veth peer name eth0 netns "$(ns "$h")"
   ip -n "$(ns switch)" link set "p-$h" master br0 up
   ip -n "$(ns "$h")" link set eth0 address "${MAC[$h]}"
   ip -n "$(ns "$h")" addr add "${IP[$h]}/$SUBNET_PREFIX" dev eth0
+  ip -n "$(ns "$h")" addr add "${IP6[$h]}/64" dev eth0 nodad
   ip -n "$(ns "$h")" link set eth0 up
   # New namespaces copy the host's conf/all and conf/default for IPv4; pin what the lab relies on
   # to the kernel defaults so the result does not depend on this machine's settings.
   for conf in all default lo eth0; do
     in_ns "$h" sysctl -qw "net.ipv4.conf.$conf.arp_ignore=0" "net.ipv4.conf.$conf.arp_announce=0"
   done
-  printf '   %-9s %-13s %s\n' "$h" "${IP[$h]}" "${MAC[$h]}"
+  printf '   %-9s %-13s %-13s %s\n' "$h" "${IP[$h]}" "${IP6[$h]}" "${MAC[$h]}"
 done
 
 # ---------------------------------------------------------------------------------------------
-step "2. Director: holds VIP $VIP on eth0 and forwards VIP TCP/80 to rs1/rs2 at L2 (DR)"
+step "2. Director: holds VIPs $VIP and $VIP6 on eth0 and forwards VIP TCP/80 to rs1/rs2 at L2 (DR)"
 in_ns director ip addr add "$VIP/32" dev eth0
 in_ns director sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
 # Forwarding back out of the interface a packet came in on would make the kernel send the client an
@@ -228,10 +239,33 @@ in_ns director ip rule add pref "$LOCAL_RULE_PREF" lookup local
 in_ns director ip rule del pref 0
 detail "ip rule   $(in_ns director ip rule show pref $DR_RULE_PREF | tr -s '\t ' ' ')"
 detail "table $DR_TABLE $(in_ns director ip route show table $DR_TABLE | tr -s '\t\n ' ' ')"
+# The same for IPv6, next hops rs1's and rs2's addresses. A neighbour solicitation for the VIP goes
+# to its solicited-node multicast group, not to the VIP, so it misses the rule and the director
+# answers it. IPv6 has no send_redirects: the director drops its ICMPv6 redirects (which would send
+# the client straight to a real server) with nftables, and the client ignores any.
+in_ns director ip -6 addr add "$VIP6/128" dev eth0 nodad
+in_ns director sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.fib_multipath_hash_policy=1
+in_ns director nft -f - <<EOF
+table ip6 ${NFT_TABLE}_noredirect {
+  chain output {
+    type filter hook output priority 0; policy accept;
+    icmpv6 type nd-redirect drop
+  }
+}
+EOF
+in_ns client sysctl -qw net.ipv6.conf.all.accept_redirects=0 net.ipv6.conf.eth0.accept_redirects=0
+in_ns director ip -6 route add table "$DR_TABLE" "$VIP6/128" proto static \
+  nexthop via "${IP6[rs1]}" dev eth0 weight 1 nexthop via "${IP6[rs2]}" dev eth0 weight 1
+in_ns director ip -6 rule add pref "$DR_RULE_PREF" iif eth0 to "$VIP6/128" ipproto tcp dport 80 lookup "$DR_TABLE"
+in_ns director ip -6 rule add pref "$LOCAL_RULE_PREF" lookup local
+in_ns director ip -6 rule del pref 0
+detail "ip -6 rule $(in_ns director ip -6 rule show pref $DR_RULE_PREF | tr -s '\t ' ' ')"
+detail "table $DR_TABLE $(in_ns director ip -6 route show table $DR_TABLE | tr -s '\t\n ' ' ')"
 
-# Counters on the wire. Director: VIP packets seen on eth0, forwarded, delivered locally, and any
-# reply from the VIP (DR replies must never come back through it). Real servers: VIP requests, and
-# those arriving from the director's MAC. Client: replies from the VIP by sender MAC.
+# Counters on the wire, per address family (names ending in 6: IPv6). Director: VIP packets seen on
+# eth0, forwarded, delivered locally, and any reply from the VIP (DR replies must never come back
+# through it). Real servers: VIP requests, and those arriving from the director's MAC. Client:
+# replies from the VIP by sender MAC.
 install_counters() {
   in_ns director nft -f - <<EOF
 table netdev $NFT_TABLE { }
@@ -239,30 +273,41 @@ delete table netdev $NFT_TABLE
 table netdev $NFT_TABLE {
   counter requests_in { }
   counter replies_in { }
+  counter requests_in6 { }
+  counter replies_in6 { }
   chain ingress {
     type filter hook ingress device "eth0" priority 0; policy accept;
     ip daddr $VIP tcp dport 80 counter name "requests_in"
     ip saddr $VIP tcp sport 80 counter name "replies_in"
+    ip6 daddr $VIP6 tcp dport 80 counter name "requests_in6"
+    ip6 saddr $VIP6 tcp sport 80 counter name "replies_in6"
   }
 }
-table ip $NFT_TABLE { }
-delete table ip $NFT_TABLE
-table ip $NFT_TABLE {
+table inet $NFT_TABLE { }
+delete table inet $NFT_TABLE
+table inet $NFT_TABLE {
   counter forwarded { }
   counter local_in { }
   counter replies_out { }
+  counter forwarded6 { }
+  counter local_in6 { }
+  counter replies_out6 { }
   chain forward {
     type filter hook forward priority 0; policy accept;
     ip daddr $VIP tcp dport 80 counter name "forwarded"
     ip saddr $VIP tcp sport 80 counter name "replies_out"
+    ip6 daddr $VIP6 tcp dport 80 counter name "forwarded6"
+    ip6 saddr $VIP6 tcp sport 80 counter name "replies_out6"
   }
   chain input {
     type filter hook input priority 0; policy accept;
     ip daddr $VIP tcp dport 80 counter name "local_in"
+    ip6 daddr $VIP6 tcp dport 80 counter name "local_in6"
   }
   chain output {
     type filter hook output priority 0; policy accept;
     ip saddr $VIP tcp sport 80 counter name "replies_out"
+    ip6 saddr $VIP6 tcp sport 80 counter name "replies_out6"
   }
 }
 EOF
@@ -274,10 +319,14 @@ delete table netdev $NFT_TABLE
 table netdev $NFT_TABLE {
   counter requests { }
   counter from_director { }
+  counter requests6 { }
+  counter from_director6 { }
   chain ingress {
     type filter hook ingress device "eth0" priority 0; policy accept;
     ip daddr $VIP tcp dport 80 counter name "requests"
     ether saddr ${MAC[director]} ip daddr $VIP tcp dport 80 counter name "from_director"
+    ip6 daddr $VIP6 tcp dport 80 counter name "requests6"
+    ether saddr ${MAC[director]} ip6 daddr $VIP6 tcp dport 80 counter name "from_director6"
   }
 }
 EOF
@@ -289,36 +338,43 @@ table netdev $NFT_TABLE {
   counter from_director { }
   counter from_rs1 { }
   counter from_rs2 { }
+  counter from_director6 { }
+  counter from_rs16 { }
+  counter from_rs26 { }
   chain ingress {
     type filter hook ingress device "eth0" priority 0; policy accept;
     ether saddr ${MAC[director]} ip saddr $VIP tcp sport 80 counter name "from_director"
     ether saddr ${MAC[rs1]} ip saddr $VIP tcp sport 80 counter name "from_rs1"
     ether saddr ${MAC[rs2]} ip saddr $VIP tcp sport 80 counter name "from_rs2"
+    ether saddr ${MAC[director]} ip6 saddr $VIP6 tcp sport 80 counter name "from_director6"
+    ether saddr ${MAC[rs1]} ip6 saddr $VIP6 tcp sport 80 counter name "from_rs16"
+    ether saddr ${MAC[rs2]} ip6 saddr $VIP6 tcp sport 80 counter name "from_rs26"
   }
 }
 EOF
 }
-counter() { # counter HOST FAMILY NAME -> packets
-  in_ns "$1" nft list counter "$2" "$NFT_TABLE" "$3" |
+counter() { # counter HOST FAMILY NAME [TABLE] -> packets
+  in_ns "$1" nft list counter "$2" "${4:-$NFT_TABLE}" "$3" |
     awk '{for (i = 1; i < NF; i++) if ($i == "packets") {print $(i + 1); exit}}'
 }
 
 # ---------------------------------------------------------------------------------------------
-step "3. Real servers set up by hand, the way the ARP problem starts: VIP on lo, no ARP sysctls"
+step "3. Real servers set up by hand, the way the ARP problem starts: VIPs on lo, no ARP sysctls"
 for rs in "${REAL_SERVERS[@]}"; do
   in_ns "$rs" ip addr add "$VIP/32" dev lo
+  in_ns "$rs" ip -6 addr add "$VIP6/128" dev lo
   mkdir -p "$TMP/www-$rs"
   echo "$rs" >"$TMP/www-$rs/index.html"
   # Started with `ip netns exec` directly (not through a shell function) so that $! is the
-  # responder's own pid and cleanup can stop it.
-  ip netns exec "$(ns "$rs")" "$PYTHON" -m http.server 80 --bind 0.0.0.0 --directory "$TMP/www-$rs" \
+  # responder's own pid and cleanup can stop it. Bound to :: it serves IPv4 and IPv6 (dual stack).
+  ip netns exec "$(ns "$rs")" "$PYTHON" -m http.server 80 --bind :: --directory "$TMP/www-$rs" \
     >"$TMP/http-$rs.log" 2>&1 &
   PIDS+=($!)
 done
 for rs in "${REAL_SERVERS[@]}"; do
   wait_until 10000 in_ns "$rs" curl -sf -o /dev/null --max-time 1 "http://${IP[$rs]}/" ||
     die "the HTTP responder on $rs did not start: $(cat "$TMP/http-$rs.log")"
-  say "$rs: $VIP/32 on lo, arp_ignore=0 arp_announce=0, HTTP responder on :80 answers \"$rs\""
+  say "$rs: $VIP/32 and $VIP6/128 on lo, arp_ignore=0 arp_announce=0, HTTP responder on :80 answers \"$rs\""
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -341,6 +397,45 @@ arp_only_director() {
   arp_answered "$1" director && ! arp_answered "$1" rs1 && ! arp_answered "$1" rs2
 }
 
+# NDP probe from the client: neighbour solicitations for the IPv6 VIP (ndisc6, to the VIP's
+# solicited-node multicast group, which every host that would answer has joined), and who
+# answered: nftables counters on the client's eth0 of neighbour advertisements (ICMPv6 type 136)
+# whose target is the VIP, by sender MAC. (Counters, not ndisc6's output: it reports one answer.)
+VIP6_HEX=$("$PYTHON" -c 'import ipaddress, sys; print("0x" + ipaddress.IPv6Address(sys.argv[1]).packed.hex())' "$VIP6")
+install_ndp_counters() {
+  local h rules='' counters=''
+  for h in "${HOSTS[@]}"; do
+    counters+="  counter na_$h { }"$'\n'
+    rules+="    ether saddr ${MAC[$h]} icmpv6 type nd-neighbor-advert @th,64,128 $VIP6_HEX counter name \"na_$h\""$'\n'
+  done
+  in_ns client nft -f - <<EOF
+table netdev ${NFT_TABLE}_ndp { }
+delete table netdev ${NFT_TABLE}_ndp
+table netdev ${NFT_TABLE}_ndp {
+$counters  chain ingress {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+$rules  }
+}
+EOF
+}
+declare -A NDP_SEEN
+ndp_probe() { # ndp_probe PHASE -> fills NDP_SEEN[PHASE:host]
+  local phase=$1 h
+  install_ndp_counters
+  in_ns client ndisc6 -m -r 3 -w 1000 "$VIP6" eth0 >/dev/null 2>&1 || true
+  for h in "${HOSTS[@]}"; do
+    NDP_SEEN[$phase:$h]=no
+    (($(counter client netdev "na_$h" "${NFT_TABLE}_ndp") > 0)) && NDP_SEEN[$phase:$h]=yes
+  done
+  for h in director "${REAL_SERVERS[@]}"; do
+    say "$(printf '%-9s %s  %s' "$h" "${MAC[$h]}" "$([ "${NDP_SEEN[$phase:$h]}" = yes ] && echo answered || echo silent)")"
+  done
+}
+ndp_answered() { [ "${NDP_SEEN[$1:$2]}" = yes ]; }
+ndp_only_director() {
+  ndp_answered "$1" director && ! ndp_answered "$1" rs1 && ! ndp_answered "$1" rs2
+}
+
 step "4. Before the operator: the client ARPs for the VIP ($VIP)"
 arp_probe before
 check "negative control: rs1 answers ARP for the VIP before the operator (the LVS-DR ARP problem)" arp_answered before rs1
@@ -358,6 +453,25 @@ check "negative control: with arp_ignore=3 (max of two VirtualIPs' values) rs1 s
 for rs in "${REAL_SERVERS[@]}"; do
   in_ns "$rs" sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.all.arp_announce=0
 done
+# IPv6 has no arp_ignore, and a VIP on lo needs none: the kernel answers a neighbour solicitation
+# only for addresses of the interface it arrives on (docs/arp-behaviour.md, the NDP table).
+say "The client solicits the IPv6 VIP ($VIP6), VIP on lo on both real servers:"
+ndp_probe before
+check "IPv6, before the operator: only the director answers the solicitation (the VIP on lo is silent)" \
+  ndp_only_director before
+# The negative control: rs1 configured the way some how-tos do it, the VIP on the NIC.
+in_ns rs1 ip -6 addr del "$VIP6/128" dev lo
+in_ns rs1 ip -6 addr add "$VIP6/128" dev eth0 nodad
+say "rs1: ip -6 addr add $VIP6/128 dev eth0 nodad (the VIP on the NIC instead of lo):"
+ndp_probe nic
+check "negative control: with the IPv6 VIP on its NIC, rs1 answers the solicitation for it" ndp_answered nic rs1
+NIC_CHECK=$(in_ns rs1 "$BINARY" check --vip "$VIP6" --interface eth0 --no-host-route --node-name rs1 2>&1 || true)
+detail "rs1: lvs-rs-operator check --vip $VIP6 --interface eth0 --no-host-route:"
+detail "  $(grep "^NDP for $VIP6" <<<"$NIC_CHECK" || echo "(no NDP line)")"
+check "negative control: lvs-rs-operator check on rs1 reports the IPv6 VIP answered on eth0 (NDP)" \
+  grep -q "^NDP for $VIP6 .*answered on eth0.*FAIL" <<<"$NIC_CHECK"
+in_ns rs1 ip -6 addr del "$VIP6/128" dev eth0
+in_ns rs1 ip -6 addr add "$VIP6/128" dev lo
 
 # ---------------------------------------------------------------------------------------------
 step "5. Start lvs-rs-operator (file mode) on rs1 and rs2"
@@ -367,7 +481,7 @@ kind: VirtualIP
 metadata:
   name: web
 spec:
-  addresses: ["$VIP"]
+  addresses: ["$VIP", "$VIP6"]
   arp: {ignore: 1, announce: 2, scope: Global}
 EOF
 sed 's/^/   | /' "$TMP/virtualip.yaml"
@@ -386,11 +500,14 @@ for rs in "${REAL_SERVERS[@]}"; do
     say "$rs: operator not conformant after 15 s; its log:"
     sed 's/^/     /' "$TMP/operator-$rs.log"
   fi
-  check "lvs-rs-operator check on $rs: VIP on lo, host route, arp_ignore=1, arp_announce=2" operator_conformant "$rs"
+  check "lvs-rs-operator check on $rs: VIPs on lo, host routes, arp_ignore=1, arp_announce=2, neither answered" \
+    operator_conformant "$rs"
   detail "$rs kernel: $(in_ns "$rs" ip -4 -o addr show dev lo to "$VIP/32" | awk '{print $4, "on", $2}');" \
     "route $(in_ns "$rs" ip route show "$VIP" | tr -s ' ' | sed 's/ $//');" \
     "conf/all arp_ignore=$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_ignore)" \
     "arp_announce=$(in_ns "$rs" cat /proc/sys/net/ipv4/conf/all/arp_announce)"
+  detail "$rs kernel: $(in_ns "$rs" ip -6 -o addr show dev lo to "$VIP6/128" | awk '{print $4, "on", $2}');" \
+    "route $(in_ns "$rs" ip -6 route show "$VIP6" | tr -s ' ' | sed 's/ $//')"
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -399,14 +516,19 @@ done
 # from a new source port, so the director's L4 hash spreads them.
 declare -A SERVED # [PHASE:rs1], [PHASE:rs2], [PHASE:failed]: requests answered by each, and not
 holds() { (("$1")); } # holds 'ARITHMETIC': for check, e.g. check "x" holds "a == b"
-traffic_check() { # traffic_check PHASE (one word)
-  local phase=$1 i body line='' h served_rs1=0 served_rs2=0 failed=0 started
-  for h in "${HOSTS[@]}"; do in_ns "$h" ip neigh flush dev eth0 2>/dev/null || true; done
+traffic_check() { # traffic_check PHASE [6]: PHASE one word; over IPv6 (VIP6) with 6, else IPv4
+  local phase=$1 f=${2:-} i body line='' h served_rs1=0 served_rs2=0 failed=0 started vip url label
+  if [ "$f" = 6 ]; then
+    vip=$VIP6 url="http://[$VIP6]/" label="$phase, IPv6"
+  else
+    vip=$VIP url="http://$VIP/" label=$phase
+  fi
+  for h in "${HOSTS[@]}"; do in_ns "$h" ip -"${f:-4}" neigh flush dev eth0 2>/dev/null || true; done
   install_counters
-  say "$REQUESTS requests from the client: curl http://$VIP/ (which server answered each):"
+  say "$REQUESTS requests from the client: curl $url (which server answered each):"
   started=$(now_ms)
   for ((i = 1; i <= REQUESTS; i++)); do
-    body=$(in_ns client curl -s --max-time 5 "http://$VIP/" 2>/dev/null || true)
+    body=$(in_ns client curl -g -s --max-time 5 "$url" 2>/dev/null || true)
     case $body in
       rs1) served_rs1=$((served_rs1 + 1)) ;;
       rs2) served_rs2=$((served_rs2 + 1)) ;;
@@ -416,63 +538,71 @@ traffic_check() { # traffic_check PHASE (one word)
     if ((i % 10 == 0 || i == REQUESTS)); then say "  $line"; line=''; fi
   done
   detail "($REQUESTS requests in $(($(now_ms) - started)) ms)"
-  SERVED[$phase:rs1]=$served_rs1 SERVED[$phase:rs2]=$served_rs2 SERVED[$phase:failed]=$failed
+  SERVED[$phase$f:rs1]=$served_rs1 SERVED[$phase$f:rs2]=$served_rs2 SERVED[$phase$f:failed]=$failed
 
   local d_in d_fwd d_local d_rin d_rout c_dir c_rs1 c_rs2 rs1_req rs1_dir rs2_req rs2_dir
-  d_in=$(counter director netdev requests_in)
-  d_fwd=$(counter director ip forwarded)
-  d_local=$(counter director ip local_in)
-  d_rin=$(counter director netdev replies_in)
-  d_rout=$(counter director ip replies_out)
-  c_dir=$(counter client netdev from_director)
-  c_rs1=$(counter client netdev from_rs1)
-  c_rs2=$(counter client netdev from_rs2)
-  rs1_req=$(counter rs1 netdev requests)
-  rs1_dir=$(counter rs1 netdev from_director)
-  rs2_req=$(counter rs2 netdev requests)
-  rs2_dir=$(counter rs2 netdev from_director)
+  d_in=$(counter director netdev "requests_in$f")
+  d_fwd=$(counter director inet "forwarded$f")
+  d_local=$(counter director inet "local_in$f")
+  d_rin=$(counter director netdev "replies_in$f")
+  d_rout=$(counter director inet "replies_out$f")
+  c_dir=$(counter client netdev "from_director$f")
+  c_rs1=$(counter client netdev "from_rs1$f")
+  c_rs2=$(counter client netdev "from_rs2$f")
+  rs1_req=$(counter rs1 netdev "requests$f")
+  rs1_dir=$(counter rs1 netdev "from_director$f")
+  rs2_req=$(counter rs2 netdev "requests$f")
+  rs2_dir=$(counter rs2 netdev "from_director$f")
   say "director: $d_in request packets in, $d_fwd forwarded, $d_local delivered locally;" \
     "reply packets seen: $d_rin in, $d_rout out"
-  say "rs1: $rs1_req request packets to $VIP received, $rs1_dir of them from the director's MAC; served $served_rs1 requests"
-  say "rs2: $rs2_req request packets to $VIP received, $rs2_dir of them from the director's MAC; served $served_rs2 requests"
-  say "client: reply packets from $VIP by sender MAC: rs1 $c_rs1, rs2 $c_rs2, director $c_dir"
+  say "rs1: $rs1_req request packets to $vip received, $rs1_dir of them from the director's MAC; served $served_rs1 requests"
+  say "rs2: $rs2_req request packets to $vip received, $rs2_dir of them from the director's MAC; served $served_rs2 requests"
+  say "client: reply packets from $vip by sender MAC: rs1 $c_rs1, rs2 $c_rs2, director $c_dir"
   local neigh whose=''
-  neigh=$(in_ns client ip neigh show "$VIP" dev eth0 | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
+  neigh=$(in_ns client ip neigh show "$vip" dev eth0 | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
   for h in "${HOSTS[@]}"; do [ "$neigh" = "${MAC[$h]}" ] && whose=" ($h)"; done
-  say "client's neighbour entry for $VIP: ${neigh:-none}$whose"
+  say "client's neighbour entry for $vip: ${neigh:-none}$whose"
 
-  check "$phase: all $REQUESTS requests answered" holds "failed == 0"
-  check "$phase: requests reached both real servers (rs1 $served_rs1, rs2 $served_rs2)" \
+  check "$label: all $REQUESTS requests answered" holds "failed == 0"
+  check "$label: requests reached both real servers (rs1 $served_rs1, rs2 $served_rs2)" \
     holds "served_rs1 > 0 && served_rs2 > 0"
-  check "$phase: the director forwarded every request packet at L2, destination IP unchanged (VIP)" \
+  check "$label: the director forwarded every request packet at L2, destination IP unchanged (VIP)" \
     holds "d_in > 0 && d_fwd == d_in && d_local == 0 && rs1_dir == rs1_req && rs2_dir == rs2_req && rs1_dir + rs2_dir == d_in"
-  check "$phase: replies went straight from the real servers to the client (director saw 0 reply packets)" \
+  check "$label: replies went straight from the real servers to the client (director saw 0 reply packets)" \
     holds "d_rin == 0 && d_rout == 0 && c_dir == 0 && c_rs1 > 0 && c_rs2 > 0"
-  check "$phase: the client's neighbour entry for the VIP is the director's MAC" [ "$neigh" = "${MAC[director]}" ]
+  check "$label: the client's neighbour entry for the VIP is the director's MAC" [ "$neigh" = "${MAC[director]}" ]
 }
 
-step "6. With the operator: ARP for the VIP, then traffic"
+step "6. With the operator: ARP for the VIP, NDP for the IPv6 VIP, then traffic over both"
 arp_probe after
 check "after: only the director answers ARP for the VIP" arp_only_director after
+say "The client solicits the IPv6 VIP ($VIP6):"
+ndp_probe after
+check "after: only the director answers the solicitation for the IPv6 VIP" ndp_only_director after
 traffic_check after
+traffic_check after 6
 
 # ---------------------------------------------------------------------------------------------
-step "7. Drift: delete the VIP on rs1, reset arp_ignore to 0 on rs2; the operator repairs both"
+step "7. Drift: delete both VIPs on rs1, reset arp_ignore to 0 on rs2; the operator repairs all"
 rs1_vip_present() { [ -n "$(in_ns rs1 ip -4 -o addr show dev lo to "$VIP/32")" ]; }
 rs2_arp_ignore_set() { [ "$(in_ns rs2 cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 1 ]; }
+rs1_vip6_present() { [ -n "$(in_ns rs1 ip -6 -o addr show dev lo to "$VIP6/128")" ]; }
 t0=$(now_ms)
 in_ns rs1 ip addr del "$VIP/32" dev lo
+in_ns rs1 ip -6 addr del "$VIP6/128" dev lo
 in_ns rs2 sysctl -qw net.ipv4.conf.all.arp_ignore=0
-say "rs1: ip addr del $VIP/32 dev lo;  rs2: sysctl net.ipv4.conf.all.arp_ignore=0"
-REPAIR_RS1='' REPAIR_RS2=''
+say "rs1: ip addr del $VIP/32 dev lo; ip -6 addr del $VIP6/128 dev lo;  rs2: sysctl net.ipv4.conf.all.arp_ignore=0"
+REPAIR_RS1='' REPAIR_RS2='' REPAIR_RS1_6=''
 deadline=$((t0 + 15000))
-while [ -z "$REPAIR_RS1" ] || [ -z "$REPAIR_RS2" ]; do
+while [ -z "$REPAIR_RS1" ] || [ -z "$REPAIR_RS2" ] || [ -z "$REPAIR_RS1_6" ]; do
   [ -z "$REPAIR_RS1" ] && rs1_vip_present && REPAIR_RS1=$(($(now_ms) - t0))
   [ -z "$REPAIR_RS2" ] && rs2_arp_ignore_set && REPAIR_RS2=$(($(now_ms) - t0))
+  [ -z "$REPAIR_RS1_6" ] && rs1_vip6_present && REPAIR_RS1_6=$(($(now_ms) - t0))
   (($(now_ms) < deadline)) || break
   sleep 0.02
 done
 say "rs1: VIP back on lo after ${REPAIR_RS1:-never (>15000)} ms"
+say "rs1: IPv6 VIP back on lo after ${REPAIR_RS1_6:-never (>15000)} ms"
 say "rs2: conf/all/arp_ignore back to 1 after ${REPAIR_RS2:-never (>15000)} ms"
 # The operator's own account, from its Prometheus endpoint (default :8470 inside each namespace);
 # shown for the reader, not checked here (the metrics have their own tests).
@@ -482,13 +612,17 @@ for rs in "${REAL_SERVERS[@]}"; do
   detail "$rs lvs_rs_drift_repairs_total: ${repairs:-n/a}"
 done
 check "drift: the operator restored the VIP on rs1" [ -n "$REPAIR_RS1" ]
+check "drift: the operator restored the IPv6 VIP on rs1" [ -n "$REPAIR_RS1_6" ]
 check "drift: the operator restored arp_ignore=1 on rs2" [ -n "$REPAIR_RS2" ]
 for rs in "${REAL_SERVERS[@]}"; do
   check "drift: lvs-rs-operator check on $rs is conformant again" operator_conformant "$rs"
 done
 arp_probe repaired
 check "repaired: only the director answers ARP for the VIP" arp_only_director repaired
+ndp_probe repaired
+check "repaired: only the director answers the solicitation for the IPv6 VIP" ndp_only_director repaired
 traffic_check repaired
+traffic_check repaired 6
 
 # ---------------------------------------------------------------------------------------------
 step "8. Two teams: VirtualIP \`other\` (VIP $VIP2) arrives next to web and asks arp: {ignore: 3}"
@@ -536,13 +670,20 @@ for h in director "${REAL_SERVERS[@]}"; do
   printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(cell before "$h")" "$(cell max3 "$h")" \
     "$(cell after "$h")" "$(cell repaired "$h")" "$(cell teams "$h")"
 done
-printf '\n   %-27s %-10s %-10s %-10s\n' "requests served by" "operator" "repaired" "two teams"
-for h in "${REAL_SERVERS[@]}"; do
-  printf '   %-27s %-10s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}" "${SERVED[teams:$h]}"
+ndp_cell() { [ "${NDP_SEEN[$1:$2]}" = yes ] && echo answers || echo silent; }
+printf '\n   %-27s %-10s %-10s %-10s %-10s\n' "who answered NDP (IPv6 VIP)" "before" "rs1 NIC" "operator" "repaired"
+for h in director "${REAL_SERVERS[@]}"; do
+  printf '   %-27s %-10s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(ndp_cell before "$h")" "$(ndp_cell nic "$h")" \
+    "$(ndp_cell after "$h")" "$(ndp_cell repaired "$h")"
 done
-printf '   %-27s %-10s %-10s %-10s\n' "failed" "${SERVED[after:failed]}" "${SERVED[repaired:failed]}" "${SERVED[teams:failed]}"
-printf '\n   time to repair: rs1 VIP %s ms, rs2 arp_ignore %s ms (resync period 500 ms)\n' \
-  "${REPAIR_RS1:-never}" "${REPAIR_RS2:-never}"
+printf '\n   %-27s %-10s %-10s %-10s %-10s %-10s\n' "requests served by" "operator" "repaired" "two teams" \
+  "IPv6 op." "IPv6 rep."
+for h in "${REAL_SERVERS[@]}" failed; do
+  printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}" \
+    "${SERVED[teams:$h]}" "${SERVED[after6:$h]}" "${SERVED[repaired6:$h]}"
+done
+printf '\n   time to repair: rs1 VIP %s ms, rs1 IPv6 VIP %s ms, rs2 arp_ignore %s ms (resync period 500 ms)\n' \
+  "${REPAIR_RS1:-never}" "${REPAIR_RS1_6:-never}" "${REPAIR_RS2:-never}"
 
 FINISHED=1
 failed=0

@@ -19,8 +19,11 @@ NetlinkEvents::NetlinkEvents() : sock_(nl_socket_alloc()), buf_(std::size_t{64} 
   nl_socket_disable_seq_check(sock_.get());
   if (int err = nl_connect(sock_.get(), NETLINK_ROUTE); err < 0)
     throw KernelError(std::string("netlink events: cannot connect: ") + nl_geterror(err));
+  // IPV6_NETCONF: a change of IPv6 forwarding or proxy_ndp, which the NDP model reads (a new
+  // anycast address comes as an anycast route in the local table). IPv6 proxy entries send no
+  // notification at all (Linux 6.18): the full resync finds them.
   if (int err = nl_socket_add_memberships(sock_.get(), RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-                                          RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, 0);
+                                          RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV6_NETCONF, 0);
       err < 0)
     throw KernelError(std::string("netlink events: cannot subscribe: ") + nl_geterror(err));
   nl_socket_set_nonblocking(sock_.get());

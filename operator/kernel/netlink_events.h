@@ -1,4 +1,5 @@
-// Wake-ups from the kernel: a netlink socket subscribed to link, address and route changes.
+// Wake-ups from the kernel: a netlink socket subscribed to link, address and route changes, and
+// to changes of the IPv6 settings the NDP model reads (forwarding, proxy_ndp).
 // Events only wake the reconciler, which re-reads everything (level-triggered), so a lost or
 // coalesced event costs nothing as long as we notice it: ENOBUFS (our buffer overflowed during
 // a burst) is reported as an overflow, which triggers a full resync like any event.

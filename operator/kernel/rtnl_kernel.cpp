@@ -6,6 +6,8 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -96,9 +98,14 @@ NlMsgPtr InetConfRequest(const SysctlChange& c) {
   return m;
 }
 
+// Index into IFLA_INET6_CONF (an array of s32 indexed by DEVCONF_*; see ipv6_store_devconf).
+int Devconf6Index(NdpKey key) { return key == NdpKey::Forwarding ? DEVCONF_FORWARDING : DEVCONF_PROXY_NDP; }
+
 // One RTM_GETLINK dump: every link, and the per-interface ARP settings that come with it (so
-// one request reads them all).
-void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysctls) {
+// one request reads them all); with ndp, the per-interface NDP settings too (a link without
+// IPv6 carries no AF_INET6 block and gets none).
+void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysctls,
+               std::map<NdpSysctlKey, int>* ndp = nullptr) {
   NlMsgPtr req = NewRequest(RTM_GETLINK, 0);
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
@@ -124,7 +131,8 @@ void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysc
         }
         if (tb[IFLA_AF_SPEC]) {
           nlattr* af[AF_MAX + 1] = {};
-          if (nla_parse_nested(af, AF_MAX, tb[IFLA_AF_SPEC], nullptr) == 0 && af[AF_INET]) {
+          const bool parsed = nla_parse_nested(af, AF_MAX, tb[IFLA_AF_SPEC], nullptr) == 0;
+          if (parsed && af[AF_INET]) {
             nlattr* in[IFLA_INET_MAX + 1] = {};
             if (nla_parse_nested(in, IFLA_INET_MAX, af[AF_INET], nullptr) == 0 && in[IFLA_INET_CONF]) {
               const auto* conf = static_cast<const std::uint32_t*>(nla_data(in[IFLA_INET_CONF]));
@@ -135,13 +143,66 @@ void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysc
               }
             }
           }
+          if (ndp && parsed && af[AF_INET6]) {
+            nlattr* in6[IFLA_INET6_MAX + 1] = {};
+            if (nla_parse_nested(in6, IFLA_INET6_MAX, af[AF_INET6], nullptr) == 0 && in6[IFLA_INET6_CONF]) {
+              const auto* conf = static_cast<const std::int32_t*>(nla_data(in6[IFLA_INET6_CONF]));
+              const int n = nla_len(in6[IFLA_INET6_CONF]) / 4;
+              for (NdpKey k : {NdpKey::Forwarding, NdpKey::ProxyNdp})
+                if (Devconf6Index(k) < n) (*ndp)[NdpSysctlKey{l.name, k}] = conf[Devconf6Index(k)];
+            }
+          }
         }
         links.push_back(std::move(l));
       },
       [&] {
         links.clear();
         sysctls.clear();
+        if (ndp) ndp->clear();
       });
+}
+
+// IPv6 addresses the kernel answers solicitations for without holding them, one dump each:
+// proxy entries (RTM_GETNEIGH with NTF_PROXY walks the proxy table) and anycast addresses
+// (RTM_GETANYCAST, what /proc/net/anycast6 shows).
+void DumpProxyEntries(NetlinkSocket& sock, std::vector<NeighbourEntry>& out) {
+  NlMsgPtr req = NewRequest(RTM_GETNEIGH, 0);
+  ndmsg ndm{};
+  ndm.ndm_family = AF_INET6;
+  ndm.ndm_flags = NTF_PROXY;
+  AppendHeader(req.get(), ndm);
+  sock.Dump(
+      std::move(req),
+      [&](nlmsghdr* h) {
+        if (h->nlmsg_type != RTM_NEWNEIGH) return;
+        const auto* info = static_cast<const ndmsg*>(nlmsg_data(h));
+        if (info->ndm_family != AF_INET6 || !(info->ndm_flags & NTF_PROXY)) return;
+        nlattr* tb[NDA_MAX + 1] = {};
+        if (nlmsg_parse(h, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] || nla_len(tb[NDA_DST]) != 16)
+          return;
+        out.push_back(NeighbourEntry{IpAddress::FromBytes(Family::V6, nla_data(tb[NDA_DST])), info->ndm_ifindex});
+      },
+      [&] { out.clear(); });
+}
+
+void DumpAnycast(NetlinkSocket& sock, std::vector<NeighbourEntry>& out) {
+  NlMsgPtr req = NewRequest(RTM_GETANYCAST, 0);
+  ifaddrmsg ifa{};
+  ifa.ifa_family = AF_INET6;
+  AppendHeader(req.get(), ifa);
+  sock.Dump(
+      std::move(req),
+      [&](nlmsghdr* h) {
+        if (h->nlmsg_type != RTM_GETANYCAST) return;  // the type inet6_fill_ifacaddr answers a dump with
+        const auto* info = static_cast<const ifaddrmsg*>(nlmsg_data(h));
+        nlattr* tb[IFA_MAX + 1] = {};
+        if (nlmsg_parse(h, sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0 || !tb[IFA_ANYCAST] ||
+            nla_len(tb[IFA_ANYCAST]) != 16)
+          return;
+        out.push_back(NeighbourEntry{IpAddress::FromBytes(Family::V6, nla_data(tb[IFA_ANYCAST])),
+                                     static_cast<int>(info->ifa_index)});
+      },
+      [&] { out.clear(); });
 }
 
 bool BenignAddError(int err) { return err == EEXIST; }
@@ -157,7 +218,9 @@ std::size_t RtnlKernel::RequestCount() const { return sock_->requests_sent(); }
 ObservedState RtnlKernel::Observe() {
   ObservedState o;
 
-  DumpLinks(*sock_, o.links, o.sysctls);
+  DumpLinks(*sock_, o.links, o.sysctls, &o.ndp_sysctls);
+  DumpProxyEntries(*sock_, o.proxy_ndp_entries);
+  DumpAnycast(*sock_, o.anycast);
 
   {
     NlMsgPtr req = NewRequest(RTM_GETADDR, 0);
@@ -229,6 +292,12 @@ ObservedState RtnlKernel::Observe() {
       else
         throw KernelError("cannot read /proc/sys/net/ipv4/conf/" + std::string(conf) + "/" + ToString(k));
     }
+  }
+  // The same for IPv6's conf/all; absent when the kernel runs without IPv6, and then nothing
+  // answers a solicitation anyway.
+  for (NdpKey k : {NdpKey::Forwarding, NdpKey::ProxyNdp}) {
+    const NdpSysctlKey key{"all", k};
+    if (auto v = procfs_.Read(key)) o.ndp_sysctls[key] = *v;
   }
   return o;
 }

@@ -11,9 +11,10 @@
 namespace lvsrs {
 std::string SysctlProcfs::Path(const SysctlKey& key) const { return root_ + "/" + key.conf + "/" + ToString(key.key); }
 
-std::optional<int> SysctlProcfs::Read(const SysctlKey& key) const {
-  if (key.conf.find('/') != std::string::npos) return std::nullopt;
-  UniqueFd f(open(Path(key).c_str(), O_RDONLY | O_CLOEXEC));
+namespace {
+
+std::optional<int> ReadInt(const std::string& path) {
+  UniqueFd f(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (f.fd < 0) return std::nullopt;
   char buf[32] = {};
   const ssize_t n = read(f.fd, buf, sizeof buf - 1);
@@ -22,6 +23,18 @@ std::optional<int> SysctlProcfs::Read(const SysctlKey& key) const {
   const long v = std::strtol(buf, &end, 10);
   if (end == buf) return std::nullopt;
   return static_cast<int>(v);
+}
+
+}  // namespace
+
+std::optional<int> SysctlProcfs::Read(const SysctlKey& key) const {
+  if (key.conf.find('/') != std::string::npos) return std::nullopt;
+  return ReadInt(Path(key));
+}
+
+std::optional<int> SysctlProcfs::Read(const NdpSysctlKey& key) const {
+  if (key.conf.find('/') != std::string::npos) return std::nullopt;
+  return ReadInt(ipv6_root_ + "/" + key.conf + "/" + ToString(key.key));
 }
 
 std::string SysctlProcfs::Write(const SysctlKey& key, int value) const {

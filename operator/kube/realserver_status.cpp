@@ -143,7 +143,7 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   const bool arp_ok = status.arp_conformant;
   const std::string arp_reason = arp_ok ? "Conformant" : "NotConformant";
   const std::string arp_message =
-      arp_ok ? "no VIP is answered or announced through ARP on any interface" : Join(arp_problems);
+      arp_ok ? "no VIP is answered or announced through ARP or NDP on any interface" : Join(arp_problems);
 
   json vc = Condition("VIPsConfigured", vips_ok, vips_reason, vips_message);
   json ac = Condition("ARPConformant", arp_ok, arp_reason, arp_message);

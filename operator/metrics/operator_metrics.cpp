@@ -98,9 +98,11 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                  {"item"}),
       arp_exposed_(BuildGauge()
                        .Name("lvs_rs_arp_exposed")
-                       .Help("1 for each VIP wanted on this node that a neighbour can learn through ARP on the "
-                             "interface: how = answered (the node replies to a request for it) or announced (its "
-                             "own ARP requests carry it as sender). Absent when none is: the conformant state.")
+                       .Help("1 for each VIP wanted on this node that a neighbour can learn on the interface: "
+                             "through ARP (IPv4), how = answered (the node replies to a request for it) or announced "
+                             "(its own ARP requests carry it as sender); through neighbour discovery (IPv6), how = "
+                             "ndp_answered (the node advertises it in reply to a solicitation) or ndp_announced (its "
+                             "own solicitations carry it as source). Absent when none is: the conformant state.")
                        .Register(*registry_),
                    {"address", "interface", "how"}),
       kernel_writes_(&BuildCounter()

@@ -26,10 +26,30 @@ std::string Cidr(const KernelAddress& a) { return a.ip.ToString() + "/" + std::t
 
 }  // namespace
 
-const char* ToString(ArpExposure::How how) { return how == ArpExposure::How::Answered ? "answered" : "announced"; }
+const char* ToString(ArpExposure::How how) {
+  switch (how) {
+    case ArpExposure::How::Answered: return "answered";
+    case ArpExposure::How::Announced: return "announced";
+    case ArpExposure::How::NdpAnswered: return "ndp_answered";
+    case ArpExposure::How::NdpAnnounced: return "ndp_announced";
+  }
+  return "?";
+}
 
 std::string ArpExposure::Describe() const {
-  return ip.ToString() + " " + ToString(how) + " on " + interface + ": " + reason;
+  const char* what = how == How::NdpAnswered    ? "answered (NDP)"
+                     : how == How::NdpAnnounced ? "announced (NDP)"
+                                                : ToString(how);
+  return ip.ToString() + " " + what + " on " + interface + ": " + reason;
+}
+
+std::vector<const Link*> NeighbourInterfaces(const ObservedState& observed) {
+  std::vector<const Link*> out;
+  // Down links too: their settings apply the moment anyone sets them up, and no notification
+  // would come before the first request is answered.
+  for (const auto& l : observed.links)
+    if (l.arp_capable() && !Enslaved(observed, l)) out.push_back(&l);
+  return out;
 }
 
 ArpBehaviour::ArpBehaviour(const ObservedState& observed) : observed_(observed), index_(observed) {
@@ -81,14 +101,7 @@ std::string ArpBehaviour::Values(const Link& on, ArpKey key) const {
          ", conf/" + on.name + " " + text(Value(on.name, key)) + ")";
 }
 
-std::vector<const Link*> ArpBehaviour::ArpInterfaces() const {
-  std::vector<const Link*> out;
-  // Down links too: their settings apply the moment anyone sets them up, and no notification
-  // would come before the first request is answered.
-  for (const auto& l : observed_.links)
-    if (l.arp_capable() && !Enslaved(observed_, l)) out.push_back(&l);
-  return out;
-}
+std::vector<const Link*> ArpBehaviour::ArpInterfaces() const { return NeighbourInterfaces(observed_); }
 
 std::vector<Placement> ArpBehaviour::PlacementsOf(const IpAddress& ip) const {
   std::vector<Placement> out;

@@ -51,15 +51,29 @@ struct Placement {
   std::uint8_t scope = kVipScope;
 };
 
+// Where a neighbour can learn a VIP from this node: through ARP for IPv4, through neighbour
+// discovery for IPv6 (reconcile/ndp_behaviour.h), which reports the same way.
 struct ArpExposure {
-  enum class How { Answered, Announced };
+  enum class How {
+    Answered,      // ARP: the node replies to a request for it
+    Announced,     // ARP: the node's own requests carry it as sender
+    NdpAnswered,   // NDP: the node advertises it in reply to a neighbour solicitation
+    NdpAnnounced,  // NDP: the node's own solicitations carry it as source
+  };
   IpAddress ip;
   std::string interface;  // where a neighbour learns it
   How how = How::Answered;
   std::string reason;            // the kernel rule that applies, with the values it uses
-  std::string Describe() const;  // "192.0.2.10 answered on eth0: ..."
+  std::string Describe() const;  // "192.0.2.10 answered on eth0: ...", "2001:db8::10 answered (NDP) on eth0: ..."
+  bool answered() const { return how == How::Answered || how == How::NdpAnswered; }
 };
-const char* ToString(ArpExposure::How how);  // "answered" / "announced"
+// "answered" / "announced" / "ndp_answered" / "ndp_announced": the `how` label of lvs_rs_arp_exposed.
+const char* ToString(ArpExposure::How how);
+
+// Links that answer and send ARP and NDP themselves: not lo or IFF_NOARP links, and not ports of
+// a bridge, bond or team (their frames go to the master, which answers). Links that are down
+// count: they answer as soon as anyone sets them up.
+std::vector<const Link*> NeighbourInterfaces(const ObservedState& observed);
 
 class ArpBehaviour {
  public:
@@ -74,7 +88,7 @@ class ArpBehaviour {
   void AssumePlaced(const Placement& p);
   void ForgetPlaced(const IpAddress& ip);
 
-  // Links that answer and send ARP themselves (see the header comment).
+  // Links that answer and send ARP themselves (see the header comment): NeighbourInterfaces.
   std::vector<const Link*> ArpInterfaces() const;
 
   // Why a request for ip arriving on `on` is answered, or nullopt when it is not.

@@ -10,10 +10,13 @@ namespace {
 
 std::string Cidr(const IpAddress& ip) { return ip.ToString() + "/" + std::to_string(ip.host_prefix()); }
 
-AuditLine ArpLine(const VipVerdict& v, const NodeJudgement& judgement) {
+// What a neighbour learns of the VIP: through ARP for IPv4 ("ARP for ..."), through neighbour
+// discovery for IPv6 ("NDP for ...").
+AuditLine NeighbourLine(const VipVerdict& v, const NodeJudgement& judgement) {
   const IpAddress& ip = v.want->ip;
-  AuditLine line{"ARP for " + ip.ToString(),
-                 "(arp_ignore/arp_announce: what a neighbour learns)",
+  AuditLine line{(ip.is_v4() ? "ARP for " : "NDP for ") + ip.ToString(),
+                 ip.is_v4() ? "(arp_ignore/arp_announce: what a neighbour learns)"
+                            : "(VIP off the NIC, no proxy_ndp entry: what a neighbour learns)",
                  "not answered",
                  "",
                  v.exposures.empty(),
@@ -24,7 +27,7 @@ AuditLine ArpLine(const VipVerdict& v, const NodeJudgement& judgement) {
     ArpVerdictLine a{l->name, false, false, ""};
     for (const auto& e : v.exposures) {
       if (e.interface != l->name) continue;
-      (e.how == ArpExposure::How::Answered ? a.answered : a.announced) = true;
+      (e.answered() ? a.answered : a.announced) = true;
       a.reason += (a.reason.empty() ? "" : "; ") + e.reason;
     }
     line.arp.push_back(std::move(a));
@@ -35,7 +38,8 @@ AuditLine ArpLine(const VipVerdict& v, const NodeJudgement& judgement) {
     if (a.announced) exposed.push_back("announced on " + a.interface);
   }
   if (exposed.empty()) {
-    line.actual = line.arp.empty() ? "not answered (no ARP interface)" : "not answered";
+    line.actual = line.arp.empty() ? std::string("not answered (no ") + (ip.is_v4() ? "ARP" : "NDP") + " interface)"
+                                   : "not answered";
   } else {
     for (const auto& e : exposed) line.actual += (line.actual.empty() ? "" : ", ") + e;
     for (const auto& e : v.exposures) line.detail += (line.detail.empty() ? "" : "\n") + e.Describe();
@@ -112,7 +116,7 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
            v.blocked,
            {}});
     }
-    if (ip.is_v4()) lines.push_back(ArpLine(v, judgement));
+    lines.push_back(NeighbourLine(v, judgement));
   }
   for (const auto& line : judgement.unreachable_node_addresses())
     lines.push_back({"node address " + line.substr(0, line.find(' ')),
@@ -170,12 +174,14 @@ nlohmann::json AuditJson(const std::vector<AuditLine>& lines) {
     nlohmann::json c{{"step", l.step},     {"manual", l.manual}, {"expected", l.expected},
                      {"actual", l.actual}, {"ok", l.ok},         {"informational", l.informational}};
     if (!l.detail.empty()) c["detail"] = l.detail;
-    if (!l.arp.empty() || l.step.rfind("ARP for ", 0) == 0) {
-      c["arp"] = nlohmann::json::array();
+    // The per-interface verdicts: "arp" on an IPv4 VIP's line, "ndp" on an IPv6 VIP's.
+    const bool ndp = l.step.rfind("NDP for ", 0) == 0;
+    if (!l.arp.empty() || ndp || l.step.rfind("ARP for ", 0) == 0) {
+      auto& verdicts = c[ndp ? "ndp" : "arp"] = nlohmann::json::array();
       for (const auto& a : l.arp) {
         nlohmann::json v{{"interface", a.interface}, {"answered", a.answered}, {"announced", a.announced}};
         if (!a.reason.empty()) v["reason"] = a.reason;
-        c["arp"].push_back(std::move(v));
+        verdicts.push_back(std::move(v));
       }
     }
     j["checks"].push_back(std::move(c));

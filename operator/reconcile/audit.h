@@ -12,7 +12,7 @@
 
 namespace lvsrs {
 
-// Where a neighbour asking on one interface stands with one VIP (ARP only; IPv4).
+// Where a neighbour asking on one interface stands with one VIP: ARP for IPv4, NDP for IPv6.
 struct ArpVerdictLine {
   std::string interface;
   bool answered = false;
@@ -30,7 +30,7 @@ struct AuditLine {
   // by what the kernel does with it, in the ARP lines, so it never fails the check by itself.
   bool informational = false;
   std::string detail;               // why it failed, in kernel terms
-  std::vector<ArpVerdictLine> arp;  // ARP lines: one per interface that answers ARP
+  std::vector<ArpVerdictLine> arp;  // ARP and NDP lines: one per interface that answers ARP/NDP ("ndp" in JSON)
 };
 
 std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& observed);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "reconcile/arp_behaviour.h"
+#include "reconcile/ndp_behaviour.h"
 #include "reconcile/plan.h"
 #include "reconcile/vip_judgement.h"
 
@@ -52,10 +53,11 @@ std::map<SysctlKey, int> Written(const ArpSpec& spec, const ObservedState& obser
   return out;
 }
 
-// Judges one VirtualIP's ARP consequences before it is applied (see BuildDesiredState).
+// Judges one VirtualIP's ARP consequences (and, for its IPv6 VIPs, NDP's) before it is applied
+// (see BuildDesiredState).
 class ArpGate {
  public:
-  explicit ArpGate(const ObservedState& observed) : observed_(observed), arp_(observed) {
+  explicit ArpGate(const ObservedState& observed) : observed_(observed), arp_(observed), ndp_(observed, arp_.index()) {
     for (const Link* l : arp_.ArpInterfaces()) arp_interfaces_.insert(l->name);
   }
 
@@ -66,18 +68,50 @@ class ArpGate {
     const Link* link = observed_.LinkByName(vip.interface);
     if (link) {
       for (const auto& ip : vip.addresses) {
-        if (!ip.is_v4() || applied.addresses.count(ip)) continue;
-        arp_.AssumePlaced(Placement{ip, link->index, kVipScope});
+        if (applied.addresses.count(ip)) continue;
+        if (ip.is_v4())
+          arp_.AssumePlaced(Placement{ip, link->index, kVipScope});
+        else
+          ndp_.AssumePlaced(ip, link->index);
         placed.push_back(ip);
       }
     }
-    std::string why = JudgeSettings(vip, applied);
-    if (!why.empty())
-      for (const auto& ip : placed) arp_.ForgetPlaced(ip);
+    std::string why = JudgeNdp(vip, placed);
+    if (why.empty()) why = JudgeSettings(vip, applied);
+    if (!why.empty()) {
+      for (const auto& ip : placed) {
+        arp_.ForgetPlaced(ip);
+        ndp_.ForgetPlaced(ip);
+      }
+    }
     return why;
   }
 
  private:
+  // IPv6 has no setting that keeps an interface from answering solicitations for its own
+  // addresses: an IPv6 VIP placed on an interface with neighbours is answered there, whatever
+  // the VirtualIP's arp settings. Refused like an IPv4 VIP on an interface that answers ARP,
+  // unless the exposure is there anyway (the VIP was put there by hand: the status reports it).
+  std::string JudgeNdp(const VirtualIp& vip, const std::vector<IpAddress>& placed) {
+    for (const auto& ip : placed) {
+      if (ip.is_v4()) continue;
+      const auto exposures = ndp_.Exposures(ip);
+      if (exposures.empty()) continue;
+      ndp_.ForgetPlaced(ip);
+      std::set<std::pair<std::string, ArpExposure::How>> anyway;
+      for (const auto& e : ndp_.Exposures(ip)) anyway.insert({e.interface, e.how});
+      ndp_.AssumePlaced(ip, observed_.LinkByName(vip.interface)->index);
+      for (const auto& e : exposures) {
+        if (anyway.count({e.interface, e.how})) continue;
+        return "its VIP " + ip.ToString() + " on " + vip.interface + " would be answered (NDP) on " + e.interface +
+               ": " + e.reason +
+               " (use lo: IPv6 has no setting under which an interface stays silent for its own "
+               "addresses)";
+      }
+    }
+    return "";
+  }
+
   std::string JudgeSettings(const VirtualIp& vip, const DesiredState& applied) {
     const ArpSpec combined = applied.arp ? CombineArp(*applied.arp, vip.arp) : vip.arp;
     // Its own values count too: they are written the day the VirtualIPs that mask them are gone.
@@ -145,6 +179,7 @@ class ArpGate {
 
   const ObservedState& observed_;
   ArpBehaviour arp_;
+  NdpBehaviour ndp_;  // shares arp_'s index
   std::set<std::string> arp_interfaces_;
   std::vector<std::pair<ArpSpec, std::string>> specs_;  // each distinct value set applied, and who asked first
 };

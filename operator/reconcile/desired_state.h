@@ -45,8 +45,9 @@ ArpSpec CombineArp(const ArpSpec& a, const ArpSpec& b);
 // Which VirtualIPs apply, in decision order (older first). One is refused on this node, with the
 // reason, when an address is unusable here (reserved, the node's own, a subnet broadcast, on
 // another interface in one that decides first), or when its ARP settings, or its VIPs' place on
-// an interface that answers ARP, would let a neighbour learn any applied VIP from this node (see
-// ArpBehaviour) or take the node's own addresses off their network. Exposures that exist whatever
+// an interface that answers ARP (for an IPv6 VIP: any interface with neighbours, NdpBehaviour),
+// would let a neighbour learn any applied VIP from this node (see ArpBehaviour) or take the node's
+// own addresses off their network. Exposures that exist whatever
 // the VirtualIPs say (an admin's per-interface value, an address added by hand) refuse nothing:
 // the status reports them.
 // last_accepted: DesiredState::accepted of the previous pass (by ObjectIdentity). When the current

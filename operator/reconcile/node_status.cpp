@@ -1,5 +1,7 @@
 #include "reconcile/node_status.h"
 
+#include <set>
+
 #include "reconcile/vip_judgement.h"
 
 namespace lvsrs {
@@ -27,6 +29,7 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
   using Kind = Problem::Kind;
   NodeStatus st;
   std::map<std::string, std::vector<std::string>> exposed_on;  // interface -> what is exposed there
+  std::set<std::string> arp_exposed_on;                        // interfaces with an ARP (not NDP) exposure
   for (const VipVerdict& v : judgement.vips()) {
     const IpAddress& ip = v.want->ip;
     VipAddressStatus s;
@@ -48,6 +51,7 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
     for (const auto& e : v.exposures) {
       st.exposures.push_back(e);
       exposed_on[e.interface].push_back(e.ip.ToString() + " " + ToString(e.how));
+      if (e.ip.is_v4()) arp_exposed_on.insert(e.interface);
       st.problems.push_back({Kind::ArpExposed, s.address, e.Describe()});
       st.arp_conformant = false;
     }
@@ -87,8 +91,9 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
     if (auto it = exposed_on.find(l->name); it != exposed_on.end()) {
       is.conformant = false;
       for (const auto& what : it->second) is.message += (is.message.empty() ? "" : ", ") + what;
-      is.message += " (effective arp_ignore " + std::to_string(is.arp_ignore) + ", arp_announce " +
-                    std::to_string(is.arp_announce) + ": max(conf/all, conf/" + l->name + "))";
+      if (arp_exposed_on.count(l->name))
+        is.message += " (effective arp_ignore " + std::to_string(is.arp_ignore) + ", arp_announce " +
+                      std::to_string(is.arp_announce) + ": max(conf/all, conf/" + l->name + "))";
     }
     st.interfaces.push_back(is);
   }

@@ -30,7 +30,7 @@ struct InterfaceArpStatus {
   std::string interface;
   int arp_ignore = -1;  // effective: max(conf/all, conf/<dev>)
   int arp_announce = -1;
-  bool conformant = true;  // no wanted VIP can be learnt by a neighbour on it
+  bool conformant = true;  // no wanted VIP can be learnt by a neighbour on it, through ARP or NDP
   std::string message;     // what is exposed there, when not conformant
 };
 
@@ -40,7 +40,7 @@ struct Problem {
   enum class Kind {
     VipNotInPlace,     // a wanted address or host route is missing, blocked or failed (item: the VIP)
     VirtualIpRefused,  // a VirtualIP selecting the node is not applied (item: its name)
-    ArpExposed,        // a neighbour can learn a VIP from this node (item: the VIP)
+    ArpExposed,        // a neighbour can learn a VIP from this node, through ARP or NDP (item: the VIP)
     NodeUnreachable,   // the node's own address gets no ARP reply on its interface (item: the interface)
     SysctlDiffers,     // a sysctl the operator writes does not hold its value (item: the key)
   };
@@ -52,10 +52,11 @@ struct Problem {
 struct NodeStatus {
   std::vector<VipAddressStatus> vips;
   std::vector<InterfaceArpStatus> interfaces;  // every interface that answers ARP itself
-  std::vector<ArpExposure> exposures;          // wanted VIPs a neighbour can learn, and where
+  std::vector<ArpExposure> exposures;          // wanted VIPs a neighbour can learn (ARP or NDP), and where
   bool vips_configured = true;                 // every wanted address and host route present
-  // No wanted VIP is answered or announced on any interface, and the node still answers for its
-  // own addresses: what the kernel will do, not whether the sysctls hold the requested numbers.
+  // No wanted VIP is answered or announced on any interface (ARP for IPv4, NDP for IPv6), and the
+  // node still answers for its own addresses: what the kernel will do, not whether the sysctls
+  // hold the requested numbers.
   bool arp_conformant = true;
   bool conformant() const { return vips_configured && arp_conformant; }
   std::vector<Problem> problems;

@@ -35,6 +35,10 @@ const char* ToString(ArpKey key) {
 
 std::string SysctlKey::ToString() const { return "net.ipv4.conf." + conf + "." + lvsrs::ToString(key); }
 
+const char* ToString(NdpKey key) { return key == NdpKey::Forwarding ? "forwarding" : "proxy_ndp"; }
+
+std::string NdpSysctlKey::ToString() const { return "net.ipv6.conf." + conf + "." + lvsrs::ToString(key); }
+
 const Link* ObservedState::LinkByName(const std::string& name) const {
   for (const auto& l : links)
     if (l.name == name) return &l;
@@ -50,6 +54,12 @@ const Link* ObservedState::LinkByIndex(int index) const {
 std::optional<int> ObservedState::Sysctl(const std::string& conf, ArpKey key) const {
   auto it = sysctls.find(SysctlKey{conf, key});
   if (it == sysctls.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<int> ObservedState::NdpSysctl(const std::string& conf, NdpKey key) const {
+  auto it = ndp_sysctls.find(NdpSysctlKey{conf, key});
+  if (it == ndp_sysctls.end()) return std::nullopt;
   return it->second;
 }
 

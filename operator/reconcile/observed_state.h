@@ -83,15 +83,42 @@ struct SysctlKey {
   auto operator<=>(const SysctlKey&) const = default;  // NOLINT(modernize-use-nullptr): see IpAddress
 };
 
+// The per-interface IPv6 settings the NDP behaviour depends on; only read, never written.
+// Forwarding on an interface makes it a router there: it joins the subnet-router anycast address of
+// each of its prefixes and lets proxy_ndp answer for proxy entries (ndisc_recv_ns in net/ipv6/ndisc.c).
+enum class NdpKey { Forwarding, ProxyNdp };
+const char* ToString(NdpKey key);  // "forwarding" / "proxy_ndp"
+
+// net.ipv6.conf.<conf>.<key>, where conf is "all" or an interface name.
+struct NdpSysctlKey {
+  std::string conf;
+  NdpKey key = NdpKey::Forwarding;
+  std::string ToString() const;                           // "net.ipv6.conf.all.proxy_ndp"
+  auto operator<=>(const NdpSysctlKey&) const = default;  // NOLINT(modernize-use-nullptr): see IpAddress
+};
+
+// An IPv6 address the node answers neighbour solicitations for on one interface without holding
+// it: a proxy entry (`ip -6 neigh add proxy ADDR dev DEV`), or an anycast address joined on DEV
+// (/proc/net/anycast6: the subnet-router anycast of a forwarding interface, or one a socket joined).
+struct NeighbourEntry {
+  IpAddress ip;
+  int ifindex = 0;
+};
+
 struct ObservedState {
   std::vector<Link> links;
   std::vector<KernelAddress> addresses;
   std::vector<KernelRoute> routes;   // main table only
   std::map<SysctlKey, int> sysctls;  // all, default and every link, every ArpKey
+  // all and every link that has IPv6, every NdpKey; a link without IPv6 has none (it runs no NDP).
+  std::map<NdpSysctlKey, int> ndp_sysctls;
+  std::vector<NeighbourEntry> proxy_ndp_entries;  // IPv6 proxy neighbour entries
+  std::vector<NeighbourEntry> anycast;            // IPv6 anycast addresses, per interface
 
   const Link* LinkByName(const std::string& name) const;
   const Link* LinkByIndex(int index) const;
   std::optional<int> Sysctl(const std::string& conf, ArpKey key) const;
+  std::optional<int> NdpSysctl(const std::string& conf, NdpKey key) const;
 };
 
 // The addresses and routes of an ObservedState by IP, for O(log n) lookups. The diff, the

@@ -20,7 +20,8 @@ std::vector<std::string> UnreachableNodeAddresses(const ArpBehaviour& arp, const
   return out;
 }
 
-NodeJudgement::NodeJudgement(const DesiredState& desired, const ObservedState& observed) : arp_(observed) {
+NodeJudgement::NodeJudgement(const DesiredState& desired, const ObservedState& observed)
+    : arp_(observed), ndp_(observed, arp_.index()) {
   vips_.reserve(desired.addresses.size());
   for (const auto& [ip, want] : desired.addresses) {
     VipVerdict v;
@@ -49,7 +50,7 @@ NodeJudgement::NodeJudgement(const DesiredState& desired, const ObservedState& o
                   (other ? other->name : std::to_string(v.foreign_route->oif)) +
                   " exists and is not ours; leaving it alone";
     }
-    v.exposures = arp_.Exposures(ip);
+    v.exposures = ip.is_v4() ? arp_.Exposures(ip) : ndp_.Exposures(ip);
     vips_.push_back(std::move(v));
   }
   unreachable_ =

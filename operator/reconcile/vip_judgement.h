@@ -1,7 +1,7 @@
 // The one judgement of each wanted VIP against what the kernel holds: is its address on its
 // interface (ours, or adopted), is its host route there, what blocks putting it there, and where a
-// neighbour could learn it through ARP. The plan (what to write), the status (what to report) and
-// `check` (what to print) all read these verdicts; nothing else decides whether a VIP is in place.
+// neighbour could learn it through ARP (IPv4) or neighbour discovery (IPv6). The plan (what to write), the status (what
+// to report) and `check` (what to print) all read these verdicts; nothing else decides whether a VIP is in place.
 #pragma once
 
 #include <functional>
@@ -10,6 +10,7 @@
 
 #include "reconcile/arp_behaviour.h"
 #include "reconcile/desired_state.h"
+#include "reconcile/ndp_behaviour.h"
 #include "reconcile/observed_state.h"
 
 namespace lvsrs {
@@ -21,7 +22,7 @@ struct VipVerdict {
   bool route_present = false;                  // the host route via its interface (true when none is wanted)
   const KernelRoute* foreign_route = nullptr;  // a host route for the VIP elsewhere, not ours
   std::string blocked;                         // why it cannot be put in place now, "" when it can
-  std::vector<ArpExposure> exposures;          // where a neighbour can learn it from this node now
+  std::vector<ArpExposure> exposures;          // where a neighbour can learn it from this node now (ARP or NDP)
 
   bool in_place() const { return address && route_present; }
   bool adopted() const { return address && !address->owned(); }
@@ -41,6 +42,7 @@ class NodeJudgement {
 
   const std::vector<VipVerdict>& vips() const { return vips_; }  // in address order
   const ArpBehaviour& arp() const { return arp_; }
+  const NdpBehaviour& ndp() const { return ndp_; }
   const ObservedIndex& index() const { return arp_.index(); }
   // The node's own IPv4 addresses (not VIPs) that a neighbour asking on their interface would get
   // no ARP reply for: the node is off that network. One line each, naming address, interface, rule.
@@ -48,6 +50,7 @@ class NodeJudgement {
 
  private:
   ArpBehaviour arp_;
+  NdpBehaviour ndp_;  // shares arp_'s index
   std::vector<VipVerdict> vips_;
   std::vector<std::string> unreachable_;
 };

@@ -5,25 +5,14 @@
 // address of rs's own ARP requests (announced or not), reads rs the way the operator does
 // (RtnlKernel::Observe inside rs) and asserts the model's verdict equals the wire's. The whole
 // table goes to stdout; docs/arp-behaviour.md keeps a copy.
-#include <fcntl.h>
-#include <sched.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <exception>
-#include <iomanip>
-#include <iostream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include <gtest/gtest.h>
 
-#include "kernel/rtnl_kernel.h"
 #include "reconcile/arp_behaviour.h"
-#include "support/netns.h"
+#include "wire_support.h"
 
 namespace lvsrs::testing {
 namespace {
@@ -48,37 +37,6 @@ const std::vector<VipCell> kVips = {
     {"eth0 global, other subnet", "198.51.100.5", "eth0", "global", "192.0.2.25", "203.0.113.25"},
     {"eth0 host, other subnet", "198.51.100.6", "eth0", "host", "192.0.2.26", "203.0.113.26"},
 };
-
-std::string Must(const CommandResult& r, const std::string& what) {
-  if (r.exit_code != 0) throw std::runtime_error(what + " failed (" + std::to_string(r.exit_code) + "): " + r.output);
-  return r.output;
-}
-
-// RtnlKernel::Observe() run inside namespace `name`: a thread enters it (setns moves only the
-// calling thread), so the netlink socket and /proc/sys/net it opens are the namespace's.
-ObservedState ObserveIn(const std::string& name) {
-  ObservedState out;
-  std::exception_ptr error;
-  std::thread t([&] {
-    try {
-      const int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw std::runtime_error("open netns " + name + ": " + std::strerror(errno));
-      const int rc = setns(fd, CLONE_NEWNET);
-      const int err = errno;
-      close(fd);
-      if (rc != 0) throw std::runtime_error("setns " + name + ": " + std::strerror(err));
-      RtnlKernel kernel;
-      out = kernel.Observe();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  t.join();
-  if (error) std::rethrow_exception(error);
-  return out;
-}
-
-std::string Verdict(bool yes, const char* what) { return yes ? what : std::string("not ") + what; }
 
 // The lab: two namespaces on a veth pair, removed with the object on every way out.
 class ArpLab {
@@ -183,34 +141,6 @@ class ArpLab {
  private:
   TestNetns rs_;
   TestNetns nb_;
-};
-
-// The printed table: one line per cell.
-class Table {
- public:
-  explicit Table(std::string title) : title_(std::move(title)) {}
-  void Row(const std::string& settings, const std::string& vip, const std::string& wire, const std::string& model) {
-    rows_.push_back({settings, vip, wire, model});
-  }
-  ~Table() {
-    std::ostringstream out;
-    out << "\n" << title_ << "\n";
-    out << std::left << std::setw(50) << "| settings" << std::setw(44) << " | VIP" << std::setw(16) << " | wire"
-        << std::setw(16) << " | model"
-        << " |\n";
-    out << "|" << std::string(49, '-') << "|" << std::string(43, '-') << "|" << std::string(15, '-') << "|"
-        << std::string(15, '-') << "|\n";
-    for (const auto& r : rows_) {
-      const bool same = r[2] == r[3];
-      out << std::left << std::setw(50) << ("| " + r[0]) << std::setw(44) << (" | " + r[1]) << std::setw(16)
-          << (" | " + r[2]) << std::setw(16) << (" | " + r[3]) << " |" << (same ? "" : " MISMATCH") << "\n";
-    }
-    std::cout << out.str() << std::flush;
-  }
-
- private:
-  std::string title_;
-  std::vector<std::array<std::string, 4>> rows_;
 };
 
 const int kIgnoreValues[] = {0, 1, 2, 3, 8};

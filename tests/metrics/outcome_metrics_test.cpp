@@ -111,6 +111,18 @@ TEST(OutcomeMetrics, WrongEffectiveArpShowsTheValueTheKernelUses) {
   EXPECT_EQ(m.arp_conformant.at("eth0"), 1);
 }
 
+TEST(OutcomeMetrics, ArpAndNdpExposuresShareOneSeriesSplitByHow) {
+  ReconcileOutcome o = ConvergedOutcome();
+  o.status.exposures = {ArpExposure{Ip("192.0.2.10"), "eth0", ArpExposure::How::Announced, "arp_announce 0"},
+                        ArpExposure{Ip("2001:db8::10"), "eth1", ArpExposure::How::NdpAnswered, "on eth1"}};
+  o.status.arp_conformant = false;
+  const OutcomeMetrics m = MetricsOfOutcome(o);
+  EXPECT_FALSE(m.node_conformant);
+  using K = std::vector<std::string>;
+  EXPECT_EQ(m.arp_exposed, (std::map<K, double>{{{"192.0.2.10", "eth0", "announced"}, 1},
+                                                {{"2001:db8::10", "eth1", "ndp_answered"}, 1}}));
+}
+
 TEST(OutcomeMetrics, UnreadableSysctlIsLeftOutRatherThanReportedAsMinusOne) {
   ReconcileOutcome o;
   o.status.interfaces = {InterfaceArpStatus{"eth0", -1, 2, false, ""}};

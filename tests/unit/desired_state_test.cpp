@@ -165,6 +165,32 @@ TEST(DesiredState, AVipOnAnInterfaceThatAnswersArpIsRefused) {
   EXPECT_TRUE(d.addresses.count(Ip("192.0.2.10")));
 }
 
+// IPv6 has no setting that keeps an interface from answering for its own addresses: an IPv6 VIP
+// on the NIC is refused whatever the VirtualIP's arp settings; on lo it is applied.
+TEST(DesiredState, AnIpv6VipOnAnInterfaceWithNeighboursIsRefused) {
+  auto onlink = MakeVip("onlink6", {"2001:db8::50"});
+  onlink.interface = "eth0";
+  onlink.arp.ignore = 8;
+  const auto d = BuildDesiredState({onlink, MakeVip("web6", {"2001:db8::10"})}, kNode, BasicNode());
+  ASSERT_TRUE(d.refused.count("onlink6"));
+  EXPECT_NE(d.refused.at("onlink6").find("2001:db8::50 on eth0 would be answered (NDP) on eth0"), std::string::npos)
+      << d.refused.at("onlink6");
+  EXPECT_FALSE(d.addresses.count(Ip("2001:db8::50")));
+  EXPECT_TRUE(d.addresses.count(Ip("2001:db8::10")));
+}
+
+// Put on the NIC by hand before: not the VirtualIP's doing, so applied (adopted); the status
+// reports the exposure.
+TEST(DesiredState, AnIpv6VipAlreadyOnTheNicIsNotRefusedForIt) {
+  auto o = BasicNode();
+  o.addresses.push_back(KernelAddress{Ip("2001:db8::50"), 128, 2, "", 0, kScopeUniverse, false});
+  auto onlink = MakeVip("onlink6", {"2001:db8::50"});
+  onlink.interface = "eth0";
+  const auto d = BuildDesiredState({onlink}, kNode, o);
+  EXPECT_TRUE(d.refused.empty()) << d.refused.begin()->second;
+  EXPECT_TRUE(d.addresses.count(Ip("2001:db8::50")));
+}
+
 TEST(DesiredState, SettingsThatSilenceTheNodesOwnAddressAreRefused) {
   auto mute = MakeVip("mute", {"192.0.2.40"});
   mute.arp.ignore = 8;  // in Global scope: conf/all=8, nothing on eth0 is answered any more

@@ -1,5 +1,7 @@
 #include "reconcile/node_status.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "observed_builder.h"
@@ -52,6 +54,76 @@ TEST(NodeStatus, ConformanceIsWhatTheKernelDoesNotWhatTheFilesSay) {
   EXPECT_FALSE(st.interfaces[0].conformant);
   EXPECT_NE(st.interfaces[0].message.find("192.0.2.10 answered"), std::string::npos) << st.interfaces[0].message;
   EXPECT_NE(st.interfaces[0].message.find("max(conf/all, conf/eth0)"), std::string::npos);
+}
+
+// An IPv6 VIP on lo is silent; a proxy entry for it on the NIC, with forwarding and proxy_ndp on
+// there, makes the node answer solicitations for it: status, check and its JSON say so.
+TEST(NodeStatus, AnIpv6VipBehindAProxyEntryIsAnsweredThroughNdpAndReportedAsSuch) {
+  const std::vector<VirtualIp> vips = {MakeVip("web6", {"2001:db8::10"})};
+  auto o = Converged(vips);
+  const auto d = BuildDesiredState(vips, kNode, o);
+  EXPECT_TRUE(EvaluateStatus(d, o).conformant());
+  EXPECT_TRUE(AllOk(Audit(d, o)));
+
+  o.proxy_ndp_entries.push_back({Ip("2001:db8::10"), 2});
+  o.ndp_sysctls[{"eth0", NdpKey::Forwarding}] = 1;
+  o.ndp_sysctls[{"all", NdpKey::ProxyNdp}] = 0;
+  o.ndp_sysctls[{"eth0", NdpKey::ProxyNdp}] = 1;
+  const auto st = EvaluateStatus(d, o);
+  EXPECT_TRUE(st.vips_configured);
+  EXPECT_FALSE(st.arp_conformant);
+  EXPECT_FALSE(st.conformant());
+  ASSERT_EQ(st.exposures.size(), 1u);
+  EXPECT_EQ(st.exposures[0].how, ArpExposure::How::NdpAnswered);
+  EXPECT_EQ(st.exposures[0].interface, "eth0");
+  ASSERT_EQ(st.interfaces.size(), 1u);
+  EXPECT_FALSE(st.interfaces[0].conformant);
+  EXPECT_EQ(st.interfaces[0].message, "2001:db8::10 ndp_answered");  // no arp_ignore talk: NDP has none
+  ASSERT_FALSE(st.problems.empty());
+  EXPECT_EQ(st.problems[0].kind, Problem::Kind::ArpExposed);
+  EXPECT_NE(st.problems[0].text.find("2001:db8::10 answered (NDP) on eth0: a proxy entry"), std::string::npos)
+      << st.problems[0].text;
+
+  const auto lines = Audit(d, o);
+  EXPECT_FALSE(AllOk(lines));
+  const auto ndp =
+      std::find_if(lines.begin(), lines.end(), [](const AuditLine& l) { return l.step == "NDP for 2001:db8::10"; });
+  ASSERT_NE(ndp, lines.end());
+  EXPECT_FALSE(ndp->ok);
+  EXPECT_EQ(ndp->actual, "answered on eth0");
+  const auto json = AuditJson(lines);
+  bool seen = false;
+  for (const auto& c : json["checks"]) {
+    if (c["step"] != "NDP for 2001:db8::10") continue;
+    seen = true;
+    ASSERT_TRUE(c.contains("ndp")) << c.dump();
+    EXPECT_FALSE(c.contains("arp"));
+    ASSERT_EQ(c["ndp"].size(), 1u);
+    EXPECT_EQ(c["ndp"][0]["interface"], "eth0");
+    EXPECT_EQ(c["ndp"][0]["answered"], true);
+    EXPECT_EQ(c["ndp"][0]["announced"], false);
+  }
+  EXPECT_TRUE(seen) << json.dump(2);
+  EXPECT_FALSE(json["conformant"].get<bool>());
+}
+
+// A VirtualIP that puts an IPv6 VIP on the NIC where it already is (adopted): answered and
+// announced there.
+TEST(NodeStatus, AnAdoptedIpv6VipOnTheNicIsAnsweredAndAnnouncedThroughNdp) {
+  auto o = BasicNode();
+  o.addresses.push_back(KernelAddress{Ip("2001:db8::50"), 128, 2, "", 0, kScopeUniverse, false});
+  o.routes.push_back(KernelRoute{Ip("2001:db8::50"), 128, 2, kMainTable, 4});
+  auto onnic = MakeVip("onnic6", {"2001:db8::50"});
+  onnic.interface = "eth0";
+  const std::vector<VirtualIp> vips = {onnic};
+  const auto st = EvaluateStatus(BuildDesiredState(vips, kNode, o), o);
+  ASSERT_EQ(st.vips.size(), 1u);
+  EXPECT_EQ(st.vips[0].state, VipState::Adopted);
+  EXPECT_FALSE(st.conformant());
+  ASSERT_EQ(st.exposures.size(), 2u);
+  EXPECT_EQ(st.exposures[0].how, ArpExposure::How::NdpAnswered);
+  EXPECT_EQ(st.exposures[1].how, ArpExposure::How::NdpAnnounced);
+  EXPECT_EQ(st.interfaces[0].message, "2001:db8::50 ndp_answered, 2001:db8::50 ndp_announced");
 }
 
 TEST(NodeStatus, MissingRouteAndRefusalMakeTheNodeNotConformant) {

@@ -1,0 +1,85 @@
+// Shared by the wire tests of the neighbour models (ARP and NDP): reading a namespace the way the
+// operator does, and the table each prints of wire and model side by side.
+#pragma once
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernel/rtnl_kernel.h"
+#include "support/netns.h"
+
+namespace lvsrs::testing {
+
+inline std::string Must(const CommandResult& r, const std::string& what) {
+  if (r.exit_code != 0) throw std::runtime_error(what + " failed (" + std::to_string(r.exit_code) + "): " + r.output);
+  return r.output;
+}
+
+// RtnlKernel::Observe() run inside namespace `name`: a thread enters it (setns moves only the
+// calling thread), so the netlink socket and /proc/sys/net it opens are the namespace's.
+inline ObservedState ObserveIn(const std::string& name) {
+  ObservedState out;
+  std::exception_ptr error;
+  std::thread t([&] {
+    try {
+      const int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) throw std::runtime_error("open netns " + name + ": " + std::strerror(errno));
+      const int rc = setns(fd, CLONE_NEWNET);
+      const int err = errno;
+      close(fd);
+      if (rc != 0) throw std::runtime_error("setns " + name + ": " + std::strerror(err));
+      RtnlKernel kernel;
+      out = kernel.Observe();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  t.join();
+  if (error) std::rethrow_exception(error);
+  return out;
+}
+
+inline std::string Verdict(bool yes, const char* what) { return yes ? what : std::string("not ") + what; }
+
+// The printed table: one line per cell.
+class Table {
+ public:
+  explicit Table(std::string title) : title_(std::move(title)) {}
+  void Row(const std::string& settings, const std::string& vip, const std::string& wire, const std::string& model) {
+    rows_.push_back({settings, vip, wire, model});
+  }
+  ~Table() {
+    std::ostringstream out;
+    out << "\n" << title_ << "\n";
+    out << std::left << std::setw(50) << "| settings" << std::setw(44) << " | VIP" << std::setw(16) << " | wire"
+        << std::setw(16) << " | model"
+        << " |\n";
+    out << "|" << std::string(49, '-') << "|" << std::string(43, '-') << "|" << std::string(15, '-') << "|"
+        << std::string(15, '-') << "|\n";
+    for (const auto& r : rows_) {
+      const bool same = r[2] == r[3];
+      out << std::left << std::setw(50) << ("| " + r[0]) << std::setw(44) << (" | " + r[1]) << std::setw(16)
+          << (" | " + r[2]) << std::setw(16) << (" | " + r[3]) << " |" << (same ? "" : " MISMATCH") << "\n";
+    }
+    std::cout << out.str() << std::flush;
+  }
+
+ private:
+  std::string title_;
+  std::vector<std::array<std::string, 4>> rows_;
+};
+
+}  // namespace lvsrs::testing
