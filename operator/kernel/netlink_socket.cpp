@@ -55,6 +55,14 @@ NlMsgPtr NewRequest(int type, int flags) {
   return msg;
 }
 
+void AppendHeaderBytes(nl_msg* m, const void* hdr, std::size_t size) {
+  if (nlmsg_append(m, const_cast<void*>(hdr), size, NLMSG_ALIGNTO) < 0) throw KernelError("netlink: message too large");
+}
+
+void PutAddress(nl_msg* m, int type, const IpAddress& ip) {
+  if (nla_put(m, type, static_cast<int>(ip.size()), ip.bytes()) < 0) throw KernelError("netlink: message too large");
+}
+
 NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()), buf_(std::size_t{256} * 1024) {
   if (!sock_) throw KernelError("netlink: cannot allocate a socket");
   nl_socket_disable_seq_check(sock_.get());

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "model/ip_address.h"
+
 namespace lvsrs {
 
 struct NlSockDeleter {
@@ -25,6 +27,14 @@ using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgDeleter>;
 
 // Allocates a request message; throws KernelError on allocation failure.
 NlMsgPtr NewRequest(int type, int flags);
+// The fixed header of a request (ifaddrmsg, rtmsg, ...); throws KernelError when it does not fit.
+void AppendHeaderBytes(nl_msg* m, const void* hdr, std::size_t size);
+template <typename T>
+void AppendHeader(nl_msg* m, const T& hdr) {
+  AppendHeaderBytes(m, &hdr, sizeof hdr);
+}
+// An address attribute (IFA_LOCAL, RTA_DST, ...); throws KernelError when it does not fit.
+void PutAddress(nl_msg* m, int type, const IpAddress& ip);
 
 struct AckResult {
   int error = 0;        // positive errno, 0 on success

@@ -21,7 +21,7 @@ std::string OwnerLabel(const std::string& interface) {
 }
 
 bool KernelAddress::owned() const {
-  return proto == kOwnerProtocol || (!label.empty() && label.ends_with(kLabelSuffix));
+  return proto == kOwnerProtocol || (!label.empty() && label.ends_with(kLabelSuffix)) || recorded;
 }
 
 const char* ToString(ArpKey key) {
