@@ -56,6 +56,10 @@ class NetlinkSocket {
   // interrupted (NLM_F_DUMP_INTR: the table changed under it). Throws KernelError.
   // on_restart is called before such a retry so the caller can discard what it collected.
   void Dump(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_msg, const std::function<void()>& on_restart);
+  // One request answered by one message (RTM_GETROUTE for an address: `ip route get`); on_reply
+  // sees it. Returns 0, or the errno the kernel answered with (ENETUNREACH: no route). Throws
+  // KernelError when the socket fails.
+  int Request(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_reply);
 
   std::size_t requests_sent() const { return requests_sent_; }
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
 
 namespace lvsrs {
 namespace {
@@ -111,6 +112,31 @@ void DumpLinks(NetlinkSocket& sock, std::vector<Link>& links, SysctlValues& sysc
       });
 }
 
+// RTM_GETROUTE for one address, as `ip route get`: the route the kernel would use and, in
+// RTA_PREFSRC, the source address it picks. nullopt when there is no route (ENETUNREACH, or an
+// unreachable, blackhole or prohibit route).
+std::optional<SourceChoice> RouteGet(NetlinkSocket& sock, const IpAddress& dst) {
+  NlMsgPtr req = NewRequest(RTM_GETROUTE, 0);
+  rtmsg rtm{};
+  rtm.rtm_family = static_cast<unsigned char>(AfOf(dst));
+  rtm.rtm_dst_len = dst.host_prefix();
+  AppendHeader(req.get(), rtm);
+  PutAddress(req.get(), RTA_DST, dst);
+  std::optional<SourceChoice> out;
+  const int err = sock.Request(std::move(req), [&](nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWROUTE) return;
+    const auto* r = static_cast<const rtmsg*>(nlmsg_data(h));
+    nlattr* tb[RTA_MAX + 1] = {};
+    if (nlmsg_parse(h, sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0 || !tb[RTA_PREFSRC]) return;
+    const Family fam = r->rtm_family == AF_INET ? Family::V4 : Family::V6;
+    if (nla_len(tb[RTA_PREFSRC]) != (fam == Family::V4 ? 4 : 16)) return;
+    out = SourceChoice{dst, IpAddress::FromBytes(fam, nla_data(tb[RTA_PREFSRC])),
+                       tb[RTA_OIF] ? static_cast<int>(nla_get_u32(tb[RTA_OIF])) : 0};
+  });
+  if (err != 0) return std::nullopt;
+  return out;
+}
+
 bool BenignAddError(int err) { return err == EEXIST; }
 bool BenignRemoveError(int err) { return err == EADDRNOTAVAIL || err == ESRCH || err == ENOENT || err == ENODEV; }
 
@@ -192,6 +218,10 @@ ObservedState RtnlKernel::Observe() {
         },
         [&] { o.routes.resize(keep); });
   }
+
+  // The source the node's own traffic to the world would leave from, per family with a route.
+  for (const auto& dst : SourceCheckDestinations())
+    if (auto choice = RouteGet(*sock_, dst)) o.sources.push_back(*choice);
 
   // conf/all and conf/default have no netlink read that carries ARP keys: procfs.
   for (const char* conf : {"all", "default"}) {

@@ -82,6 +82,20 @@ struct KernelRoute {
   bool owned() const { return protocol == kOwnerProtocol; }
 };
 
+// The source address the kernel picks for the node's own traffic to an outside address: the answer
+// to RTM_GETROUTE, as `ip route get DESTINATION` prints it ("... dev eth0 src 198.51.100.7").
+struct SourceChoice {
+  IpAddress destination;
+  IpAddress source;
+  int oif = 0;  // the interface the traffic leaves through
+};
+
+// The outside addresses the kernel adapter asks the route to, one per family: public resolvers,
+// far from the private, documentation and VIP ranges, so the answer is the route (and source) the
+// node's own traffic to the world takes. A family without such a route (no default route, or an
+// unreachable one) yields no SourceChoice.
+const std::vector<IpAddress>& SourceCheckDestinations();
+
 // The per-interface IPv4 settings the ARP behaviour depends on. Ignore and Announce are the ones
 // the operator writes. RouteLocalnet is only read: kube-proxy sets it (conf/all) for NodePorts on
 // 127.0.0.1, and it makes the kernel treat host-scope addresses as link scope (IN_DEV_ROUTE_LOCALNET
@@ -100,8 +114,9 @@ struct SysctlKey {
 struct ObservedState {
   std::vector<Link> links;
   std::vector<KernelAddress> addresses;
-  std::vector<KernelRoute> routes;   // main table only
-  std::map<SysctlKey, int> sysctls;  // all, default and every link, every ArpKey
+  std::vector<KernelRoute> routes;    // main table only
+  std::map<SysctlKey, int> sysctls;   // all, default and every link, every ArpKey
+  std::vector<SourceChoice> sources;  // per SourceCheckDestinations() that has a route
 
   const Link* LinkByName(const std::string& name) const;
   const Link* LinkByIndex(int index) const;
