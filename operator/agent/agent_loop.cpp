@@ -11,7 +11,9 @@
 #include <memory>
 
 #include "agent/log.h"
+#include "agent/loop_schedule.h"
 #include "kernel/netlink_events.h"
+#include "kernel/unique_fd.h"
 
 namespace lvsrs {
 namespace {
@@ -28,16 +30,6 @@ sigset_t StopSignals() {
   sigaddset(&set, SIGHUP);
   return set;
 }
-
-struct FdCloser {
-  int fd;
-  explicit FdCloser(int f) : fd(f) {}
-  ~FdCloser() {
-    if (fd >= 0) close(fd);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-};
 
 std::string Summarize(const ReconcileOutcome& o) {
   std::string s = "reconciled: " + std::to_string(o.plan.WriteCount()) + " change(s), " +
@@ -103,7 +95,7 @@ ReconcileOutcome AgentLoop::Pass() {
 
 int AgentLoop::Run() {
   sigset_t stop = StopSignals();
-  FdCloser sig{signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK)};
+  UniqueFd sig{signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK)};
   if (sig.fd < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
   std::unique_ptr<NetlinkEvents> events;
   if (!options_.once) events = std::make_unique<NetlinkEvents>();
@@ -122,49 +114,45 @@ int AgentLoop::Run() {
   }
 
   bool last_conformant = true;
-  bool pending = true;  // first pass right away
-  auto next_poll = time_.Steady();
-  auto next_full = time_.Steady();
+  bool pass_requested = true;  // first pass right away
+  LoopTimers timers{time_.Steady(), time_.Steady(), std::nullopt};
   for (;;) {
     health_.last_loop_unix_ms = UnixMs(time_.Wall());
-    if (source_.Poll()) pending = true;
+    if (source_.Poll()) pass_requested = true;
     auto now = time_.Steady();
-    if (now >= next_full) pending = true;
-    if (auto retry = reconciler_.NextRetry(); retry && *retry <= now) pending = true;
-    // The poll only reads (before the first pass it finds nothing to compare with and asks for
-    // one), so it does not need to know whether the source has synced.
-    if (!pending && now >= next_poll) {
-      next_poll = now + options_.resync_period;
+    timers.next_retry = reconciler_.NextRetry();
+    LoopAction action = DecideTurn(now, timers, pass_requested);
+    if (action == LoopAction::PollSysctls) {
+      timers.next_poll = now + options_.resync_period;
       const std::string why = reconciler_.SysctlsChangedSinceLastPass();
       if (why.empty()) {
         for (auto& f : unchanged_observers_) f();
       } else {
         Log(LogLevel::Debug, "ARP sysctl poll: " + why + "; running a full pass");
-        pending = true;
+        action = LoopAction::FullPass;
       }
     }
 
-    // Asked only when a pass is due: Get() copies every VirtualIP, and most turns are idle.
     bool waiting_for_sync = false;
-    if (pending && !source_.Get().synced) {
-      waiting_for_sync = true;
-    } else if (pending) {
-      pending = false;
-      const ReconcileOutcome o = Pass();
-      if (o.status.conformant() != last_conformant && !o.status.conformant())
-        for (const auto& p : o.status.problems) LogWarning(p.text);
-      last_conformant = o.status.conformant();
-      now = time_.Steady();
-      next_poll = now + options_.resync_period;
-      next_full = now + options_.full_resync_period;
+    if (action == LoopAction::FullPass) {
+      pass_requested = true;  // until a pass has run
+      // Asked only when a pass is due: Get() copies every VirtualIP, and most turns are idle.
+      if (!source_.Get().synced) {
+        waiting_for_sync = true;
+      } else {
+        pass_requested = false;
+        const ReconcileOutcome o = Pass();
+        if (o.status.conformant() != last_conformant && !o.status.conformant())
+          for (const auto& p : o.status.problems) LogWarning(p.text);
+        last_conformant = o.status.conformant();
+        now = time_.Steady();
+        timers.next_poll = now + options_.resync_period;
+        timers.next_full = now + options_.full_resync_period;
+      }
     }
 
-    // Until the source has synced only a wake-up (or the one-second tick below) can help.
-    auto deadline = waiting_for_sync ? now + std::chrono::seconds(1) : std::min(next_poll, next_full);
-    if (auto retry = reconciler_.NextRetry(); retry && *retry < deadline && !waiting_for_sync) deadline = *retry;
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - time_.Steady());
-    // Wake at least once a second to stay live (and to notice file changes) even when idle.
-    const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));
+    timers.next_retry = reconciler_.NextRetry();
+    const int timeout_ms = static_cast<int>(TimeToSleep(time_.Steady(), timers, waiting_for_sync).count());
 
     pollfd fds[3] = {{sig.fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {events ? events->fd() : -1, POLLIN, 0}};
     const int n = poll(fds, 3, timeout_ms);
@@ -174,7 +162,7 @@ int AgentLoop::Run() {
       signalfd_siginfo si{};
       if (read(sig.fd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-          pending = true;  // re-read and resync now
+          pass_requested = true;  // re-read and resync now
         } else {
           LogInfo(std::string("received ") + strsignal(static_cast<int>(si.ssi_signo)) +
                   "; exiting and leaving VIPs and sysctls in place");
@@ -185,12 +173,12 @@ int AgentLoop::Run() {
     if (fds[1].revents & POLLIN) {
       std::uint64_t v;
       (void)!read(wake_fd_, &v, sizeof v);
-      pending = true;
+      pass_requested = true;
     }
     if (events && (fds[2].revents & POLLIN)) {
       const auto d = events->Drain();
       if (d.overflow) LogWarning("netlink notifications overflowed; resyncing everything");
-      if (d.events > 0 || d.overflow) pending = true;
+      if (d.events > 0 || d.overflow) pass_requested = true;
     }
   }
 }

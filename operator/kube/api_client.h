@@ -1,34 +1,21 @@
-// A small Kubernetes API client on cpprestsdk (HTTP/TLS) and nlohmann-json: requests with a
-// bearer token, and watch streams read line by line as the server sends each event.
-// Facts this relies on, checked against kube-apiserver 1.20 and cpprestsdk 2.10.18:
-// - the CA must be loaded into the asio SSL context (set_ssl_context_callback); cpprestsdk's own
-//   certificate validation then also checks the server name against the certificate;
-// - a watch response arrives as soon as the headers do, and the body's stream buffer hands out
-//   each chunk as it arrives (one byte awaited with bumpc(), then in_avail() bytes without
-//   waiting); the bytes go through WatchStreamDecoder (watch_stream.h), which owns the framing;
-// - the client timeout must exceed the watch's timeoutSeconds, or the client aborts a healthy watch.
+// The requests the operator makes of the Kubernetes API server, as one small interface: a GET,
+// POST, PUT and JSON merge PATCH with a JSON answer, and a watch stream. The informers, the
+// NodeReporter and the VipSummariser speak only this. The real one is HttpApiClient
+// (http_api_client.h, cpprestsdk); tests/support/fake_api_client.h is an in-memory API server
+// behind the same interface for unit tests.
 #pragma once
 
-#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "kube/kube_config.h"
 #include "kube/watch_stream.h"
 
 namespace lvsrs::kube {
-
-// The most a response body may hold: a list page (limit=500) of large VirtualIPs fits many
-// times over; beyond it the response is a failure, not read further (a watch event is capped on
-// its own, WatchStreamDecoder::kMaxLine). Error bodies are a Status: 1 MiB is plenty.
-inline constexpr std::size_t kMaxBodyBytes = std::size_t{64} << 20;
-inline constexpr std::size_t kMaxErrorBodyBytes = std::size_t{1} << 20;
 
 struct ApiResponse {
   int status = 0;       // HTTP status; 0 when the request did not get a response
@@ -59,33 +46,36 @@ struct WatchResult {
 
 class ApiClient {
  public:
-  // watch_timeout: the longest timeoutSeconds any watch of this client will ask for.
-  explicit ApiClient(const KubeConfig& config, std::chrono::seconds request_timeout = std::chrono::seconds(30),
-                     std::chrono::seconds watch_timeout = std::chrono::seconds(600));
-  ~ApiClient();
-  ApiClient(const ApiClient&) = delete;
-  ApiClient& operator=(const ApiClient&) = delete;
+  virtual ~ApiClient() = default;
 
   // path is absolute and already URL-encoded ("/apis/lvsdr.io/v1alpha1/virtualips?limit=500").
-  ApiResponse Get(const std::string& path);
-  ApiResponse Post(const std::string& path, const nlohmann::json& body);
-  ApiResponse Put(const std::string& path, const nlohmann::json& body);
-  ApiResponse MergePatch(const std::string& path, const nlohmann::json& patch);
+  virtual ApiResponse Get(const std::string& path) = 0;
+  virtual ApiResponse Post(const std::string& path, const nlohmann::json& body) = 0;
+  // The server answers 409 when body's metadata.resourceVersion is not the object's current one.
+  virtual ApiResponse Put(const std::string& path, const nlohmann::json& body) = 0;
+  virtual ApiResponse MergePatch(const std::string& path, const nlohmann::json& patch) = 0;
 
   // Streams `path` (which must carry watch=1 and timeoutSeconds) and calls on_event for each
   // event object ({"type": ..., "object": ...}) whose object is what `expect` says.
   // ERROR events carrying 410 end with Gone.
-  WatchResult Watch(const std::string& path, const WatchExpectation& expect,
-                    const std::function<void(const nlohmann::json&)>& on_event);
+  virtual WatchResult Watch(const std::string& path, const WatchExpectation& expect,
+                            const std::function<void(const nlohmann::json&)>& on_event) = 0;
 
   // Ends requests and watches in flight (from another thread) and makes later ones return at
   // once. Used on shutdown.
-  void Cancel();
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  virtual void Cancel() = 0;
 };
+
+// How long one client's requests may take. watch: the longest timeoutSeconds any of its watches
+// will ask for.
+struct ApiClientTimeouts {
+  std::chrono::seconds request{30};
+  std::chrono::seconds watch{600};
+};
+
+// Makes the client of one component. Each component has its own, so that stopping one cancels
+// only its own requests.
+using ApiClientFactory = std::function<std::unique_ptr<ApiClient>(const ApiClientTimeouts&)>;
 
 // A request body as sent: compact JSON, with bytes that are not valid UTF-8 (interface names)
 // replaced by U+FFFD rather than throwing.

@@ -32,10 +32,10 @@ std::string VersionOf(const json& obj) {
 
 }  // namespace
 
-Informer::Informer(const KubeConfig& config, InformerOptions options, std::function<void()> on_change)
+Informer::Informer(const ApiClientFactory& clients, InformerOptions options, std::function<void()> on_change)
     : options_(std::move(options)),
       on_change_(std::move(on_change)),
-      client_(config, std::chrono::seconds(60), std::chrono::seconds(options_.watch_timeout_seconds * 3 / 2 + 1)),
+      client_(clients({std::chrono::seconds(60), std::chrono::seconds(options_.watch_timeout_seconds * 3 / 2 + 1)})),
       // Jittered, seeded per process, so that thousands of agents that lost the same API server
       // do not reconnect in lockstep.
       backoff_(RetryBackoff::Policy{options_.backoff_base, options_.backoff_cap, true},
@@ -44,27 +44,14 @@ Informer::Informer(const KubeConfig& config, InformerOptions options, std::funct
 Informer::~Informer() { Stop(); }
 
 void Informer::Start() {
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start([this] { Run(); }, [this] { client_->Cancel(); });
 }
 
-void Informer::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  client_.Cancel();
-  if (thread_.joinable()) thread_.join();
-}
+void Informer::Stop() { worker_.Stop(); }
 
 std::map<std::string, json> Informer::Objects() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return objects_;
-}
-
-bool Informer::SleepFor(std::chrono::steady_clock::duration d) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
 bool Informer::List() {
@@ -74,7 +61,7 @@ bool Informer::List() {
     std::string path = options_.collection_path + "?limit=" + std::to_string(options_.page_size);
     if (!options_.field_selector.empty()) path += "&fieldSelector=" + UrlEncode(options_.field_selector);
     if (!cont.empty()) path += "&continue=" + UrlEncode(cont);
-    const ApiResponse r = client_.Get(path);
+    const ApiResponse r = client_->Get(path);
     connected_ = r.status != 0;
     if (!r.ok() || !r.body.is_object()) {
       LogWarning("list " + options_.collection_path + ": " + (r.error.empty() ? "not a list" : r.error));
@@ -130,11 +117,11 @@ bool Informer::List() {
     objects_ = std::move(fresh);
     resource_version_ = version;
   }
+  // The version moves before synced_ does: whoever sees synced_ then also sees the version of the
+  // first list, so it cannot pair "synced" with the empty store from before (KubeSource::Get).
+  if (changed) ++version_;
   synced_ = true;
-  if (changed) {
-    ++version_;
-    on_change_();
-  }
+  if (changed) on_change_();
   return true;
 }
 
@@ -143,13 +130,10 @@ void Informer::Run() {
   bool first_watch = true;
   const WatchExpectation expect{options_.api_version, options_.kind};
   for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-    }
+    if (worker_.stopping()) return;
     if (need_list) {
       if (!List()) {
-        if (!SleepFor(backoff_.NextDelay())) return;
+        if (!worker_.SleepFor(backoff_.NextDelay())) return;
         continue;
       }
       if (!first_watch) ++relists_;
@@ -171,7 +155,7 @@ void Informer::Run() {
     if (!first_watch) ++watch_restarts_;
     first_watch = false;
     const auto started = std::chrono::steady_clock::now();
-    WatchResult w = client_.Watch(path, expect, [&](const json& event) {
+    WatchResult w = client_->Watch(path, expect, [&](const json& event) {
       connected_ = true;
       const std::string type = event.value("type", "");
       const json& obj = event["object"];
@@ -211,18 +195,18 @@ void Informer::Run() {
         LogInfo("watch " + options_.collection_path + ": " + w.detail + "; re-listing");
         need_list = true;
         // Right after a list a 410 is no expiry but a server that keeps saying so: back off.
-        if (w.events == 0 && !SleepFor(backoff_.NextDelay())) return;
+        if (w.events == 0 && !worker_.SleepFor(backoff_.NextDelay())) return;
         break;
       case WatchEnd::Rejected:
         LogWarning("watch " + options_.collection_path + ": " + w.detail +
                    "; re-listing after a backoff, keeping the last known state");
         need_list = true;
-        if (!SleepFor(backoff_.NextDelay())) return;
+        if (!worker_.SleepFor(backoff_.NextDelay())) return;
         break;
       case WatchEnd::Failed:
         connected_ = false;
         LogWarning("watch " + options_.collection_path + ": " + w.detail + "; keeping the last known state");
-        if (!SleepFor(backoff_.NextDelay())) return;
+        if (!worker_.SleepFor(backoff_.NextDelay())) return;
         break;
     }
   }

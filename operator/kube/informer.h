@@ -13,18 +13,18 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "agent/retry_backoff.h"
 #include "kube/api_client.h"
+#include "kube/worker_thread.h"
 
 namespace lvsrs::kube {
 
@@ -42,7 +42,8 @@ struct InformerOptions {
 class Informer {
  public:
   // on_change runs on the informer's thread after the store changed (not for bookmarks).
-  Informer(const KubeConfig& config, InformerOptions options, std::function<void()> on_change);
+  // clients: makes the informer's own client (see ApiClientFactory).
+  Informer(const ApiClientFactory& clients, InformerOptions options, std::function<void()> on_change);
   ~Informer();  // stops
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
@@ -60,16 +61,12 @@ class Informer {
 
  private:
   void Run();
-  bool List();                                           // replaces the store on success
-  bool SleepFor(std::chrono::steady_clock::duration d);  // false when stopped
+  bool List();  // replaces the store on success
 
   InformerOptions options_;
   std::function<void()> on_change_;
-  ApiClient client_;
-  std::thread thread_;
-  mutable std::mutex mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  std::unique_ptr<ApiClient> client_;
+  mutable std::mutex mutex_;  // objects_, resource_version_
   std::map<std::string, nlohmann::json> objects_;
   std::string resource_version_;
   std::atomic<bool> synced_{false};
@@ -78,6 +75,7 @@ class Informer {
   std::atomic<std::uint64_t> watch_restarts_{0};
   std::atomic<std::uint64_t> relists_{0};
   RetryBackoff backoff_;  // jittered
+  WorkerThread worker_;
 };
 
 }  // namespace lvsrs::kube

@@ -6,6 +6,7 @@
 #include <pplx/threadpool.h>
 
 #include "agent/log.h"
+#include "kube/http_api_client.h"
 
 namespace lvsrs::kube {
 namespace {
@@ -29,11 +30,11 @@ void SizeCpprestThreadPool() {
 
 KubernetesMode::KubernetesMode(const std::string& kubeconfig_flag, const std::string& node_name,
                                int watch_timeout_seconds)
-    : config_(ResolveConfig(kubeconfig_flag)), node_name_(node_name) {
+    : config_(ResolveConfig(kubeconfig_flag)), clients_(HttpApiClients(config_)), node_name_(node_name) {
   SizeCpprestThreadPool();
   KubeSource::Options options;
   options.watch_timeout_seconds = watch_timeout_seconds;
-  source_ = std::make_unique<KubeSource>(config_, node_name_, options);
+  source_ = std::make_unique<KubeSource>(clients_, node_name_, options);
 }
 
 KubernetesMode::~KubernetesMode() { Stop(); }
@@ -48,11 +49,11 @@ void KubernetesMode::Stop() {
 
 void KubernetesMode::Attach(AgentLoop& loop, bool report) {
   if (report) {
-    reporter_ = std::make_unique<NodeReporter>(config_, node_name_, *source_);
+    reporter_ = std::make_unique<NodeReporter>(clients_, node_name_, *source_);
     reporter_->Start();
     loop.AddObserver([r = reporter_.get()](const ReconcileOutcome& o) { r->Observe(o); });
     loop.AddUnchangedObserver([r = reporter_.get()] { r->Refresh(); });
-    summariser_ = std::make_unique<VipSummariser>(config_, node_name_, *source_, VipSummariser::Options{});
+    summariser_ = std::make_unique<VipSummariser>(clients_, node_name_, *source_, VipSummariser::Options{});
     summariser_->Start();
   }
   source_->SetWake([&loop] { loop.Wake(); });

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/agent_loop.h"
+#include "kube/api_client.h"
 #include "kube/kube_config.h"
 #include "kube/kube_source.h"
 #include "kube/node_reporter.h"
@@ -40,6 +41,7 @@ class KubernetesMode {
 
  private:
   KubeConfig config_;
+  ApiClientFactory clients_;
   std::string node_name_;
   std::unique_ptr<KubeSource> source_;
   std::unique_ptr<NodeReporter> reporter_;

@@ -9,7 +9,7 @@ namespace lvsrs::kube {
 
 using nlohmann::json;
 
-KubeSource::KubeSource(const KubeConfig& config, std::string node_name, Options options)
+KubeSource::KubeSource(const ApiClientFactory& clients, std::string node_name, Options options)
     : node_name_(std::move(node_name)) {
   auto on_change = [this] {
     changed_ = true;
@@ -21,14 +21,18 @@ KubeSource::KubeSource(const KubeConfig& config, std::string node_name, Options 
   vo.api_version = kApiVersion;
   vo.kind = "VirtualIP";
   vo.watch_timeout_seconds = options.watch_timeout_seconds;
-  vips_ = std::make_unique<Informer>(config, vo, on_change);
+  vo.backoff_base = options.backoff_base;
+  vo.backoff_cap = options.backoff_cap;
+  vips_ = std::make_unique<Informer>(clients, vo, on_change);
   InformerOptions no;
   no.collection_path = "/api/v1/nodes";
   no.api_version = "v1";
   no.kind = "Node";
   no.field_selector = "metadata.name=" + node_name_;
   no.watch_timeout_seconds = options.watch_timeout_seconds;
-  node_ = std::make_unique<Informer>(config, no, on_change);
+  no.backoff_base = options.backoff_base;
+  no.backoff_cap = options.backoff_cap;
+  node_ = std::make_unique<Informer>(clients, no, on_change);
 }
 
 KubeSource::~KubeSource() { Stop(); }
@@ -92,9 +96,12 @@ void KubeSource::Rebuild() {
 
 DesiredSource::Snapshot KubeSource::Get() {
   std::lock_guard<std::mutex> lock(mutex_);
+  // Read before Rebuild reads the versions (an informer bumps its version before it says synced):
+  // a snapshot called synced always holds the first lists, never the empty stores from before.
+  const bool synced = vips_->synced() && node_->synced();
   Rebuild();
   Snapshot s = snapshot_;
-  s.synced = vips_->synced() && node_->synced();
+  s.synced = synced;
   return s;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,8 +32,12 @@ class KubeSource : public DesiredSource {
  public:
   struct Options {
     int watch_timeout_seconds = 300;
+    // Of each informer's retries after a failed list or watch (InformerOptions).
+    std::chrono::milliseconds backoff_base{500};
+    std::chrono::milliseconds backoff_cap{15000};
   };
-  KubeSource(const KubeConfig& config, std::string node_name, Options options);
+  // clients: makes each informer's own client (see ApiClientFactory).
+  KubeSource(const ApiClientFactory& clients, std::string node_name, Options options);
   ~KubeSource() override;
   KubeSource(const KubeSource&) = delete;
   KubeSource& operator=(const KubeSource&) = delete;

@@ -28,30 +28,22 @@ std::optional<int> EventRateLimiter::Allow(const std::string& key, std::chrono::
   return suppressed;
 }
 
-NodeReporter::NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source, TimeSource& time)
-    : node_name_(std::move(node_name)), source_(source), time_(time), client_(config) {}
+NodeReporter::NodeReporter(const ApiClientFactory& clients, std::string node_name, KubeSource& source, TimeSource& time)
+    : node_name_(std::move(node_name)), source_(source), time_(time), client_(clients({})) {}
 
 NodeReporter::~NodeReporter() { Stop(); }
 
 void NodeReporter::Start() {
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start([this] { Run(); }, [this] { client_->Cancel(); });
 }
 
-void NodeReporter::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  client_.Cancel();
-  if (thread_.joinable()) thread_.join();
-}
+void NodeReporter::Stop() { worker_.Stop(); }
 
 void NodeReporter::Queue(Event e) {
   const auto allowed = limiter_.Allow(e.kind + "/" + e.name + "/" + e.reason, time_.Steady());
   if (!allowed) return;
   if (*allowed > 0) e.message += " (" + std::to_string(*allowed) + " similar event(s) suppressed)";
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(worker_.mutex());
   if (events_.size() >= kMaxQueuedEvents) events_.pop_front();
   events_.push_back(std::move(e));
 }
@@ -59,7 +51,7 @@ void NodeReporter::Queue(Event e) {
 void NodeReporter::Observe(const ReconcileOutcome& o) {
   if (!o.error.empty()) {
     Queue({"RealServer", node_name_, "Warning", "ReconcileFailed", o.error});
-    cv_.notify_all();
+    worker_.Wake();
     return;  // the kernel could not be read: nothing to report as status
   }
   if (!o.repairs.empty()) {
@@ -92,24 +84,24 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
   refused_seen_ = std::move(refused);
 
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     pending_status_ = PendingStatus{o.status, o.contested, o.source_refused};
   }
   last_observed_ = PendingStatus{o.status, o.contested, o.source_refused};
-  cv_.notify_all();
+  worker_.Wake();
 }
 
 void NodeReporter::Refresh() {
   if (!unwritten_ || !last_observed_) return;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(worker_.mutex());
     if (!pending_status_) pending_status_ = *last_observed_;
   }
-  cv_.notify_all();
+  worker_.Wake();
 }
 
 bool NodeReporter::EnsureRealServer() {
-  const ApiResponse got = client_.Get(kRealServers + "/" + node_name_);
+  const ApiResponse got = client_->Get(kRealServers + "/" + node_name_);
   if (got.ok()) {
     last_status_ = got.body.value("status", json::object());
     exists_ = true;
@@ -126,7 +118,7 @@ bool NodeReporter::EnsureRealServer() {
   if (const std::string uid = source_.node_uid(); !uid.empty())
     obj["metadata"]["ownerReferences"] =
         json::array({{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node_name_}, {"uid", uid}}});
-  const ApiResponse created = client_.Post(kRealServers, obj);
+  const ApiResponse created = client_->Post(kRealServers, obj);
   if (!created.ok() && created.status != 409) {
     LogWarning("create RealServer " + node_name_ + ": " + created.error);
     return false;
@@ -148,7 +140,7 @@ void NodeReporter::WriteStatus(const PendingStatus& st) {
     unwritten_ = false;
     return;  // steady state: no write
   }
-  const ApiResponse r = client_.MergePatch(kRealServers + "/" + node_name_ + "/status", json{{"status", status}});
+  const ApiResponse r = client_->MergePatch(kRealServers + "/" + node_name_ + "/status", json{{"status", status}});
   if (r.status == 404) {
     exists_ = false;  // deleted under us: create it again on the next pass
     return;
@@ -178,7 +170,7 @@ void NodeReporter::SendEvent(const Event& e) {
           {"firstTimestamp", now},
           {"lastTimestamp", now},
           {"count", 1}};
-  const ApiResponse r = client_.Post(std::string("/api/v1/namespaces/") + kEventNamespace + "/events", ev);
+  const ApiResponse r = client_->Post(std::string("/api/v1/namespaces/") + kEventNamespace + "/events", ev);
   if (!r.ok()) LogWarning("event " + e.reason + " for " + e.kind + " " + e.name + " not recorded: " + r.error);
 }
 
@@ -187,24 +179,27 @@ void NodeReporter::Run() {
   // a write is outstanding, after every unchanged ARP poll (Refresh), and the latest is written
   // then (latest wins, nothing queues up while the API server is away).
   for (;;) {
-    std::optional<PendingStatus> status;
-    std::deque<Event> events;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stopping_ || pending_status_ || !events_.empty(); });
-      if (stopping_) return;
-      status.swap(pending_status_);
-      events.swap(events_);
-    }
-    // Last line of defence on this thread (an exception here would end in std::terminate): what
-    // the server sends is read through object_decode.h, which does not throw; anything else that
-    // does is logged, and the next pass tries again.
-    try {
-      for (const auto& e : events) SendEvent(e);
-      if (status) WriteStatus(*status);
-    } catch (const std::exception& e) {
-      LogError("RealServer " + node_name_ + " report: " + e.what() + "; trying again on the next pass");
-    }
+    if (!worker_.WaitUntil([&] { return pending_status_ || !events_.empty(); })) return;
+    ReportPending();
+  }
+}
+
+void NodeReporter::ReportPending() {
+  std::optional<PendingStatus> status;
+  std::deque<Event> events;
+  {
+    std::lock_guard<std::mutex> lock(worker_.mutex());
+    status.swap(pending_status_);
+    events.swap(events_);
+  }
+  // Last line of defence on the worker thread (an exception here would end in std::terminate):
+  // what the server sends is read through object_decode.h, which does not throw; anything else
+  // that does is logged, and the next pass tries again.
+  try {
+    for (const auto& e : events) SendEvent(e);
+    if (status) WriteStatus(*status);
+  } catch (const std::exception& e) {
+    LogError("RealServer " + node_name_ + " report: " + e.what() + "; trying again on the next pass");
   }
 }
 

@@ -6,14 +6,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +20,7 @@
 #include "agent/time_source.h"
 #include "kube/api_client.h"
 #include "kube/kube_source.h"
+#include "kube/worker_thread.h"
 
 namespace lvsrs::kube {
 
@@ -44,7 +44,8 @@ class EventRateLimiter {
 class NodeReporter {
  public:
   // time: for Event rate limits and the timestamps in status and Events.
-  NodeReporter(const KubeConfig& config, std::string node_name, KubeSource& source, TimeSource& time = RealTime());
+  NodeReporter(const ApiClientFactory& clients, std::string node_name, KubeSource& source,
+               TimeSource& time = RealTime());
   ~NodeReporter();
   NodeReporter(const NodeReporter&) = delete;
   NodeReporter& operator=(const NodeReporter&) = delete;
@@ -56,6 +57,10 @@ class NodeReporter {
   // again if its last write did not go through (API server away, RealServer deleted), so the
   // write is retried every resync period as when every period ran a full pass.
   void Refresh();
+  // Sends the Events queued and writes the status handed over since the last call, on the calling
+  // thread. The worker that Start() runs calls it whenever there is something to send; without
+  // Start(), the caller does (tests, one round at a time).
+  void ReportPending();
 
  private:
   struct Event {
@@ -76,11 +81,9 @@ class NodeReporter {
   std::string node_name_;
   KubeSource& source_;
   TimeSource& time_;
-  ApiClient client_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  std::unique_ptr<ApiClient> client_;
+  WorkerThread worker_;
+  // handed to the worker, under worker_.mutex():
   std::optional<PendingStatus> pending_status_;
   std::deque<Event> events_;
   EventRateLimiter limiter_{std::chrono::seconds(60)};

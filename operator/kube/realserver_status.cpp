@@ -8,6 +8,10 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxMessage = 1000;  // keep conditions readable in `kubectl describe`
+// Problems listed one by one; the rest are counted. `check` on the node lists every one.
+constexpr std::size_t kMaxListed = 20;
+
+std::string Bounded(const std::string& s) { return s.size() > kMaxMessage ? s.substr(0, kMaxMessage) + "..." : s; }
 
 std::string Join(const std::vector<std::string>& lines) {
   std::string out;
@@ -41,51 +45,82 @@ void SetTransition(json& condition, const json& previous, const std::string& now
 
 json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& source_refused, const json& previous,
                            const std::string& now, const std::map<std::string, int>& contested) {
-  json vips = json::array();
+  // One entry per VirtualIP, whatever its number of addresses: the object stays small at a
+  // thousand VIPs and unchanged while they are all in place.
+  struct PerVirtualIp {
+    std::size_t wanted = 0, configured = 0;
+    std::string state, message;  // state set only for a refused VirtualIP
+  };
+  std::map<std::string, PerVirtualIp> per_vip;
   std::size_t wanted = 0, configured = 0, refused = 0, failed = 0, edit_refused = 0;
   std::vector<std::string> vip_problems;
+  json addresses = json::array();  // only those not as wanted, at most kMaxListed
+  std::size_t addresses_not_listed = 0;
   for (const auto& v : status.vips) {
-    json e{{"name", v.virtual_ip}, {"state", ToString(v.state)}};
-    if (!v.address.empty()) e["address"] = v.address;
-    if (!v.interface.empty()) e["interface"] = v.interface;
-    if (!v.message.empty() && v.state != VipState::Configured) e["message"] = v.message;
-    vips.push_back(std::move(e));
+    PerVirtualIp& p = per_vip[v.virtual_ip];
     if (v.state == VipState::Refused) {
       ++refused;
+      p.state = "Refused";
+      p.message = v.message;
       vip_problems.push_back("VirtualIP " + v.virtual_ip + " refused: " + v.message);
       continue;
     }
     ++wanted;
-    if (v.state == VipState::Configured || v.state == VipState::Adopted)
+    ++p.wanted;
+    if (v.state == VipState::Configured || v.state == VipState::Adopted) {
       ++configured;
-    else {
-      if (v.state == VipState::Failed) ++failed;
-      vip_problems.push_back(v.address + " (" + v.virtual_ip + "): " + v.message);
-    }
-  }
-  for (const auto& [name, r] : source_refused) {
-    if (r.serving_last_good) {
-      // Its addresses are listed above as the last accepted spec left them.
-      vips.push_back(json{{"name", name}, {"state", "EditRefused"}, {"message", r.message}});
-      ++edit_refused;
-      vip_problems.push_back("VirtualIP " + name + " " + r.message);
+      ++p.configured;
       continue;
     }
-    vips.push_back(json{{"name", name}, {"state", "Refused"}, {"message", r.message}});
-    ++refused;
-    vip_problems.push_back("VirtualIP " + name + " refused: " + r.message);
+    if (v.state == VipState::Failed) ++failed;
+    if (p.message.empty()) p.message = v.address + ": " + v.message;
+    vip_problems.push_back(v.address + " (" + v.virtual_ip + "): " + v.message);
+    if (addresses.size() >= kMaxListed) {
+      ++addresses_not_listed;
+      continue;
+    }
+    json e{{"name", v.virtual_ip}, {"address", v.address}, {"state", ToString(v.state)}};
+    if (!v.interface.empty()) e["interface"] = v.interface;
+    if (!v.message.empty()) e["message"] = Bounded(v.message);
+    addresses.push_back(std::move(e));
+  }
+  for (const auto& [name, r] : source_refused) {
+    PerVirtualIp& p = per_vip[name];
+    // Served as its last accepted spec left it (counted above), or not at all.
+    p.state = r.serving_last_good ? "EditRefused" : "Refused";
+    p.message = r.message;
+    if (r.serving_last_good) {
+      ++edit_refused;
+      vip_problems.push_back("VirtualIP " + name + " " + r.message);
+    } else {
+      ++refused;
+      vip_problems.push_back("VirtualIP " + name + " refused: " + r.message);
+    }
+  }
+  json vips = json::array();
+  for (const auto& [name, p] : per_vip) {
+    const std::string state = !p.state.empty() ? p.state : p.configured == p.wanted ? "Ready" : "NotReady";
+    json e{
+        {"name", name}, {"state", state}, {"addresses", std::to_string(p.configured) + "/" + std::to_string(p.wanted)}};
+    if (!p.message.empty()) e["message"] = Bounded(p.message);
+    vips.push_back(std::move(e));
   }
 
+  // Only the interfaces where something is exposed: a pod's veth coming or going on a conformant
+  // node changes nothing here, so it costs no write.
   json interfaces = json::array();
-  std::vector<std::string> arp_problems;
+  std::size_t interfaces_not_listed = 0;
   for (const auto& i : status.interfaces) {
-    json e{{"name", i.interface},
-           {"arpIgnore", i.arp_ignore},
-           {"arpAnnounce", i.arp_announce},
-           {"conformant", i.conformant}};
-    if (!i.message.empty()) e["message"] = i.message;
+    if (i.conformant) continue;
+    if (interfaces.size() >= kMaxListed) {
+      ++interfaces_not_listed;
+      continue;
+    }
+    json e{{"name", i.interface}, {"arpIgnore", i.arp_ignore}, {"arpAnnounce", i.arp_announce}, {"conformant", false}};
+    if (!i.message.empty()) e["message"] = Bounded(i.message);
     interfaces.push_back(std::move(e));
   }
+  std::vector<std::string> arp_problems;
   // What a neighbour can learn, VIP and interface named, with the kernel rule behind it.
   for (const auto& p : status.problems)
     if (p.kind == Problem::Kind::ArpExposed || p.kind == Problem::Kind::NodeUnreachable) arp_problems.push_back(p.text);
@@ -139,7 +174,10 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   json out{{"conditions", json::array({rc, ac, vc, sc, cc})},
            {"vips", std::to_string(configured) + "/" + std::to_string(wanted)},
            {"virtualIPs", std::move(vips)},
+           {"addresses", std::move(addresses)},
            {"interfaces", std::move(interfaces)}};
+  if (addresses_not_listed) out["addressesNotListed"] = addresses_not_listed;
+  if (interfaces_not_listed) out["interfacesNotListed"] = interfaces_not_listed;
   if (!StringField(previous, "lastSyncTime").empty()) {
     out["lastSyncTime"] = previous["lastSyncTime"];
     if (out == previous) return previous;

@@ -15,9 +15,12 @@
 
 namespace lvsrs::kube {
 
+// Its size is O(VirtualIPs + problems), not O(addresses + interfaces): one entry per VirtualIP
+// (Ready, NotReady, Refused or EditRefused, with configured/wanted addresses), then only the
+// addresses and interfaces that are not as wanted, at most 20 of each plus a count of the rest.
 // refused: VirtualIPs refused before reconcile (by the KubeSource, in the same snapshot as the
-// pass that made `status`). One whose edit is refused while its last accepted spec is served gets
-// an entry with state EditRefused next to its address entries. now: metav1.Time (FormatRfc3339).
+// pass that made `status`). One whose edit is refused while its last accepted spec is served has
+// state EditRefused and the counts of the addresses it still serves. now: metav1.Time (FormatRfc3339).
 // contested: items another tool keeps undoing (ReconcileOutcome::contested); they make the
 // Contested condition True. Only the item names go into the status (not the repair counts, which
 // change every pass), so a fight costs one write when it starts and one when it ends.

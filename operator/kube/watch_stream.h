@@ -2,7 +2,7 @@
 // tested and fuzzed (tests/fuzz/targets/fuzz_watch_stream.cpp). The API server sends one JSON
 // object per line ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": {...}}) in HTTP
 // chunks that need not align with lines: a chunk may end in the middle of an event, or carry
-// several. ApiClient::Watch feeds whatever bytes arrive and acts on the decoded events.
+// several. HttpApiClient::Watch feeds whatever bytes arrive and acts on the decoded events.
 // What counts as malformed (the watch then ends and the informer re-lists, since an event may
 // have been lost): a line that is not a JSON object, an unknown type, an object missing or of
 // another kind/apiVersion than the collection's, a line longer than the cap, and a partial line

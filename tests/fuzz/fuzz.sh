@@ -11,9 +11,13 @@ cmd=$1 build=$2
 fb=$build/fuzz-build
 case $cmd in
   build)
-    CXX=${LVSRS_FUZZ_CXX:-clang++} cmake -S "$here/targets" -B "$fb" >/dev/null
-    # One job: the machine's cores are shared with the rest of the suite.
-    cmake --build "$fb" -j1
+    # ccache (scripts/lib.sh exports its directory outside the clone): a fresh clone on a machine
+    # that built these sources before recompiles nothing.
+    launcher=()
+    command -v ccache >/dev/null && [ -n "${CCACHE_DIR:-}" ] && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    CXX=${LVSRS_FUZZ_CXX:-clang++} cmake -S "$here/targets" -B "$fb" "${launcher[@]}" >/dev/null
+    # ctest runs one test at a time (scripts/test.sh), so the build may use every core.
+    cmake --build "$fb" -j"$(nproc)"
     ;;
   run)
     target=$3 seconds=$4

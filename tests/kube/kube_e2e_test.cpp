@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <memory>
@@ -55,7 +56,11 @@ class KubeE2E : public ::testing::Test {
     std::string why;
     if (!KubeCluster::Available(&why)) return;
     try {
-      cluster_ = new KubeCluster(kPrefix);
+      // The audit log tells which requests reached the API server (RealServers only: small).
+      std::ofstream(AuditPolicy()) << "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
+                                      "rules:\n- level: Metadata\n  resources:\n  - group: lvsdr.io\n"
+                                      "    resources: [realservers, realservers/status]\n- level: None\n";
+      cluster_ = new KubeCluster(kPrefix, {"--audit-policy-file=" + AuditPolicy(), "--audit-log-path=" + AuditLog()});
       cluster_->InstallProduct();
     } catch (const std::exception& e) {
       setup_error_ = new std::string(e.what());  // reported as a failure by every test, not a skip
@@ -64,6 +69,8 @@ class KubeE2E : public ::testing::Test {
   static void TearDownTestSuite() {
     delete cluster_;
     cluster_ = nullptr;
+    std::remove(AuditPolicy().c_str());
+    std::remove(AuditLog().c_str());
     delete setup_error_;
     setup_error_ = nullptr;
   }
@@ -127,6 +134,26 @@ class KubeE2E : public ::testing::Test {
     return "";
   }
 
+  static std::string AuditPolicy() { return "/tmp/lvsrs-e2e-audit-policy-" + std::to_string(getpid()) + ".yaml"; }
+  static std::string AuditLog() { return "/tmp/lvsrs-e2e-audit-" + std::to_string(getpid()) + ".log"; }
+
+  // Write requests (create, update, patch) for node's RealServer or its status that reached the
+  // API server, from its audit log.
+  static int RealServerWrites(const Node& n) {
+    std::ifstream in(AuditLog());
+    int writes = 0;
+    for (std::string line; std::getline(in, line);) {
+      const json e = json::parse(line, nullptr, false);
+      if (!e.is_object() || e.value("stage", "") != "ResponseComplete") continue;
+      const json ref = e.value("objectRef", json::object());
+      const std::string verb = e.value("verb", "");
+      if (ref.value("resource", "") == "realservers" && ref.value("name", "") == n.name &&
+          (verb == "create" || verb == "update" || verb == "patch"))
+        ++writes;
+    }
+    return writes;
+  }
+
   static KubeCluster* cluster_;
   static std::string* setup_error_;
   std::deque<Node> nodes_;  // deque: references returned by AddNode stay valid
@@ -174,8 +201,14 @@ TEST_F(KubeE2E, VirtualIpLifecycleOnLabelledNodes) {
   const json st = RealServerStatus(a);
   EXPECT_EQ(ConditionStatus(st, "ARPConformant"), "True");
   EXPECT_EQ(ConditionStatus(st, "VIPsConfigured"), "True");
+  // One entry for the VirtualIP, its addresses counted; nothing listed that is as wanted.
   ASSERT_TRUE(st.contains("virtualIPs"));
-  EXPECT_EQ(st["virtualIPs"].size(), 2u);
+  ASSERT_EQ(st["virtualIPs"].size(), 1u) << st.dump(2);
+  EXPECT_EQ(st["virtualIPs"][0].value("name", ""), "web");
+  EXPECT_EQ(st["virtualIPs"][0].value("state", ""), "Ready");
+  EXPECT_EQ(st["virtualIPs"][0].value("addresses", ""), "2/2");
+  EXPECT_TRUE(st.value("addresses", json::array()).empty()) << st.dump(2);
+  EXPECT_TRUE(st.value("interfaces", json::array()).empty()) << st.dump(2);
 
   // Aggregate readiness on the VirtualIP, from the Lease-elected summariser.
   EXPECT_TRUE(
@@ -399,6 +432,80 @@ TEST_F(KubeE2E, TheOlderVirtualIpKeepsAnAddressANewerOneWantsElsewhere) {
 // A watch that expires with 410 Gone re-lists without touching the kernel. The control plane runs
 // without the watch cache, so a compacted etcd revision makes the resumed watch fail with 410
 // deterministically (with the cache, 410 depends on the cache window).
+// Pods come and go on a conformant node all the time; each brings a host-side veth, an interface
+// that answers ARP. None of it may cost an API write: at thousands of nodes, pod churn would
+// otherwise be most of the RealServer traffic. Counted from the API server's audit log.
+TEST_F(KubeE2E, PodVethChurnOnAConformantNodeWritesNothing) {
+  Node& a = AddNode("churn", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("churn", {"192.0.2.80", "192.0.2.81"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return ConditionStatus(RealServerStatus(a), "Ready") == "True"; }, 60s))
+      << RealServerStatus(a).dump(2) << ReadFile(a.log);
+  // Settled: the count stays put for a while before the churn starts.
+  int before = -1;
+  ASSERT_TRUE(EventuallySlow(
+      [&] {
+        const int now = RealServerWrites(a);
+        std::this_thread::sleep_for(3s);
+        before = RealServerWrites(a);
+        return before > 0 && before == now;
+      },
+      60s));
+
+  TestNetns pods(kPrefix);
+  const std::string batch = cluster_->dir() + "/veths-" + a.name;
+  {
+    std::ofstream add(batch + ".add"), del(batch + ".del");
+    for (int i = 0; i < 100; ++i) {
+      add << "link add vethc" << i << " type veth peer name eth" << i << " netns " << pods.name() << "\n";
+      add << "link set vethc" << i << " up\n";
+      del << "link del vethc" << i << "\n";
+    }
+  }
+  const std::size_t links = a.ns->IpJson("link show type veth").size();  // its uplink to the cluster
+  ASSERT_EQ(a.ns->Exec("ip -batch " + Quote(batch + ".add")).exit_code, 0);
+  ASSERT_EQ(a.ns->IpJson("link show type veth").size(), links + 100);
+  std::this_thread::sleep_for(5s);  // the agent has long seen every link (it reacts in milliseconds)
+  ASSERT_EQ(a.ns->Exec("ip -batch " + Quote(batch + ".del")).exit_code, 0);
+  std::this_thread::sleep_for(5s);
+  EXPECT_EQ(RealServerWrites(a), before) << RealServerStatus(a).dump(2);
+  EXPECT_EQ(ConditionStatus(RealServerStatus(a), "Ready"), "True");
+  EXPECT_TRUE(RealServerStatus(a).value("interfaces", json::array()).empty());
+
+  // The count does move when the status does: the same log sees a change as a write.
+  ASSERT_EQ(cluster_->Apply(VipYaml("churn", {"192.0.2.80", "192.0.2.81", "192.0.2.82"})).exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return RealServerWrites(a) > before; }, 30s));
+}
+
+// manifests/flowcontrol/ puts the agents in a priority level of their own: proven by the API
+// server's own APF metrics counting the agent's requests under the product's FlowSchema.
+TEST_F(KubeE2E, AgentRequestsAreClassifiedByTheProductsFlowSchema) {
+  const auto applied = cluster_->Kubectl("apply -f " + Quote(SourceDir() + "/manifests/flowcontrol/flowcontrol.yaml"));
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto dispatched = [&] {
+    // apiserver_flowcontrol_dispatched_requests_total{flow_schema="lvs-rs-operator",priority_level=...} N
+    const auto m = cluster_->Kubectl("get --raw /metrics");
+    double total = 0;
+    std::istringstream in(m.output);
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with("apiserver_flowcontrol_dispatched_requests_total{") &&
+          line.find("flow_schema=\"lvs-rs-operator\"") != std::string::npos &&
+          line.find("priority_level=\"lvs-rs-operator\"") != std::string::npos)
+        total += std::stod(line.substr(line.rfind(' ') + 1));
+    return total;
+  };
+  const double before = dispatched();
+  Node& a = AddNode("apf", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("apf", {"192.0.2.90"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.90/32"); }, 60s)) << ReadFile(a.log);
+  WaitReported(a);
+  EXPECT_TRUE(EventuallySlow([&] { return dispatched() > before; }, 30s))
+      << "no request of the agent under the FlowSchema; "
+      << cluster_->Kubectl("get flowschema lvs-rs-operator -o yaml").output;
+  cluster_->Kubectl("delete -f " + Quote(SourceDir() + "/manifests/flowcontrol/flowcontrol.yaml"));
+}
+
 TEST(KubeWatchExpiry, GoneRelistsWithoutKernelChange) {
   std::string why;
   if (!KubeCluster::Available(&why)) GTEST_SKIP() << why;

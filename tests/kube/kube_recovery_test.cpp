@@ -269,7 +269,7 @@ TEST(KubeRecovery, RotatedTokenFileIsUsedWithoutRestart) {
       [&] {
         for (const auto& v :
              cluster.GetJson("lvsrs " + node).value("status", json::object()).value("virtualIPs", json::array()))
-          if (v.value("address", "") == "192.0.2.71") return true;
+          if (v.value("name", "") == "after" && v.value("state", "") == "Ready") return true;
         return false;
       },
       60s))

@@ -126,8 +126,83 @@ TEST(RealServerStatus, AnInterfaceNameThatIsNotUtf8StillMakesASendableStatus) {
   std::string body;
   ASSERT_NO_THROW(body = EncodeJsonBody(json{{"status", s}}));
   const json back = json::parse(body);
-  EXPECT_EQ(back["status"]["virtualIPs"][0]["interface"], "\ufffd\ufffd");
+  EXPECT_EQ(back["status"]["interfaces"][0]["name"], "\ufffd\ufffd") << body;
   EXPECT_EQ(Condition(back["status"], "ARPConformant", "status"), "False") << body;
+}
+
+// A conformant node with 1,000 VIPs in 10 VirtualIPs and 200 pods' veths: what every watcher of
+// RealServers receives on each change must not grow with addresses or interfaces.
+NodeStatus Large(std::size_t veths) {
+  NodeStatus s;
+  for (int v = 0; v < 10; ++v)
+    for (int a = 0; a < 100; ++a)
+      s.vips.push_back(VipAddressStatus{"team-" + std::to_string(v),
+                                        "198.18." + std::to_string(v) + "." + std::to_string(a + 1), "lo",
+                                        VipState::Configured, "configured"});
+  s.interfaces.push_back(InterfaceArpStatus{"eth0", 1, 2, true, ""});
+  for (std::size_t i = 0; i < veths; ++i)
+    s.interfaces.push_back(InterfaceArpStatus{"veth" + std::to_string(i), 1, 2, true, ""});
+  return s;
+}
+
+TEST(RealServerStatus, SizeGrowsWithVirtualIpsNotWithAddresses) {
+  const json s = BuildRealServerStatus(Large(200), {}, json::object(), "2026-01-01T00:00:00Z");
+  const std::string body = EncodeJsonBody(json{{"status", s}});
+  EXPECT_LE(body.size(), 4096u) << body;
+  EXPECT_EQ(s["vips"], "1000/1000");
+  ASSERT_EQ(s["virtualIPs"].size(), 10u);
+  EXPECT_EQ(s["virtualIPs"][0]["addresses"], "100/100");
+  EXPECT_EQ(s["virtualIPs"][0]["state"], "Ready");
+  EXPECT_TRUE(s["addresses"].empty());
+  EXPECT_TRUE(s["interfaces"].empty());
+}
+
+TEST(RealServerStatus, PodVethsComingAndGoingOnAConformantNodeWriteNothing) {
+  const json before = BuildRealServerStatus(Large(20), {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(BuildRealServerStatus(Large(120), {}, before, "2026-01-01T00:01:00Z"), before);
+  EXPECT_EQ(BuildRealServerStatus(Large(0), {}, before, "2026-01-01T00:02:00Z"), before);
+}
+
+TEST(RealServerStatus, ProblemsAreListedUpToABoundAndTheRestCounted) {
+  NodeStatus st = Large(0);
+  for (std::size_t i = 0; i < 30; ++i) {
+    st.vips[i].state = VipState::Failed;
+    st.vips[i].message = "File exists";
+  }
+  st.vips[999].state = VipState::Pending;
+  st.vips[999].message = "not applied yet";
+  for (int i = 0; i < 25; ++i)
+    st.interfaces.push_back(InterfaceArpStatus{"eth" + std::to_string(i + 1), 0, 0, false, "198.18.0.1 answered"});
+  st.arp_conformant = false;
+  const json s = BuildRealServerStatus(st, {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(s["vips"], "969/1000");
+  EXPECT_EQ(s["addresses"].size(), 20u);
+  EXPECT_EQ(s["addressesNotListed"], 11) << "30 failed + 1 pending, 20 listed";
+  EXPECT_EQ(s["addresses"][0]["state"], "Failed");
+  EXPECT_EQ(s["addresses"][0]["address"], "198.18.0.1");
+  EXPECT_EQ(s["interfaces"].size(), 20u);
+  EXPECT_EQ(s["interfacesNotListed"], 5);
+  EXPECT_EQ(s["virtualIPs"][0]["state"], "NotReady");
+  EXPECT_EQ(s["virtualIPs"][0]["addresses"], "70/100");
+  EXPECT_NE(s["virtualIPs"][0].value("message", "").find("198.18.0.1: File exists"), std::string::npos);
+  EXPECT_EQ(s["virtualIPs"][9]["addresses"], "99/100");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "reason"), "ApplyFailed");
+  EXPECT_LE(EncodeJsonBody(json{{"status", s}}).size(), 16384u);
+}
+
+TEST(VipSummary, ReadsOneEntryPerVirtualIpAndTheOlderPerAddressForm) {
+  auto entry = [](const std::string& state) {
+    return json{{"status", {{"virtualIPs", json::array({{{"name", "web"}, {"state", state}, {"addresses", "2/2"}}})}}}};
+  };
+  const auto out = SummariseVirtualIps(
+      {{"web", 1}},
+      {{"a", entry("Ready")},
+       {"b", entry("NotReady")},
+       {"c", json{{"status",
+                   {{"virtualIPs",
+                     json::array({{{"name", "web"}, {"address", "192.0.2.10"}, {"state", "Configured"}}})}}}}}});
+  EXPECT_EQ(out.at("web")["ready"], "2/3") << out.at("web").dump();
+  EXPECT_NE(out.at("web")["message"].get<std::string>().find("node b"), std::string::npos);
 }
 
 TEST(VipSummary, CountsSelectedAndReadyNodes) {
@@ -214,7 +289,7 @@ TEST(Kubeconfig, TokenFileIsReReadWhenRotated) {
 }
 
 // A rewrite that stat() cannot see (same size, modification time put back) is still picked up
-// once the server rejects the old token: ApiClient calls Invalidate() on every 401.
+// once the server rejects the old token: HttpApiClient calls Invalidate() on every 401.
 TEST(Kubeconfig, TokenFileIsReadAgainAfterARejection) {
   char dir[] = "/tmp/lvsrs-token-XXXXXX";
   ASSERT_TRUE(mkdtemp(dir));

@@ -14,10 +14,12 @@ trap '"$cluster" down "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 "$cluster" up "$dir" "$ns" --allow-privileged=true >/dev/null
 kc() { "$cluster" kubectl "$dir" "$@"; }
 kc apply -k "$src/manifests/"
+kc apply -k "$src/manifests/flowcontrol/"
 kc apply -f "$src/manifests/examples/"
 kc get namespace lvs-rs-operator
 kc -n lvs-rs-operator get daemonset/lvs-rs-operator serviceaccount/lvs-rs-operator
 kc get crd virtualips.lvsdr.io realservers.lvsdr.io
 kc get clusterrole lvs-rs-operator
+kc get flowschema/lvs-rs-operator prioritylevelconfiguration/lvs-rs-operator
 kc get vip
 echo "all objects rendered by kubectl kustomize manifests/ were accepted by the real kube-apiserver"

@@ -91,6 +91,28 @@ TEST_F(RenderedManifests, ContainsTheInstall) {
     EXPECT_TRUE(got.count(w)) << std::get<0>(w) << " " << std::get<1>(w) << "/" << std::get<2>(w) << " missing";
 }
 
+TEST_F(RenderedManifests, FlowSchemaMatchesTheAgentsServiceAccountBeforeTheBuiltIns) {
+  const auto flow = lvsrs::testing::Run("kubectl kustomize " + Quote(SourceDir() + "/manifests/flowcontrol"));
+  ASSERT_EQ(flow.exit_code, 0) << flow.output;
+  YAML::Node fs, level;
+  for (const auto& d : YAML::LoadAll(flow.output)) {
+    if (d["kind"].as<std::string>() == "FlowSchema") fs = d;
+    if (d["kind"].as<std::string>() == "PriorityLevelConfiguration") level = d;
+  }
+  ASSERT_TRUE(fs.IsMap()) << "FlowSchema missing";
+  ASSERT_TRUE(level.IsMap()) << "PriorityLevelConfiguration missing";
+  EXPECT_EQ(level["metadata"]["name"].as<std::string>(),
+            fs["spec"]["priorityLevelConfiguration"]["name"].as<std::string>());
+  // The built-in "service-accounts" FlowSchema has precedence 9000: ours must be matched first.
+  EXPECT_LT(fs["spec"]["matchingPrecedence"].as<int>(), 9000);
+  EXPECT_EQ(fs["spec"]["priorityLevelConfiguration"]["name"].as<std::string>(), "lvs-rs-operator");
+  const auto subject = fs["spec"]["rules"][0]["subjects"][0]["serviceAccount"];
+  const auto sa = Find("ServiceAccount", "lvs-rs-operator");
+  ASSERT_TRUE(sa.IsMap());
+  EXPECT_EQ(subject["name"].as<std::string>(), sa["metadata"]["name"].as<std::string>());
+  EXPECT_EQ(subject["namespace"].as<std::string>(), sa["metadata"]["namespace"].as<std::string>());
+}
+
 TEST_F(RenderedManifests, EventsRoleStaysInDefault) {
   // Events about cluster-scoped objects are only accepted in "default": a namespace transformer
   // in kustomization.yaml would silently move this Role and break Event creation.

@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes as a watch response body -> WatchStreamDecoder, the framing
-// and decoding ApiClient::Watch runs on every chunk it receives. The bytes are fed in pieces
+// and decoding HttpApiClient::Watch runs on every chunk it receives. The bytes are fed in pieces
 // whose sizes come from the input itself, since chunk boundaries are the server's (or a proxy's)
 // choice and must not change what is decoded.
 // Beyond "no crash, no sanitizer report" it checks the decoder's promises: feeding in pieces gives
