@@ -1,23 +1,13 @@
 #include "agent/sysctl_record.h"
-#include "kernel/unique_fd.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <system_error>
+
+#include "agent/state_file.h"
 
 namespace lvsrs {
 namespace {
-
-// Far more than every sysctl of thousands of interfaces; a larger file is not ours.
-constexpr off_t kMaxStateBytes = 4 << 20;
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0.
 std::size_t Utf8SequenceLength(const std::string& s, std::size_t i) {
@@ -78,45 +68,6 @@ bool SmallInt(const nlohmann::json& v) {
   return v.is_number_integer() && v.get<long long>() >= -1000000 && v.get<long long>() <= 1000000;
 }
 
-// Reads at most kMaxStateBytes of a regular file; "" with errno ENOENT when it does not exist.
-std::string ReadStateFile(const std::string& path, bool& exists) {
-  exists = false;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    if (errno == ENOENT) return "";
-    throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
-  }
-  exists = true;
-  const UniqueFd closer(fd);
-  struct stat st {};
-  if (fstat(fd, &st) != 0) throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw std::runtime_error("state file " + path + " is not a regular file");
-  if (st.st_size > kMaxStateBytes)
-    throw std::runtime_error("state file " + path + " is " + std::to_string(st.st_size) +
-                             " bytes, more than this version ever writes; fix or remove it by hand");
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  text.resize(got);
-  return text;
-}
-
-void WriteAll(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::system_error(errno ? errno : EIO, std::generic_category());
-    done += static_cast<std::size_t>(n);
-  }
-}
-
 }  // namespace
 
 std::string EscapeInterfaceName(const std::string& name) {
@@ -157,12 +108,11 @@ SysctlRecordFile::SysctlRecordFile(std::string state_dir)
 
 SysctlRecord SysctlRecordFile::Load() const {
   SysctlRecord rec;
-  bool exists = false;
-  const std::string text = ReadStateFile(path_, exists);
-  if (!exists) return rec;
+  const std::optional<std::string> text = ReadStateFile(path_);
+  if (!text) return rec;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::json::parse(*text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("state file " + path_ + " is corrupt (" + e.what() +
                              "); fix or remove it by hand, it holds the sysctl values to restore");
@@ -202,9 +152,6 @@ SysctlRecord SysctlRecordFile::Load() const {
 }
 
 void SysctlRecordFile::Save(const SysctlRecord& record) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) throw std::runtime_error("state dir " + dir_ + ": " + ec.message());
   nlohmann::json j;
   j["version"] = kVersion;
   j["sysctls"] = nlohmann::json::object();
@@ -214,36 +161,7 @@ void SysctlRecordFile::Save(const SysctlRecord& record) const {
     if (r.written) entry["written"] = *r.written;
     j["sysctls"][escaped.ToString()] = std::move(entry);
   }
-  const std::string text = j.dump(2) + "\n";  // valid UTF-8 by construction (names escaped)
-
-  // A unique name per writer: `cleanup` and `run` at the same time must not write one file.
-  std::string tmp = path_ + ".XXXXXX";
-  const int fd = mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0)
-    throw std::runtime_error("state file " + path_ + ": cannot create a temporary file: " + std::strerror(errno));
-  try {
-    if (fchmod(fd, 0644) != 0) throw std::system_error(errno, std::generic_category());
-    WriteAll(fd, text);
-    if (fsync(fd) != 0) throw std::system_error(errno, std::generic_category());
-  } catch (const std::system_error& e) {
-    close(fd);
-    unlink(tmp.c_str());
-    throw std::runtime_error("state file " + tmp + ": " + e.code().message());
-  }
-  if (close(fd) != 0 || rename(tmp.c_str(), path_.c_str()) != 0) {
-    const int saved = errno;
-    unlink(tmp.c_str());
-    throw std::runtime_error("state file " + path_ + ": " + std::strerror(saved));
-  }
-  // The rename is durable only once the directory is: without this a crash can bring back the
-  // old file (or none) although the new values were already written to the kernel.
-  const int dfd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || fsync(dfd) != 0) {
-    const int saved = errno;
-    if (dfd >= 0) close(dfd);
-    throw std::runtime_error("state dir " + dir_ + ": fsync: " + std::strerror(saved));
-  }
-  close(dfd);
+  ReplaceStateFile(dir_, path_, j.dump(2) + "\n");  // valid UTF-8 by construction (names escaped)
 }
 
 }  // namespace lvsrs

@@ -9,7 +9,8 @@ namespace lvsrs {
 
 int CleanupCommand(int argc, char** argv) {
   Flags flags({
-      {"state-dir", true, "where original sysctl values are recorded", "/var/lib/lvs-rs-operator"},
+      {"state-dir", true, "where original sysctl values (and, on kernels before 5.18, added addresses) are recorded",
+       "/var/lib/lvs-rs-operator"},
       {"dry-run", false, "print what would be removed and restored", ""},
       {"help", false, "show this help", ""},
   });
@@ -27,8 +28,10 @@ int CleanupCommand(int argc, char** argv) {
     return kExitOk;
   }
   RtnlKernel kernel;
-  SysctlRecordFile store(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator"));
-  Reconciler reconciler(kernel, store, flags.Has("dry-run"));
+  const std::string state_dir = flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator");
+  SysctlRecordFile store(state_dir);
+  AddressRecordFile addresses(state_dir);
+  Reconciler reconciler(kernel, store, addresses, flags.Has("dry-run"));
   reconciler.LoadRecords();
   // Cleanup is a reconcile towards "no VirtualIP": the same diff removes only what carries our
   // mark and restores only what we recorded.

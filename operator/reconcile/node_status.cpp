@@ -64,6 +64,10 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
     st.problems.push_back({Kind::VirtualIpRefused, name, "VirtualIP " + name + " refused: " + why});
     st.vips_configured = false;  // wanted on this node, and not there
   }
+  for (const auto& source : judgement.vips_as_source()) {
+    st.problems.push_back({Kind::VipIsSource, source.vip.ToString(), source.Describe()});
+    st.vips_not_source = false;
+  }
   for (const auto& line : judgement.unreachable_node_addresses()) {
     st.problems.push_back({Kind::NodeUnreachable, line.substr(0, line.find(' ')), line});
     st.arp_conformant = false;
