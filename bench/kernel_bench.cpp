@@ -93,7 +93,8 @@ std::string ArgS(int argc, char** argv, const std::string& name, const std::stri
 json Passes(std::size_t present, std::size_t trials, const std::string& state_dir) {
   RtnlKernel kernel;
   SysctlRecordFile store(state_dir);
-  Reconciler reconciler(kernel, store);
+  AddressRecordFile addresses(state_dir);
+  Reconciler reconciler(kernel, store, addresses);
   const NodeInfo node{"bench-node", {}};
   auto vips = MakeVirtualIps(present);
 

@@ -14,4 +14,6 @@ build
 clang_tidy
 log "running tests"
 cd "$BUILD_DIR"
-ctest --output-on-failure --timeout 1200 "$@"
+# Two at a time: most tests wait on the kernel, an API server or a timer, not on a core. Tests
+# that must run alone say so (RUN_SERIAL: the kube clusters, the container build; RESOURCE_LOCK).
+ctest --output-on-failure --timeout 1200 -j"$(nproc)" "$@"

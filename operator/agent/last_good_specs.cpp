@@ -4,16 +4,13 @@
 #include <stdexcept>
 
 #include "agent/log.h"
-#include "agent/state_file_io.h"
+#include "agent/state_file.h"
 #include "model/virtual_ip_parse.h"
 
 namespace lvsrs {
 namespace {
 
 using nlohmann::json;
-
-// Every VirtualIP of a large cluster, twice, with room to spare; a larger file is not ours.
-constexpr off_t kMaxBytes = off_t{64} << 20;
 
 json Specs(const std::map<std::string, VirtualIp>& specs) {
   json out = json::object();
@@ -47,7 +44,7 @@ LastGoodFile::LastGoodFile(std::string state_dir)
 
 LastGoodSpecs LastGoodFile::Load(std::vector<std::string>* skipped) const {
   LastGoodSpecs specs;
-  const auto text = ReadStateFile("last good specs", path_, kMaxBytes);
+  const auto text = ReadStateFile(path_);
   if (!text) return specs;
   try {
     const json j = json::parse(*text);
@@ -72,8 +69,10 @@ LastGoodSpecs LastGoodFile::Load(std::vector<std::string>* skipped) const {
 void LastGoodFile::Save(const std::map<std::string, VirtualIp>& validated,
                         const std::map<std::string, VirtualIp>& applied) const {
   const json j{{"version", kVersion}, {"validated", Specs(validated)}, {"applied", Specs(applied)}};
-  // Everything in it passed ParseVirtualIp, so it is valid UTF-8; dump() cannot throw.
-  ReplaceStateFile("last good specs", dir_, path_, j.dump(1) + "\n");
+  // Everything in it passed ParseVirtualIp, so it is valid UTF-8 and dump() cannot throw. Compact:
+  // one entry per VirtualIP of the cluster, and ReadStateFile reads at most 16 MiB (some 25,000
+  // VirtualIPs); a larger file is logged at start as unreadable and replaced.
+  ReplaceStateFile(dir_, path_, j.dump() + "\n");
 }
 
 LastGoodRecorder::LastGoodRecorder(const LastGoodFile& file, LastGoodSpecs saved)

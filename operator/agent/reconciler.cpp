@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/log.h"
+#include "reconcile/address_ownership.h"
 #include "reconcile/vip_judgement.h"
 
 namespace lvsrs {
@@ -30,10 +31,13 @@ std::map<IpAddress, std::string> FailuresByAddress(const ApplyResult& applied) {
 
 }  // namespace
 
-Reconciler::Reconciler(KernelApi& kernel, SysctlRecordStore& store, bool dry_run)
-    : kernel_(kernel), store_(store), dry_run_(dry_run) {}
+Reconciler::Reconciler(KernelApi& kernel, SysctlRecordStore& store, AddressRecordStore& addresses, bool dry_run)
+    : kernel_(kernel), store_(store), address_store_(addresses), dry_run_(dry_run) {}
 
-void Reconciler::LoadRecords() { records_ = store_.Load(); }
+void Reconciler::LoadRecords() {
+  records_ = store_.Load();
+  address_records_ = address_store_.Load();
+}
 
 bool Reconciler::Due(const ItemKey& item, Clock::time_point now) const {
   auto it = backoff_.find(item);
@@ -81,6 +85,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     out.duration = Clock::now() - start;
     return out;
   }
+  RecogniseRecorded(observed, address_records_);
   out.desired = BuildDesiredState(vips, node, observed, accepted_);
   accepted_ = out.desired.accepted;
   LogKept(out.desired.kept);
@@ -99,16 +104,19 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   } else {
     out.repairs = CountRepairs(out.plan);
     ApplyResult unrecorded = RecordOriginals(out.plan);
+    unrecorded.errors.merge(RecordAddresses(out.plan).errors);
     out.applied = Apply(out.plan, std::move(unrecorded), now);
     judgement.reset();  // it points into the observation about to be replaced
     try {
       observed = kernel_.Observe();
+      RecogniseRecorded(observed, address_records_);
     } catch (const KernelError& e) {
       out.error = e.what();
     }
     out.status = EvaluateStatus(out.desired, observed, FailuresByAddress(out.applied));
   }
 
+  if (!dry_run_ && out.error.empty()) PruneAddressRecord(observed);
   UpdateEstablished(out.desired, observed);
   if (out.error.empty()) watched_sysctls_ = SysctlsToWatch(out.desired, observed);
   ForgetBackoff(out.desired, out.applied, now);
@@ -179,6 +187,37 @@ ApplyResult Reconciler::RecordOriginals(Plan& plan) {
     EraseIf(plan.set_sysctls, unsaved);
   }
   return unrecorded;
+}
+
+ApplyResult Reconciler::RecordAddresses(Plan& plan) {
+  ApplyResult unrecorded;
+  if (plan.add_addresses.empty() || kernel_.KeepsAddressProtocol()) return unrecorded;
+  AddressRecord next = WithAdds(address_records_, plan.add_addresses);
+  if (next == address_records_) return unrecorded;
+  try {
+    address_store_.Save(next);
+    address_records_ = std::move(next);
+  } catch (const std::exception& e) {
+    LogError(std::string(e.what()) +
+             "; not adding addresses until it can be written (this kernel drops IFA_PROTO: an address added "
+             "without its record would look foreign after a restart and never be removed)");
+    for (const auto& c : plan.add_addresses)
+      unrecorded.errors[ItemKey::OfAddress(c.ip)] =
+          "add " + c.Describe() + ": cannot record it before adding it: " + std::string(e.what());
+    plan.add_addresses.clear();
+  }
+  return unrecorded;
+}
+
+void Reconciler::PruneAddressRecord(const ObservedState& observed) {
+  AddressRecord next = StillInPlace(address_records_, observed);
+  if (next == address_records_) return;
+  address_records_ = std::move(next);
+  try {
+    address_store_.Save(address_records_);
+  } catch (const std::exception& e) {
+    LogError(e.what());  // the next save drops them; an entry claims only an address with all our properties
+  }
 }
 
 ApplyResult Reconciler::Apply(const Plan& plan, ApplyResult unrecorded, Clock::time_point now) {

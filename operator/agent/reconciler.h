@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/address_record.h"
 #include "agent/desired_source.h"
 #include "agent/repair_tracker.h"
 #include "agent/retry_backoff.h"
@@ -47,9 +48,10 @@ struct ReconcileOutcome {
 
 class Reconciler {
  public:
-  Reconciler(KernelApi& kernel, SysctlRecordStore& store, bool dry_run = false);
+  // store: the sysctl originals; addresses: the addresses added on a kernel that drops IFA_PROTO.
+  Reconciler(KernelApi& kernel, SysctlRecordStore& store, AddressRecordStore& addresses, bool dry_run = false);
 
-  // Reads the state file; throws std::runtime_error if it is unreadable.
+  // Reads the state files; throws std::runtime_error if one is unreadable.
   void LoadRecords();
   // The spec of each VirtualIP this node accepted last (DesiredState::accepted, by
   // ObjectIdentity): while a later edit is refused here, that spec stays in force. Set it from
@@ -80,6 +82,12 @@ class Reconciler {
   // after the write must not lose them. A sysctl whose original cannot be saved is not written;
   // it is returned as a failed item.
   ApplyResult RecordOriginals(Plan& plan);
+  // On a kernel that drops IFA_PROTO: saves the record of the addresses the plan adds, before any
+  // add, since an address added without it would look foreign after a restart and never be
+  // removed. When it cannot be saved, the plan adds no address; they are returned as failed items.
+  ApplyResult RecordAddresses(Plan& plan);
+  // Keeps only the record entries that back an address in observed (reconcile/address_ownership.h).
+  void PruneAddressRecord(const ObservedState& observed);
   // Applies the plan, then tracks the results: repairs, failures into backoff, records of
   // restored sysctls dropped.
   ApplyResult Apply(const Plan& plan, ApplyResult unrecorded, Clock::time_point now);
@@ -97,8 +105,10 @@ class Reconciler {
 
   KernelApi& kernel_;
   SysctlRecordStore& store_;
+  AddressRecordStore& address_store_;
   bool dry_run_;
   SysctlRecord records_;
+  AddressRecord address_records_;
   std::map<ItemKey, RetryBackoff> backoff_;  // items whose last write failed
   RepairTracker repair_tracker_;
   // Items that were once in place: adding one of them again is a drift repair.

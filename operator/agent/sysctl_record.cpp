@@ -2,16 +2,12 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <stdexcept>
 
-#include "agent/state_file_io.h"
+#include "agent/state_file.h"
 
 namespace lvsrs {
 namespace {
-
-// Far more than every sysctl of thousands of interfaces; a larger file is not ours.
-constexpr off_t kMaxStateBytes = 4 << 20;
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0.
 std::size_t Utf8SequenceLength(const std::string& s, std::size_t i) {
@@ -112,12 +108,11 @@ SysctlRecordFile::SysctlRecordFile(std::string state_dir)
 
 SysctlRecord SysctlRecordFile::Load() const {
   SysctlRecord rec;
-  const std::optional<std::string> read = ReadStateFile("state file", path_, kMaxStateBytes);
-  if (!read) return rec;
-  const std::string& text = *read;
+  const std::optional<std::string> text = ReadStateFile(path_);
+  if (!text) return rec;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::json::parse(*text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("state file " + path_ + " is corrupt (" + e.what() +
                              "); fix or remove it by hand, it holds the sysctl values to restore");
@@ -166,8 +161,7 @@ void SysctlRecordFile::Save(const SysctlRecord& record) const {
     if (r.written) entry["written"] = *r.written;
     j["sysctls"][escaped.ToString()] = std::move(entry);
   }
-  // Valid UTF-8 by construction (names escaped).
-  ReplaceStateFile("state file", dir_, path_, j.dump(2) + "\n");
+  ReplaceStateFile(dir_, path_, j.dump(2) + "\n");  // valid UTF-8 by construction (names escaped)
 }
 
 }  // namespace lvsrs

@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "agent/address_record.h"
 #include "agent/file_source.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -22,6 +23,8 @@ int CheckCommand(int argc, char** argv) {
       {"node-name", true, "this node's name", "$NODE_NAME or the host name"},
       {"node-labels", true, "this node's labels, k=v,k2=v2", ""},
       {"output", true, "text or json", "text"},
+      {"state-dir", true, "the agent's state directory: tells its addresses from adopted ones on kernels before 5.18",
+       "/var/lib/lvs-rs-operator"},
       {"help", false, "show this help", ""},
   });
   std::string err;
@@ -81,7 +84,12 @@ int CheckCommand(int argc, char** argv) {
   }
 
   RtnlKernel kernel;
-  const ObservedState observed = kernel.Observe();
+  ObservedState observed = kernel.Observe();
+  try {
+    RecogniseRecorded(observed, AddressRecordFile(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator")).Load());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "check: %s; the addresses it names show as not created by the operator\n", e.what());
+  }
   const DesiredState desired = BuildDesiredState(vips, node, observed);
   const auto lines = Audit(desired, observed);
   if (output == "json")

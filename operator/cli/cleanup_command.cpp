@@ -12,7 +12,8 @@ namespace lvsrs {
 
 int CleanupCommand(int argc, char** argv) {
   Flags flags({
-      {"state-dir", true, "where original sysctl values are recorded", "/var/lib/lvs-rs-operator"},
+      {"state-dir", true, "where original sysctl values (and, on kernels before 5.18, added addresses) are recorded",
+       "/var/lib/lvs-rs-operator"},
       {"dry-run", false, "print what would be removed and restored", ""},
       {"help", false, "show this help", ""},
   });
@@ -43,7 +44,8 @@ int CleanupCommand(int argc, char** argv) {
   }
   RtnlKernel kernel;
   SysctlRecordFile store(state_dir);
-  Reconciler reconciler(kernel, store, flags.Has("dry-run"));
+  AddressRecordFile addresses(state_dir);
+  Reconciler reconciler(kernel, store, addresses, flags.Has("dry-run"));
   reconciler.LoadRecords();
   // Cleanup is a reconcile towards "no VirtualIP": the same diff removes only what carries our
   // mark and restores only what we recorded.

@@ -37,7 +37,8 @@ std::vector<FlagSpec> RunFlags() {
       {"resync-period", true,
        "ARP sysctl poll interval (they have no netlink notification); a full pass runs when one changed", "2s"},
       {"full-resync-period", true, "full pass even without any notification, as a safety net", "5m"},
-      {"state-dir", true, "where original sysctl values are recorded", "/var/lib/lvs-rs-operator"},
+      {"state-dir", true, "where original sysctl values (and, on kernels before 5.18, added addresses) are recorded",
+       "/var/lib/lvs-rs-operator"},
       {"once", false, "converge, verify and exit (0 conformant, 1 not)", ""},
       {"dry-run", false, "print the plan and change nothing", ""},
       {"log-level", true, "debug, info, warning or error", "info"},
@@ -173,6 +174,18 @@ LastGoodSpecs LoadLastGood(const LastGoodFile& file) {
   }
 }
 
+// How this kernel lets the operator recognise its addresses after a restart: probed at start, so
+// that the log says it before the first add.
+void LogOwnershipMark(RtnlKernel& kernel, const AddressRecordFile& addresses) {
+  const AddressProtocolProbe& probe = kernel.AddressProtocol();
+  if (probe.kept)
+    LogInfo("addresses are marked with IFA_PROTO " + std::to_string(kOwnerProtocol) + ": the kernel " + probe.detail);
+  else
+    LogWarning("this kernel does not keep IFA_PROTO (Linux before 5.18), or it could not be probed: " + probe.detail +
+               "; each address is recorded in " + addresses.path() +
+               " before it is added, and recognised by that record and its flags");
+}
+
 // --dry-run: one pass that changes nothing, its plan on stdout.
 int PrintPlan(Reconciler& reconciler, DesiredSource& source) {
   const auto snap = source.Get();
@@ -267,10 +280,12 @@ int RunCommand(int argc, char** argv) {
 
   RtnlKernel kernel;
   SysctlRecordFile store(options.state_dir);
-  Reconciler reconciler(kernel, store, options.dry_run);
+  AddressRecordFile addresses(options.state_dir);
+  Reconciler reconciler(kernel, store, addresses, options.dry_run);
   reconciler.LoadRecords();
   reconciler.SetAcceptedSpecs(last_good.applied);
   if (options.dry_run) return PrintPlan(reconciler, sources.desired());
+  LogOwnershipMark(kernel, addresses);
   LastGoodRecorder recorder(last_good_file, std::move(last_good));
   return RunLoop(options, sources, reconciler, recorder);
 }

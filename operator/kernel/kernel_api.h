@@ -44,6 +44,11 @@ class KernelApi {
   // nothing can be read at all.
   virtual SysctlValues ObserveSysctls(const std::vector<SysctlKey>& keys) = 0;
   virtual ApplyResult Apply(const Plan& plan) = 0;
+  // Whether the kernel keeps IFA_PROTO, the mark Apply gives every address it adds (Linux 5.18
+  // and later). When it does not, the agent records each address before it is added
+  // (agent/address_record.h), and recognises its addresses by the record and their properties.
+  // May probe the kernel on the first call.
+  virtual bool KeepsAddressProtocol() = 0;
   // Netlink requests sent so far (dumps count one each): benchmarks count them.
   virtual std::size_t RequestCount() const = 0;
 };

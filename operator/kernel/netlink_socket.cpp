@@ -55,6 +55,14 @@ NlMsgPtr NewRequest(int type, int flags) {
   return msg;
 }
 
+void AppendHeaderBytes(nl_msg* m, const void* hdr, std::size_t size) {
+  if (nlmsg_append(m, const_cast<void*>(hdr), size, NLMSG_ALIGNTO) < 0) throw KernelError("netlink: message too large");
+}
+
+void PutAddress(nl_msg* m, int type, const IpAddress& ip) {
+  if (nla_put(m, type, static_cast<int>(ip.size()), ip.bytes()) < 0) throw KernelError("netlink: message too large");
+}
+
 NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()), buf_(std::size_t{256} * 1024) {
   if (!sock_) throw KernelError("netlink: cannot allocate a socket");
   nl_socket_disable_seq_check(sock_.get());
@@ -170,6 +178,26 @@ void NetlinkSocket::Dump(NlMsgPtr request, const std::function<void(nlmsghdr*)>&
     on_restart();  // the table changed during the dump: what we saw may be torn, read it again
   }
   throw KernelError("netlink dump: interrupted five times in a row (state changing too fast)");
+}
+
+int NetlinkSocket::Request(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_reply) {
+  nlmsghdr* req = nlmsg_hdr(request.get());
+  req->nlmsg_flags |= NLM_F_REQUEST;  // no NLM_F_ACK: the answer is the reply, or an error
+  req->nlmsg_seq = seq_++;
+  if (nl_sendto(sock_.get(), req, req->nlmsg_len) < 0)
+    throw KernelError("netlink request: sendmsg: " + ErrnoText(errno));
+  ++requests_sent_;
+  for (;;) {
+    const long n = Receive();
+    if (n < 0) throw KernelError("netlink request: recv: " + ErrnoText(static_cast<int>(-n)));
+    int len = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.data()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+      if (h->nlmsg_seq != req->nlmsg_seq) continue;  // a late ack from an earlier exchange
+      if (h->nlmsg_type == NLMSG_ERROR) return -static_cast<const nlmsgerr*>(nlmsg_data(h))->error;
+      on_reply(h);
+      return 0;
+    }
+  }
 }
 
 }  // namespace lvsrs

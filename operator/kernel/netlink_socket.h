@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "model/ip_address.h"
+
 namespace lvsrs {
 
 struct NlSockDeleter {
@@ -25,6 +27,14 @@ using NlMsgPtr = std::unique_ptr<nl_msg, NlMsgDeleter>;
 
 // Allocates a request message; throws KernelError on allocation failure.
 NlMsgPtr NewRequest(int type, int flags);
+// The fixed header of a request (ifaddrmsg, rtmsg, ...); throws KernelError when it does not fit.
+void AppendHeaderBytes(nl_msg* m, const void* hdr, std::size_t size);
+template <typename T>
+void AppendHeader(nl_msg* m, const T& hdr) {
+  AppendHeaderBytes(m, &hdr, sizeof hdr);
+}
+// An address attribute (IFA_LOCAL, RTA_DST, ...); throws KernelError when it does not fit.
+void PutAddress(nl_msg* m, int type, const IpAddress& ip);
 
 struct AckResult {
   int error = 0;        // positive errno, 0 on success
@@ -46,6 +56,10 @@ class NetlinkSocket {
   // interrupted (NLM_F_DUMP_INTR: the table changed under it). Throws KernelError.
   // on_restart is called before such a retry so the caller can discard what it collected.
   void Dump(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_msg, const std::function<void()>& on_restart);
+  // One request answered by one message (RTM_GETROUTE for an address: `ip route get`); on_reply
+  // sees it. Returns 0, or the errno the kernel answered with (ENETUNREACH: no route). Throws
+  // KernelError when the socket fails.
+  int Request(NlMsgPtr request, const std::function<void(nlmsghdr*)>& on_reply);
 
   std::size_t requests_sent() const { return requests_sent_; }
 

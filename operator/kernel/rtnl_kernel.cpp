@@ -1,5 +1,6 @@
 #include "kernel/rtnl_kernel.h"
 
+#include "kernel/address_request.h"
 #include "kernel/netlink_socket.h"
 
 #include <linux/if.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
 
 namespace lvsrs {
 namespace {
@@ -30,40 +32,6 @@ int DevconfIndex(ArpKey key) {
   return 0;
 }
 
-void Put(nl_msg* m, int type, const IpAddress& ip) {
-  if (nla_put(m, type, static_cast<int>(ip.size()), ip.bytes()) < 0) throw KernelError("netlink: message too large");
-}
-
-template <typename T>
-void AppendHeader(nl_msg* m, const T& hdr) {
-  if (nlmsg_append(m, const_cast<T*>(&hdr), sizeof hdr, NLMSG_ALIGNTO) < 0)
-    throw KernelError("netlink: message too large");
-}
-
-NlMsgPtr AddressRequest(int type, int flags, const AddressChange& c, bool add) {
-  NlMsgPtr m = NewRequest(type, flags);
-  ifaddrmsg ifa{};
-  ifa.ifa_family = static_cast<unsigned char>(AfOf(c.ip));
-  ifa.ifa_prefixlen = c.ip.host_prefix();
-  ifa.ifa_index = static_cast<unsigned>(c.ifindex);
-  // IPv4: host scope (kVipScope says why). IPv6 derives scope from the address; the field is ignored.
-  ifa.ifa_scope = c.ip.is_v4() ? kVipScope : static_cast<std::uint8_t>(RT_SCOPE_UNIVERSE);
-  // No duplicate address detection: the VIP is shared with the director and every real server
-  // by design, and DAD would leave it "tentative" (unusable) or "dadfailed".
-  if (!c.ip.is_v4()) ifa.ifa_flags = IFA_F_NODAD;
-  AppendHeader(m.get(), ifa);
-  Put(m.get(), IFA_LOCAL, c.ip);
-  Put(m.get(), IFA_ADDRESS, c.ip);
-  if (add) {
-    if (c.ip.is_v4()) {
-      const std::string label = OwnerLabel(c.interface);
-      if (!label.empty()) nla_put_string(m.get(), IFA_LABEL, label.c_str());
-    }
-    nla_put_u8(m.get(), IFA_PROTO, kOwnerProtocol);
-  }
-  return m;
-}
-
 NlMsgPtr RouteRequest(int type, int flags, const RouteChange& c, bool add) {
   NlMsgPtr m = NewRequest(type, flags);
   rtmsg rtm{};
@@ -75,7 +43,7 @@ NlMsgPtr RouteRequest(int type, int flags, const RouteChange& c, bool add) {
   rtm.rtm_scope = add ? (c.dst.is_v4() ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE) : RT_SCOPE_NOWHERE;
   rtm.rtm_type = RTN_UNICAST;
   AppendHeader(m.get(), rtm);
-  Put(m.get(), RTA_DST, c.dst);
+  PutAddress(m.get(), RTA_DST, c.dst);
   nla_put_u32(m.get(), RTA_OIF, static_cast<unsigned>(c.oif));
   return m;
 }
@@ -205,6 +173,31 @@ void DumpAnycast(NetlinkSocket& sock, std::vector<NeighbourEntry>& out) {
       [&] { out.clear(); });
 }
 
+// RTM_GETROUTE for one address, as `ip route get`: the route the kernel would use and, in
+// RTA_PREFSRC, the source address it picks. nullopt when there is no route (ENETUNREACH, or an
+// unreachable, blackhole or prohibit route).
+std::optional<SourceChoice> RouteGet(NetlinkSocket& sock, const IpAddress& dst) {
+  NlMsgPtr req = NewRequest(RTM_GETROUTE, 0);
+  rtmsg rtm{};
+  rtm.rtm_family = static_cast<unsigned char>(AfOf(dst));
+  rtm.rtm_dst_len = dst.host_prefix();
+  AppendHeader(req.get(), rtm);
+  PutAddress(req.get(), RTA_DST, dst);
+  std::optional<SourceChoice> out;
+  const int err = sock.Request(std::move(req), [&](nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWROUTE) return;
+    const auto* r = static_cast<const rtmsg*>(nlmsg_data(h));
+    nlattr* tb[RTA_MAX + 1] = {};
+    if (nlmsg_parse(h, sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0 || !tb[RTA_PREFSRC]) return;
+    const Family fam = r->rtm_family == AF_INET ? Family::V4 : Family::V6;
+    if (nla_len(tb[RTA_PREFSRC]) != (fam == Family::V4 ? 4 : 16)) return;
+    out = SourceChoice{dst, IpAddress::FromBytes(fam, nla_data(tb[RTA_PREFSRC])),
+                       tb[RTA_OIF] ? static_cast<int>(nla_get_u32(tb[RTA_OIF])) : 0};
+  });
+  if (err != 0) return std::nullopt;
+  return out;
+}
+
 bool BenignAddError(int err) { return err == EEXIST; }
 bool BenignRemoveError(int err) { return err == EADDRNOTAVAIL || err == ESRCH || err == ENOENT || err == ENODEV; }
 
@@ -214,6 +207,11 @@ RtnlKernel::RtnlKernel(SysctlProcfs procfs) : sock_(std::make_unique<NetlinkSock
 RtnlKernel::~RtnlKernel() = default;
 
 std::size_t RtnlKernel::RequestCount() const { return sock_->requests_sent(); }
+
+const AddressProtocolProbe& RtnlKernel::AddressProtocol() {
+  if (!address_protocol_) address_protocol_ = ProbeAddressProtocol();
+  return *address_protocol_;
+}
 
 ObservedState RtnlKernel::Observe() {
   ObservedState o;
@@ -248,6 +246,7 @@ ObservedState RtnlKernel::Observe() {
           ka.scope = info->ifa_scope;
           const std::uint32_t flags = tb[IFA_FLAGS] ? nla_get_u32(tb[IFA_FLAGS]) : info->ifa_flags;
           ka.secondary = flags & IFA_F_SECONDARY;
+          ka.flags = flags;
           o.addresses.push_back(std::move(ka));
         },
         [&] { o.addresses.clear(); });
@@ -282,6 +281,10 @@ ObservedState RtnlKernel::Observe() {
         },
         [&] { o.routes.resize(keep); });
   }
+
+  // The source the node's own traffic to the world would leave from, per family with a route.
+  for (const auto& dst : SourceCheckDestinations())
+    if (auto choice = RouteGet(*sock_, dst)) o.sources.push_back(*choice);
 
   // conf/all and conf/default have no netlink read that carries ARP keys: procfs.
   for (const char* conf : {"all", "default"}) {

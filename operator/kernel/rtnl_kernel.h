@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
+#include "kernel/address_protocol_probe.h"
 #include "kernel/kernel_api.h"
 #include "kernel/sysctl_procfs.h"
 
@@ -24,10 +26,14 @@ class RtnlKernel : public KernelApi {
   SysctlValues ObserveSysctls(const std::vector<SysctlKey>& keys) override;
   ApplyResult Apply(const Plan& plan) override;
   std::size_t RequestCount() const override;
+  bool KeepsAddressProtocol() override { return AddressProtocol().kept; }
+  // The IFA_PROTO probe (ProbeAddressProtocol), run once, on the first call.
+  const AddressProtocolProbe& AddressProtocol();
 
  private:
   std::unique_ptr<NetlinkSocket> sock_;
   SysctlProcfs procfs_;
+  std::optional<AddressProtocolProbe> address_protocol_;
 };
 
 }  // namespace lvsrs

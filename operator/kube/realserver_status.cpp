@@ -145,11 +145,23 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   const std::string arp_message =
       arp_ok ? "no VIP is answered or announced through ARP or NDP on any interface" : Join(arp_problems);
 
+  // The node's own traffic leaving from a VIP: the replies go to the director, not to this node.
+  std::vector<std::string> source_problems;
+  for (const auto& p : status.problems)
+    if (p.kind == Problem::Kind::VipIsSource) source_problems.push_back(p.text);
+  const bool source_ok = status.vips_not_source;
+  const std::string source_reason = source_ok ? "NotSource" : "VIPIsSource";
+  const std::string source_message =
+      source_ok ? "the node's own traffic leaves from none of the VIPs" : Join(source_problems);
+
   json vc = Condition("VIPsConfigured", vips_ok, vips_reason, vips_message);
   json ac = Condition("ARPConformant", arp_ok, arp_reason, arp_message);
-  json rc = vips_ok && arp_ok ? Condition("Ready", true, "Ready", "every VIP configured and ARP conformant")
-            : !vips_ok        ? Condition("Ready", false, vips_reason, vips_message)
-                              : Condition("Ready", false, arp_reason, arp_message);
+  json sc = Condition("VIPsNotSource", source_ok, source_reason, source_message);
+  json rc = vips_ok && arp_ok && source_ok
+                ? Condition("Ready", true, "Ready", "every VIP configured, ARP conformant, no VIP a source address")
+            : !vips_ok ? Condition("Ready", false, vips_reason, vips_message)
+            : !arp_ok  ? Condition("Ready", false, arp_reason, arp_message)
+                       : Condition("Ready", false, source_reason, source_message);
   // Abnormal-true, like a node's MemoryPressure: True only while a fight lasts. Not part of Ready:
   // the operator still wins each round (with backoff), the node may well be conformant.
   std::vector<std::string> items;
@@ -163,9 +175,10 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   SetTransition(rc, previous, now);
   SetTransition(ac, previous, now);
   SetTransition(vc, previous, now);
+  SetTransition(sc, previous, now);
   SetTransition(cc, previous, now);
 
-  json out{{"conditions", json::array({rc, ac, vc, cc})},
+  json out{{"conditions", json::array({rc, ac, vc, sc, cc})},
            {"vips", std::to_string(configured) + "/" + std::to_string(wanted)},
            {"virtualIPs", std::move(vips)},
            {"addresses", std::move(addresses)},

@@ -127,6 +127,22 @@ std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& o
                      false,
                      line,
                      {}});
+  // The node's own traffic to the world, per family with a route there: never from a VIP.
+  for (const auto& choice : observed.sources) {
+    const auto& bad = judgement.vips_as_source();
+    const auto it =
+        std::find_if(bad.begin(), bad.end(), [&](const VipAsSource& v) { return v.destination == choice.destination; });
+    const Link* via = observed.LinkByIndex(choice.oif);
+    const std::string dst = choice.destination.ToString();
+    lines.push_back({"source address towards " + dst,
+                     "(ip route get " + dst + ")",
+                     "not a VIP",
+                     choice.source.ToString() + " via " + (via ? via->name : std::to_string(choice.oif)),
+                     it == bad.end(),
+                     false,
+                     it == bad.end() ? "" : it->Describe(),
+                     {}});
+  }
   return lines;
 }
 

@@ -69,6 +69,10 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
   // before, so this alone does not make it unconformant (the RealServer's VIPsConfigured says it).
   for (const auto& [name, why] : desired.kept)
     st.vips.push_back(VipAddressStatus{name, "", "", VipState::EditRefused, why});
+  for (const auto& source : judgement.vips_as_source()) {
+    st.problems.push_back({Kind::VipIsSource, source.vip.ToString(), source.Describe()});
+    st.vips_not_source = false;
+  }
   for (const auto& line : judgement.unreachable_node_addresses()) {
     st.problems.push_back({Kind::NodeUnreachable, line.substr(0, line.find(' ')), line});
     st.arp_conformant = false;

@@ -43,6 +43,7 @@ struct Problem {
     ArpExposed,        // a neighbour can learn a VIP from this node, through ARP or NDP (item: the VIP)
     NodeUnreachable,   // the node's own address gets no ARP reply on its interface (item: the interface)
     SysctlDiffers,     // a sysctl the operator writes does not hold its value (item: the key)
+    VipIsSource,       // the kernel picks a VIP as the source of the node's own traffic (item: the VIP)
   };
   Kind kind;
   std::string item;
@@ -58,7 +59,9 @@ struct NodeStatus {
   // node still answers for its own addresses: what the kernel will do, not whether the sysctls
   // hold the requested numbers.
   bool arp_conformant = true;
-  bool conformant() const { return vips_configured && arp_conformant; }
+  // The node's own traffic to the world leaves from none of the VIPs (vip_source.h).
+  bool vips_not_source = true;
+  bool conformant() const { return vips_configured && arp_conformant && vips_not_source; }
   std::vector<Problem> problems;
 };
 

@@ -21,7 +21,13 @@ std::string OwnerLabel(const std::string& interface) {
 }
 
 bool KernelAddress::owned() const {
-  return proto == kOwnerProtocol || (!label.empty() && label.ends_with(kLabelSuffix));
+  return proto == kOwnerProtocol || (!label.empty() && label.ends_with(kLabelSuffix)) || recorded;
+}
+
+const std::vector<IpAddress>& SourceCheckDestinations() {
+  static const std::vector<IpAddress> kDestinations = {*IpAddress::Parse("8.8.8.8"),
+                                                       *IpAddress::Parse("2001:4860:4860::8888")};
+  return kDestinations;
 }
 
 const char* ToString(ArpKey key) {

@@ -14,9 +14,13 @@
 
 namespace lvsrs {
 
-// Ownership marks. What carries neither mark is never deleted or changed.
-//  - addresses: IFA_PROTO = kOwnerProtocol (IPv4 and IPv6, survives restarts), and on IPv4 also
-//    the label "<dev>:lvsrs", so `ip addr` shows them the way admins know from lo:1.
+// Ownership marks. What carries none of them is never deleted or changed.
+//  - addresses: IFA_PROTO = kOwnerProtocol (IPv4 and IPv6, survives restarts) on kernels that keep
+//    it (Linux 5.18 and later; older ones accept the attribute and drop it), and on IPv4 also the
+//    label "<dev>:lvsrs" where it fits, so `ip addr` shows them the way admins know from lo:1.
+//    Where the kernel drops IFA_PROTO, a record in the state directory written before each add,
+//    together with the flags and scope the operator gives every address it adds
+//    (reconcile/address_ownership.h).
 //  - routes: rtm_protocol = kOwnerProtocol ("proto 245" in `ip route`).
 inline constexpr std::uint8_t kOwnerProtocol = 245;
 inline constexpr const char* kLabelSuffix = ":lvsrs";
@@ -48,6 +52,11 @@ inline constexpr std::uint8_t kScopeHost = 254;
 // answer for it. IPv6 addresses take their scope from the address itself.
 inline constexpr std::uint8_t kVipScope = kScopeHost;
 
+// IFA_F_* of linux/if_addr.h that the operator sets or reads (IFA_FLAGS carries all 32 bits).
+inline constexpr std::uint32_t kAddrFlagNoDad = 0x02;           // "nodad"
+inline constexpr std::uint32_t kAddrFlagDeprecated = 0x20;      // "deprecated": preferred lifetime 0
+inline constexpr std::uint32_t kAddrFlagNoPrefixRoute = 0x200;  // "noprefixroute"
+
 struct KernelAddress {
   IpAddress ip;
   std::uint8_t prefix = 0;
@@ -55,8 +64,13 @@ struct KernelAddress {
   std::string label;       // IPv4 only
   std::uint8_t proto = 0;  // IFA_PROTO, 0 when absent
   std::uint8_t scope = kScopeUniverse;
-  bool secondary = false;  // IFA_F_SECONDARY: another address of the same subnet came first
+  bool secondary = false;   // IFA_F_SECONDARY: another address of the same subnet came first
+  std::uint32_t flags = 0;  // IFA_FLAGS: kAddrFlag* and the rest of IFA_F_*
+  // The state directory's record names it and it has every property the operator gives the
+  // addresses it adds: the mark on kernels that drop IFA_PROTO (set by RecogniseRecorded).
+  bool recorded = false;
   bool owned() const;
+  bool deprecated() const { return (flags & kAddrFlagDeprecated) != 0; }
 };
 
 struct KernelRoute {
@@ -67,6 +81,20 @@ struct KernelRoute {
   std::uint8_t protocol = 0;
   bool owned() const { return protocol == kOwnerProtocol; }
 };
+
+// The source address the kernel picks for the node's own traffic to an outside address: the answer
+// to RTM_GETROUTE, as `ip route get DESTINATION` prints it ("... dev eth0 src 198.51.100.7").
+struct SourceChoice {
+  IpAddress destination;
+  IpAddress source;
+  int oif = 0;  // the interface the traffic leaves through
+};
+
+// The outside addresses the kernel adapter asks the route to, one per family: public resolvers,
+// far from the private, documentation and VIP ranges, so the answer is the route (and source) the
+// node's own traffic to the world takes. A family without such a route (no default route, or an
+// unreachable one) yields no SourceChoice.
+const std::vector<IpAddress>& SourceCheckDestinations();
 
 // The per-interface IPv4 settings the ARP behaviour depends on. Ignore and Announce are the ones
 // the operator writes. RouteLocalnet is only read: kube-proxy sets it (conf/all) for NodePorts on
@@ -114,6 +142,7 @@ struct ObservedState {
   std::map<NdpSysctlKey, int> ndp_sysctls;
   std::vector<NeighbourEntry> proxy_ndp_entries;  // IPv6 proxy neighbour entries
   std::vector<NeighbourEntry> anycast;            // IPv6 anycast addresses, per interface
+  std::vector<SourceChoice> sources;              // per SourceCheckDestinations() that has a route
 
   const Link* LinkByName(const std::string& name) const;
   const Link* LinkByIndex(int index) const;

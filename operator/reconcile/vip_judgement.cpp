@@ -55,6 +55,7 @@ NodeJudgement::NodeJudgement(const DesiredState& desired, const ObservedState& o
   }
   unreachable_ =
       UnreachableNodeAddresses(arp_, observed, [&](const IpAddress& ip) { return desired.addresses.count(ip) > 0; });
+  vips_as_source_ = VipsChosenAsSource(desired, observed, index());
 }
 
 }  // namespace lvsrs

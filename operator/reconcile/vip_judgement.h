@@ -1,7 +1,8 @@
 // The one judgement of each wanted VIP against what the kernel holds: is its address on its
-// interface (ours, or adopted), is its host route there, what blocks putting it there, and where a
-// neighbour could learn it through ARP (IPv4) or neighbour discovery (IPv6). The plan (what to write), the status (what
-// to report) and `check` (what to print) all read these verdicts; nothing else decides whether a VIP is in place.
+// interface (ours, or adopted), is its host route there, what blocks putting it there, where a
+// neighbour could learn it through ARP (IPv4) or neighbour discovery (IPv6), and whether the node's
+// own traffic leaves from it. The plan (what to write), the status (what to report) and `check`
+// (what to print) all read these verdicts; nothing else decides whether a VIP is in place.
 #pragma once
 
 #include <functional>
@@ -12,6 +13,7 @@
 #include "reconcile/desired_state.h"
 #include "reconcile/ndp_behaviour.h"
 #include "reconcile/observed_state.h"
+#include "reconcile/vip_source.h"
 
 namespace lvsrs {
 
@@ -47,12 +49,15 @@ class NodeJudgement {
   // The node's own IPv4 addresses (not VIPs) that a neighbour asking on their interface would get
   // no ARP reply for: the node is off that network. One line each, naming address, interface, rule.
   const std::vector<std::string>& unreachable_node_addresses() const { return unreachable_; }
+  // Where the kernel picks a VIP as the source of the node's own traffic (vip_source.h).
+  const std::vector<VipAsSource>& vips_as_source() const { return vips_as_source_; }
 
  private:
   ArpBehaviour arp_;
   NdpBehaviour ndp_;  // shares arp_'s index
   std::vector<VipVerdict> vips_;
   std::vector<std::string> unreachable_;
+  std::vector<VipAsSource> vips_as_source_;
 };
 
 // The node's own IPv4 addresses on ARP interfaces that `arp` would not answer for, as one line

@@ -16,7 +16,6 @@ case $cmd in
     launcher=()
     command -v ccache >/dev/null && [ -n "${CCACHE_DIR:-}" ] && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     CXX=${LVSRS_FUZZ_CXX:-clang++} cmake -S "$here/targets" -B "$fb" "${launcher[@]}" >/dev/null
-    # ctest runs one test at a time (scripts/test.sh), so the build may use every core.
     cmake --build "$fb" -j"$(nproc)"
     ;;
   run)

@@ -18,38 +18,14 @@
 #include <thread>
 #include <vector>
 
-#include "kernel/rtnl_kernel.h"
 #include "support/netns.h"
+#include "support/observe_in_netns.h"  // ObserveIn
 
 namespace lvsrs::testing {
 
 inline std::string Must(const CommandResult& r, const std::string& what) {
   if (r.exit_code != 0) throw std::runtime_error(what + " failed (" + std::to_string(r.exit_code) + "): " + r.output);
   return r.output;
-}
-
-// RtnlKernel::Observe() run inside namespace `name`: a thread enters it (setns moves only the
-// calling thread), so the netlink socket and /proc/sys/net it opens are the namespace's.
-inline ObservedState ObserveIn(const std::string& name) {
-  ObservedState out;
-  std::exception_ptr error;
-  std::thread t([&] {
-    try {
-      const int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw std::runtime_error("open netns " + name + ": " + std::strerror(errno));
-      const int rc = setns(fd, CLONE_NEWNET);
-      const int err = errno;
-      close(fd);
-      if (rc != 0) throw std::runtime_error("setns " + name + ": " + std::strerror(err));
-      RtnlKernel kernel;
-      out = kernel.Observe();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  t.join();
-  if (error) std::rethrow_exception(error);
-  return out;
 }
 
 inline std::string Verdict(bool yes, const char* what) { return yes ? what : std::string("not ") + what; }

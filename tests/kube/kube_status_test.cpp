@@ -55,6 +55,22 @@ TEST(RealServerStatus, TransitionTimeMovesOnlyOnStatusChange) {
   EXPECT_EQ(bad["lastSyncTime"], "2026-01-01T00:01:00Z");
 }
 
+TEST(RealServerStatus, AVipChosenAsSourceIsItsOwnConditionAndNotReady) {
+  const json ok = BuildRealServerStatus(Healthy(), {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(ok, "VIPsNotSource", "status"), "True");
+  NodeStatus bad = Healthy();
+  bad.vips_not_source = false;
+  bad.problems.push_back({Problem::Kind::VipIsSource, "2001:db8::10",
+                          "2001:db8::10 is the source address the kernel picks for this node's own traffic"});
+  const json st = BuildRealServerStatus(bad, {}, ok, "2026-01-01T00:01:00Z");
+  EXPECT_EQ(Condition(st, "VIPsNotSource", "status"), "False");
+  EXPECT_EQ(Condition(st, "VIPsNotSource", "reason"), "VIPIsSource");
+  EXPECT_NE(Condition(st, "VIPsNotSource", "message").find("2001:db8::10 is the source"), std::string::npos);
+  EXPECT_EQ(Condition(st, "Ready", "status"), "False");
+  EXPECT_EQ(Condition(st, "Ready", "reason"), "VIPIsSource");
+  EXPECT_EQ(Condition(st, "ARPConformant", "status"), "True");
+}
+
 TEST(RealServerStatus, ContestedConditionNamesTheItemsNotTheCounts) {
   const json calm = BuildRealServerStatus(Healthy(), {}, json::object(), "2026-01-01T00:00:00Z");
   EXPECT_EQ(Condition(calm, "Contested", "status"), "False");

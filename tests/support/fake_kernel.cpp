@@ -1,5 +1,7 @@
 #include "support/fake_kernel.h"
 
+#include "reconcile/address_ownership.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -13,7 +15,7 @@ bool HasLink(const ObservedState& s, int ifindex) { return s.LinkByIndex(ifindex
 }  // namespace
 
 ApplyResult ApplyToState(ObservedState& state, const Plan& plan, const std::map<ItemKey, int>& failures,
-                         std::vector<std::string>* journal) {
+                         std::vector<std::string>* journal, bool keeps_address_protocol) {
   ApplyResult result;
   // One write: err is the kernel's answer (0, or an errno); benign errnos are the kernel saying
   // "already so", which RtnlKernel counts as success.
@@ -35,9 +37,12 @@ ApplyResult ApplyToState(ObservedState& state, const Plan& plan, const std::map<
       if (!HasLink(state, a.ifindex)) return ENODEV;
       for (const auto& k : state.addresses)
         if (k.ip == a.ip && k.ifindex == a.ifindex && k.prefix == a.ip.host_prefix()) return EEXIST;
-      // As RtnlKernel adds them: IPv4 VIPs with host scope, IPv6 with the address's own.
-      state.addresses.push_back(KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex, OwnerLabel(a.interface),
-                                              kOwnerProtocol, a.ip.is_v4() ? kVipScope : kScopeUniverse, false});
+      // As RtnlKernel adds them: IPv4 VIPs with host scope, IPv6 with the address's own and
+      // deprecated; the operator's flags; IFA_PROTO only where the kernel keeps it.
+      state.addresses.push_back(KernelAddress{
+          a.ip, a.ip.host_prefix(), a.ifindex, a.ip.is_v4() ? OwnerLabel(a.interface) : "",
+          keeps_address_protocol ? kOwnerProtocol : std::uint8_t{0}, a.ip.is_v4() ? kVipScope : kScopeUniverse, false,
+          VipAddressFlags(a.ip) | (AddedDeprecated(a.ip) ? kAddrFlagDeprecated : 0)});
       return 0;
     });
   }
@@ -68,8 +73,11 @@ ApplyResult ApplyToState(ObservedState& state, const Plan& plan, const std::map<
   }
   for (const auto& a : plan.remove_addresses) {
     write(ItemKey::OfAddress(a.ip), "remove " + a.Describe(), "remove", [&] {
-      const auto n = std::erase_if(
-          state.addresses, [&](const KernelAddress& k) { return k.owned() && k.ip == a.ip && k.ifindex == a.ifindex; });
+      // RTM_DELADDR names the address and its interface only: the kernel deletes it whatever its
+      // mark, so only the plan keeps foreign addresses safe.
+      const auto n = std::erase_if(state.addresses, [&](const KernelAddress& k) {
+        return k.ip == a.ip && k.ifindex == a.ifindex && k.prefix == a.ip.host_prefix();
+      });
       return n ? 0 : EADDRNOTAVAIL;
     });
   }
@@ -95,7 +103,14 @@ SysctlValues FakeKernel::ObserveSysctls(const std::vector<SysctlKey>& keys) {
 ApplyResult FakeKernel::Apply(const Plan& plan) {
   ++apply_calls_;
   requests_ += plan.WriteCount();
-  return ApplyToState(state_, plan, failures_, journal_);
+  return ApplyToState(state_, plan, failures_, journal_, keeps_address_protocol_);
+}
+
+void FakeAddressRecordStore::Save(const AddressRecord& record) const {
+  if (fail_saves) throw std::runtime_error("state file /fake/owned-addresses.json.tmp: No space left on device");
+  saved = record;
+  ++saves;
+  if (journal) journal->push_back("record addresses");
 }
 
 void FakeRecordStore::Save(const SysctlRecord& record) const {

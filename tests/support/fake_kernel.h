@@ -7,15 +7,19 @@
 //    remove routes, remove addresses, restore sysctls) on its ObservedState, per item: one
 //    failing item never stops the others, and each failure is an ApplyResult error under the
 //    item's ItemKey with the errno text.
+//  - Addresses get what RtnlKernel gives them (host scope on IPv4, the operator's flags, IPv6
+//    deprecated, the owner label) and IFA_PROTO 245 only when the fake kernel keeps it
+//    (keeps_address_protocol: false is a kernel before 5.18, which drops the attribute).
 //  - Idempotence as the kernel answers it and RtnlKernel accepts it: adding an address or a route
 //    that is already there is EEXIST (counted as a successful write, nothing changes); removing
-//    one that is gone is EADDRNOTAVAIL / ESRCH (also success). Only owned routes and addresses
-//    (protocol 245) are removed, as the real requests carry the mark.
+//    one that is gone is EADDRNOTAVAIL / ESRCH (also success). Routes are removed only when they
+//    carry protocol 245, as the real request does; addresses by address and interface whatever
+//    their mark, as RTM_DELADDR does.
 //  - A write to a missing interface fails with ENODEV (address, route, per-interface sysctl).
 //  - Failure injection: a per-item errno on every write of that item (FailItem), a failing
 //    Observe()/ObserveSysctls() (FailObserve), and in FakeRecordStore a failing Save().
 //  - Drift: tests change state() directly, as another tool would.
-// What it does NOT implement: local-table routes, address flags and lifetimes, routes removed
+// What it does NOT implement: local-table routes, lifetimes running out, routes removed
 // with their interface or address, link state changes, the effective max(all, dev) ARP value
 // (ObservedState's helpers compute that), extended acks, request batching and races. Those are
 // covered by tests/kernel and tests/faults against the real kernel.
@@ -27,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/address_record.h"
 #include "agent/sysctl_record.h"
 #include "kernel/kernel_api.h"
 #include "reconcile/item_key.h"
@@ -37,16 +42,18 @@ namespace lvsrs::testing {
 // journal, when given, gets one line per write attempted ("add ip:192.0.2.10", "set
 // sysctl:net.ipv4.conf.all.arp_ignore=1", ...).
 ApplyResult ApplyToState(ObservedState& state, const Plan& plan, const std::map<ItemKey, int>& failures = {},
-                         std::vector<std::string>* journal = nullptr);
+                         std::vector<std::string>* journal = nullptr, bool keeps_address_protocol = true);
 
 class FakeKernel : public KernelApi {
  public:
-  explicit FakeKernel(ObservedState initial) : state_(std::move(initial)) {}
+  explicit FakeKernel(ObservedState initial, bool keeps_address_protocol = true)
+      : state_(std::move(initial)), keeps_address_protocol_(keeps_address_protocol) {}
 
   ObservedState Observe() override;
   SysctlValues ObserveSysctls(const std::vector<SysctlKey>& keys) override;
   ApplyResult Apply(const Plan& plan) override;
   std::size_t RequestCount() const override { return requests_; }
+  bool KeepsAddressProtocol() override { return keeps_address_protocol_; }
 
   // Every write of item fails with err (an errno) until ClearFailure.
   void FailItem(const ItemKey& item, int err) { failures_[item] = err; }
@@ -66,6 +73,7 @@ class FakeKernel : public KernelApi {
   std::map<ItemKey, int> failures_;
   std::optional<std::string> observe_error_;
   std::vector<std::string>* journal_ = nullptr;
+  bool keeps_address_protocol_;
   std::size_t requests_ = 0;
   int apply_calls_ = 0;
 };
@@ -81,6 +89,18 @@ class FakeRecordStore : public SysctlRecordStore {
   mutable SysctlRecord saved;
   mutable int saves = 0;
   std::vector<std::string>* journal = nullptr;  // gets "save" per successful save
+};
+
+// The address record in memory; Save() fails while fail_saves is set.
+class FakeAddressRecordStore : public AddressRecordStore {
+ public:
+  AddressRecord Load() const override { return saved; }
+  void Save(const AddressRecord& record) const override;
+
+  bool fail_saves = false;
+  mutable AddressRecord saved;
+  mutable int saves = 0;
+  std::vector<std::string>* journal = nullptr;  // gets "record addresses" per successful save
 };
 
 }  // namespace lvsrs::testing

@@ -36,11 +36,16 @@ TEST(FakeKernel, AddingWhatIsThereAndRemovingWhatIsGoneSucceedWithoutChange) {
   EXPECT_TRUE(ApplyToState(o, rm).ok());
 }
 
-TEST(FakeKernel, NeverRemovesWhatLacksTheMark) {
+// As the kernel: RTM_DELROUTE matches the protocol it carries, RTM_DELADDR names only the address
+// and its interface. Foreign addresses are kept safe by the plan, never by the delete.
+TEST(FakeKernel, RemovesRoutesOnlyWithTheMarkAndAddressesWhateverTheirMark) {
   ObservedState o = BasicNode();
   Plan rm;
-  rm.remove_addresses.push_back(AddressChange{Ip("198.51.100.7"), 2, "eth0"});
+  rm.remove_routes.push_back(RouteChange{Ip("198.51.100.0"), 2, "eth0"});
+  rm.remove_addresses.push_back(AddressChange{Ip("192.0.2.10"), 1, "lo"});
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:admin", 0, kScopeUniverse, false});
   ApplyToState(o, rm);
+  EXPECT_EQ(o.routes.size(), BasicNode().routes.size());
   EXPECT_EQ(o.addresses.size(), BasicNode().addresses.size());
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "model/virtual_ip_parse.h"
+#include "reconcile/address_ownership.h"
 #include "reconcile/observed_state.h"
 #include "reconcile/plan.h"
 
@@ -39,8 +40,10 @@ inline VirtualIp MakeVip(const std::string& name, std::vector<const char*> addrs
 
 inline void SimulateApply(ObservedState& o, const Plan& p, SysctlRecord* record = nullptr) {
   for (const auto& a : p.add_addresses)
-    o.addresses.push_back(KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex, OwnerLabel(a.interface), kOwnerProtocol,
-                                        a.ip.is_v4() ? kVipScope : kScopeUniverse, false});
+    o.addresses.push_back(KernelAddress{a.ip, a.ip.host_prefix(), a.ifindex,
+                                        a.ip.is_v4() ? OwnerLabel(a.interface) : "", kOwnerProtocol,
+                                        a.ip.is_v4() ? kVipScope : kScopeUniverse, false,
+                                        VipAddressFlags(a.ip) | (AddedDeprecated(a.ip) ? kAddrFlagDeprecated : 0)});
   for (const auto& r : p.add_routes)
     o.routes.push_back(KernelRoute{r.dst, r.dst.host_prefix(), r.oif, kMainTable, kOwnerProtocol});
   for (const auto& s : p.set_sysctls) {

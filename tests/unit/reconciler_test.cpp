@@ -17,6 +17,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::BasicNode;
+using testing::FakeAddressRecordStore;
 using testing::FakeKernel;
 using testing::FakeRecordStore;
 using testing::Ip;
@@ -46,7 +47,8 @@ long Count(const std::vector<std::string>& journal, const std::string& line) {
 struct Fixture : ::testing::Test {
   FakeKernel kernel{BasicNode()};
   FakeRecordStore store;
-  Reconciler reconciler{kernel, store};
+  FakeAddressRecordStore addresses;
+  Reconciler reconciler{kernel, store, addresses};
   std::vector<std::string> journal;
   const Clock::time_point t0 = Clock::time_point{} + std::chrono::hours(1000);
   const std::vector<VirtualIp> web = {MakeVip("web", {"192.0.2.10"})};
@@ -54,6 +56,7 @@ struct Fixture : ::testing::Test {
   Fixture() {
     kernel.set_journal(&journal);
     store.journal = &journal;
+    addresses.journal = &journal;
   }
   ReconcileOutcome Pass(Clock::time_point now) { return reconciler.Reconcile(web, kNode, now); }
 };
@@ -260,7 +263,7 @@ TEST_F(ReconcilerTest, AnEditThisNodeRefusesLeavesTheKernelAsItWasAlsoAfterARest
   ASSERT_TRUE(o.desired.kept.count("web"));
   EXPECT_EQ(reconciler.accepted_specs().at("uid-web"), v);
 
-  Reconciler restarted{kernel, store};
+  Reconciler restarted{kernel, store, addresses};
   restarted.SetAcceptedSpecs(reconciler.accepted_specs());
   const auto after = restarted.Reconcile({edit}, kNode, t0 + seconds(3));
   EXPECT_FALSE(after.plan.HasWrites()) << after.plan.ToText();
@@ -268,9 +271,105 @@ TEST_F(ReconcilerTest, AnEditThisNodeRefusesLeavesTheKernelAsItWasAlsoAfterARest
   EXPECT_TRUE(HasAddress(kernel.state(), "192.0.2.10"));
 
   // Without the memory (a restart that saved nothing), the edit is refused as new: withdrawn.
-  Reconciler amnesic{kernel, store};
+  Reconciler amnesic{kernel, store, addresses};
   amnesic.Reconcile({edit}, kNode, t0 + seconds(4));
   EXPECT_FALSE(HasAddress(kernel.state(), "192.0.2.10"));
+}
+
+// A kernel before 5.18: it accepts IFA_PROTO and drops it (FakeKernel's keeps_address_protocol).
+struct OldKernel : ::testing::Test {
+  FakeKernel kernel{BasicNode(), false};
+  FakeRecordStore store;
+  FakeAddressRecordStore addresses;
+  std::vector<std::string> journal;
+  const Clock::time_point t0 = Clock::time_point{} + std::chrono::hours(1000);
+  const std::vector<VirtualIp> web = {MakeVip("web", {"192.0.2.10", "2001:db8::10"})};
+
+  OldKernel() {
+    kernel.set_journal(&journal);
+    addresses.journal = &journal;
+  }
+  // A fresh agent on the same kernel and state directory: what a restart sees.
+  ReconcileOutcome Restarted(const std::vector<VirtualIp>& vips, Clock::time_point now) {
+    Reconciler r{kernel, store, addresses};
+    r.LoadRecords();
+    return r.Reconcile(vips, kNode, now);
+  }
+};
+
+TEST_F(OldKernel, EachAddressIsRecordedBeforeItIsAdded) {
+  const auto o = Restarted(web, t0);
+  ASSERT_TRUE(o.applied.ok());
+  const auto record = std::find(journal.begin(), journal.end(), "record addresses");
+  const auto add = std::find(journal.begin(), journal.end(), "add ip:2001:db8::10");
+  ASSERT_NE(record, journal.end());
+  ASSERT_NE(add, journal.end());
+  EXPECT_LT(record, add) << "the record must be on disk before the kernel holds an address without a mark";
+  EXPECT_EQ(addresses.saved, (AddressRecord{{Ip("192.0.2.10"), 1, "lo"}, {Ip("2001:db8::10"), 1, "lo"}}));
+  for (const auto& a : kernel.state().addresses)
+    if (a.ip == Ip("2001:db8::10")) {
+      EXPECT_EQ(a.proto, 0) << "the fake kernel dropped the mark, as old kernels do";
+    }
+  EXPECT_TRUE(o.status.conformant());
+  for (const auto& v : o.status.vips) EXPECT_EQ(v.state, VipState::Configured) << v.address << ": " << v.message;
+}
+
+TEST_F(OldKernel, RecognisedAfterARestartAndRemovedWithTheirRecord) {
+  Restarted(web, t0);
+  const auto again = Restarted(web, t0 + seconds(1));
+  EXPECT_FALSE(again.plan.HasWrites()) << again.plan.ToText();
+  for (const auto& v : again.status.vips) EXPECT_EQ(v.state, VipState::Configured) << v.address;
+
+  const auto gone = Restarted({}, t0 + seconds(2));
+  EXPECT_TRUE(gone.applied.ok());
+  EXPECT_FALSE(HasAddress(kernel.state(), "2001:db8::10"));
+  EXPECT_FALSE(HasAddress(kernel.state(), "192.0.2.10"));
+  EXPECT_TRUE(addresses.saved.empty()) << "a record never outlives its address";
+}
+
+TEST_F(OldKernel, AnIdenticalLookingAddressWithoutARecordIsNeverRemoved) {
+  // Every property the operator would give it, but no record: someone else's.
+  kernel.state().addresses.push_back(KernelAddress{Ip("2001:db8::10"), 128, 1, "", 0, kScopeUniverse, false,
+                                                   kAddrFlagNoDad | kAddrFlagNoPrefixRoute | kAddrFlagDeprecated});
+  const auto adopted = Restarted(web, t0);
+  for (const auto& v : adopted.status.vips)
+    if (v.address == "2001:db8::10") {
+      EXPECT_EQ(v.state, VipState::Adopted);
+    }
+  EXPECT_EQ(addresses.saved, (AddressRecord{{Ip("192.0.2.10"), 1, "lo"}})) << "only what the operator added";
+  Restarted({}, t0 + seconds(1));
+  EXPECT_TRUE(HasAddress(kernel.state(), "2001:db8::10"));
+  EXPECT_FALSE(HasAddress(kernel.state(), "192.0.2.10"));
+}
+
+TEST_F(OldKernel, AnAddressWhosePropertiesSomeoneChangedIsTheirs) {
+  Restarted(web, t0);
+  for (auto& a : kernel.state().addresses)
+    if (a.ip == Ip("2001:db8::10")) a.flags &= ~kAddrFlagNoDad;  // as `ip addr change` without nodad
+  const auto o = Restarted({}, t0 + seconds(1));
+  EXPECT_TRUE(HasAddress(kernel.state(), "2001:db8::10"));
+  EXPECT_EQ(addresses.saved, AddressRecord{}) << "the entry no longer backs an address of ours";
+  for (const auto& r : o.plan.remove_addresses) EXPECT_FALSE(r.ip == Ip("2001:db8::10"));
+}
+
+TEST_F(OldKernel, NoAddressIsAddedWhileItsRecordCannotBeSaved) {
+  addresses.fail_saves = true;
+  const auto o = Restarted(web, t0);
+  EXPECT_FALSE(HasAddress(kernel.state(), "2001:db8::10"));
+  ASSERT_TRUE(o.applied.Failed(ItemKey::OfAddress(Ip("2001:db8::10"))));
+  EXPECT_NE(o.applied.errors.at(ItemKey::OfAddress(Ip("2001:db8::10"))).find("cannot record it before adding it"),
+            std::string::npos);
+  EXPECT_FALSE(o.status.vips_configured);
+  addresses.fail_saves = false;
+  EXPECT_TRUE(Restarted(web, t0 + seconds(1)).status.conformant());
+  EXPECT_TRUE(HasAddress(kernel.state(), "2001:db8::10"));
+}
+
+TEST_F(ReconcilerTest, AKernelThatKeepsTheMarkNeedsNoRecord) {
+  const auto o = reconciler.Reconcile({MakeVip("web", {"192.0.2.10", "2001:db8::10"})}, kNode, t0);
+  ASSERT_TRUE(o.applied.ok());
+  EXPECT_EQ(addresses.saves, 0);
+  EXPECT_TRUE(HasAddress(kernel.state(), "2001:db8::10"));
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
-#include "agent/state_file_io.h"
+#include "agent/state_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -14,6 +15,10 @@
 
 namespace lvsrs {
 namespace {
+
+// Far more than every sysctl of thousands of interfaces, or the record of 100,000 addresses
+// (about 80 bytes each); a larger file is not ours.
+constexpr off_t kMaxStateBytes = 16 << 20;
 
 void WriteAll(int fd, const std::string& text) {
   std::size_t done = 0;
@@ -27,26 +32,25 @@ void WriteAll(int fd, const std::string& text) {
 
 }  // namespace
 
-std::optional<std::string> ReadStateFile(const std::string& what, const std::string& path, off_t max_bytes) {
-  // O_NONBLOCK: a FIFO put there must not hang the agent; it is refused below as not a file.
+std::optional<std::string> ReadStateFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
-    throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+    throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
   }
   const UniqueFd closer(fd);
   struct stat st {};
-  if (fstat(fd, &st) != 0) throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw std::runtime_error(what + " " + path + " is not a regular file");
-  if (st.st_size > max_bytes)
-    throw std::runtime_error(what + " " + path + " is " + std::to_string(st.st_size) +
+  if (fstat(fd, &st) != 0) throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error("state file " + path + " is not a regular file");
+  if (st.st_size > kMaxStateBytes)
+    throw std::runtime_error("state file " + path + " is " + std::to_string(st.st_size) +
                              " bytes, more than this version ever writes; fix or remove it by hand");
   std::string text(static_cast<std::size_t>(st.st_size), '\0');
   std::size_t got = 0;
   while (got < text.size()) {
     const ssize_t n = read(fd, text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+    if (n < 0) throw std::runtime_error("state file " + path + ": " + std::strerror(errno));
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
@@ -54,16 +58,15 @@ std::optional<std::string> ReadStateFile(const std::string& what, const std::str
   return text;
 }
 
-void ReplaceStateFile(const std::string& what, const std::string& dir, const std::string& path,
-                      const std::string& text) {
+void ReplaceStateFile(const std::string& dir, const std::string& path, const std::string& text) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("state dir " + dir + ": " + ec.message());
 
-  // A unique name per writer: `cleanup` and `run` at the same time must not write one file.
   std::string tmp = path + ".XXXXXX";
   const int fd = mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error(what + " " + path + ": cannot create a temporary file: " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("state file " + path + ": cannot create a temporary file: " + std::strerror(errno));
   try {
     if (fchmod(fd, 0644) != 0) throw std::system_error(errno, std::generic_category());
     WriteAll(fd, text);
@@ -71,15 +74,15 @@ void ReplaceStateFile(const std::string& what, const std::string& dir, const std
   } catch (const std::system_error& e) {
     close(fd);
     unlink(tmp.c_str());
-    throw std::runtime_error(what + " " + tmp + ": " + e.code().message());
+    throw std::runtime_error("state file " + tmp + ": " + e.code().message());
   }
   if (close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
     const int saved = errno;
     unlink(tmp.c_str());
-    throw std::runtime_error(what + " " + path + ": " + std::strerror(saved));
+    throw std::runtime_error("state file " + path + ": " + std::strerror(saved));
   }
   // The rename is durable only once the directory is: without this a crash can bring back the
-  // old file (or none) although the new one was already acted on.
+  // old file (or none) although the kernel was already changed.
   const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) {
     const int saved = errno;
