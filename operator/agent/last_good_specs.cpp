@@ -70,7 +70,7 @@ void LastGoodFile::Save(const std::map<std::string, VirtualIp>& validated,
                         const std::map<std::string, VirtualIp>& applied) const {
   const json j{{"version", kVersion}, {"validated", Specs(validated)}, {"applied", Specs(applied)}};
   // Everything in it passed ParseVirtualIp, so it is valid UTF-8 and dump() cannot throw. Compact:
-  // one entry per VirtualIP of the cluster, and ReadStateFile reads at most 16 MiB (some 25,000
+  // one entry per VirtualIP of the cluster, and ReadStateFile reads at most 16 MiB (some 20,000
   // VirtualIPs); a larger file is logged at start as unreadable and replaced.
   ReplaceStateFile(dir_, path_, j.dump() + "\n");
 }
