@@ -81,6 +81,7 @@ ReconcileOutcome AgentLoop::Pass() {
   const auto snap = source_.Get();
   ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node, time_.Steady());
   o.source_refused = snap.refused;
+  o.source_validated = snap.validated;
   if (!o.error.empty())
     LogError("reconcile: " + o.error);
   else if (o.plan.HasWrites() || !o.repairs.empty())

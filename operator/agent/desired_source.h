@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ class DesiredSource {
     std::vector<VirtualIp> vips;
     NodeInfo node;
     SourceRefusals refused;
+    // Kubernetes mode: by uid, the last spec of each object that passed validation (kept in force
+    // while a later edit is invalid), for the agent to save across restarts; null otherwise. A
+    // new map only when it changed.
+    std::shared_ptr<const std::map<std::string, VirtualIp>> validated;
   };
   virtual Snapshot Get() = 0;
   // Called on every loop turn and timer; returns true when the input changed.

@@ -60,7 +60,7 @@ FileSource::FileSource(std::string path, NodeInfo node) : path_(std::move(path))
   vips_ = LoadVirtualIpFile(path_);
 }
 
-DesiredSource::Snapshot FileSource::Get() { return Snapshot{true, vips_, node_, {}}; }
+DesiredSource::Snapshot FileSource::Get() { return Snapshot{true, vips_, node_, {}, nullptr}; }
 
 bool FileSource::Poll() {
   struct stat now {};

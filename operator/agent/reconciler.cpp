@@ -86,7 +86,9 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     return out;
   }
   RecogniseRecorded(observed, address_records_);
-  out.desired = BuildDesiredState(vips, node, observed);
+  out.desired = BuildDesiredState(vips, node, observed, accepted_);
+  accepted_ = out.desired.accepted;
+  LogKept(out.desired.kept);
   // One judgement per observation, handed to the plan and the status.
   std::optional<NodeJudgement> judgement;
   judgement.emplace(out.desired, observed);
@@ -123,6 +125,15 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   out.contested = repair_tracker_.Contested();
   out.duration = Clock::now() - start;
   return out;
+}
+
+void Reconciler::LogKept(const std::map<std::string, std::string>& kept) {
+  // Once per refusal (and again when its reason changes), as the source logs its own refusals.
+  for (const auto& [name, why] : kept) {
+    auto it = logged_kept_.find(name);
+    if (it == logged_kept_.end() || it->second != why) LogWarning("VirtualIP " + name + ": " + why);
+  }
+  logged_kept_ = kept;
 }
 
 void Reconciler::HoldBack(Plan& plan, Clock::time_point now) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -40,6 +41,8 @@ struct ReconcileOutcome {
   // VirtualIPs the source refused before reconcile, from the same snapshot as the VirtualIPs of
   // this pass (set by AgentLoop, not by Reconcile), so every observer reports the same set.
   SourceRefusals source_refused;
+  // The source's last validated specs of the same snapshot (Snapshot::validated), to be saved.
+  std::shared_ptr<const std::map<std::string, VirtualIp>> source_validated;
   std::chrono::nanoseconds duration{0};
 };
 
@@ -50,6 +53,12 @@ class Reconciler {
 
   // Reads the state files; throws std::runtime_error if one is unreadable.
   void LoadRecords();
+  // The spec of each VirtualIP this node accepted last (DesiredState::accepted, by
+  // ObjectIdentity): while a later edit is refused here, that spec stays in force. Set it from
+  // what the previous process saved, before the first pass; it is replaced by every pass that read
+  // the kernel, so a VirtualIP that is gone is forgotten.
+  void SetAcceptedSpecs(std::map<std::string, VirtualIp> specs) { accepted_ = std::move(specs); }
+  const std::map<std::string, VirtualIp>& accepted_specs() const { return accepted_; }
   ReconcileOutcome Reconcile(const std::vector<VirtualIp>& vips, const NodeInfo& node,
                              Clock::time_point now = Clock::now());
   // Between full passes (the loop calls it every --resync-period): re-reads only the ARP sysctls
@@ -62,6 +71,7 @@ class Reconciler {
   std::optional<Clock::time_point> NextRetry() const;
 
  private:
+  void LogKept(const std::map<std::string, std::string>& kept);
   // The steps of a pass, in order.
   // Leaves out of the plan what waits: items in backoff after a failed write, and repairs of
   // contested items.
@@ -105,6 +115,8 @@ class Reconciler {
   std::set<ItemKey> established_;
   // The watched ARP sysctls as the last pass that read the kernel left them.
   std::optional<SysctlValues> watched_sysctls_;
+  std::map<std::string, VirtualIp> accepted_;       // see SetAcceptedSpecs
+  std::map<std::string, std::string> logged_kept_;  // DesiredState::kept as last logged
 };
 
 }  // namespace lvsrs

@@ -1,6 +1,9 @@
+#include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "agent/reconciler.h"
+#include "agent/state_dir_lock.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "kernel/rtnl_kernel.h"
@@ -27,8 +30,19 @@ int CleanupCommand(int argc, char** argv) {
         flags.Help().c_str());
     return kExitOk;
   }
-  RtnlKernel kernel;
   const std::string state_dir = flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator");
+  // A running agent would put back whatever cleanup removes, and the two would drop each other's
+  // sysctl records: refuse at once, naming the holder, rather than wait for an agent that may
+  // never stop. --dry-run only reads.
+  std::optional<StateDirLock> lock;
+  try {
+    if (!flags.Has("dry-run")) lock.emplace(state_dir, "cleanup", std::chrono::milliseconds(0));
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "cleanup: %s; stop the agent on this node first (it would put back what cleanup removes)\n",
+                 e.what());
+    return kExitNotConformant;
+  }
+  RtnlKernel kernel;
   SysctlRecordFile store(state_dir);
   AddressRecordFile addresses(state_dir);
   Reconciler reconciler(kernel, store, addresses, flags.Has("dry-run"));

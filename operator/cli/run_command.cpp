@@ -11,8 +11,10 @@
 
 #include "agent/agent_loop.h"
 #include "agent/file_source.h"
+#include "agent/last_good_specs.h"
 #include "agent/log.h"
 #include "agent/reconciler.h"
+#include "agent/state_dir_lock.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/node_identity.h"
@@ -120,7 +122,7 @@ struct Sources {
   DesiredSource& desired() const { return file ? static_cast<DesiredSource&>(*file) : kube->source(); }
 };
 
-// Reads the file or connects to the API server. nullopt when `out` is ready; otherwise the exit
+// Reads the file, or the kubeconfig (nothing is started yet). nullopt when `out` is ready; otherwise the exit
 // code, after the reason was printed.
 std::optional<int> MakeSources(const RunOptions& o, Sources& out) {
   if (o.file) {
@@ -140,13 +142,36 @@ std::optional<int> MakeSources(const RunOptions& o, Sources& out) {
     std::fprintf(stderr, "run: Kubernetes mode (no --file): %s\n", e.what());
     return kExitUsage;
   }
-  // --once and --dry-run take a single look: never at an unsynced (empty) view.
-  if ((o.loop.once || o.dry_run) && !out.kube->WaitForSync(std::chrono::seconds(60))) {
-    std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
-                 o.node.name.c_str(), out.kube->origin().c_str());
-    return kExitNotConformant;
-  }
   return std::nullopt;
+}
+
+// --once and --dry-run take a single look: never at an unsynced (empty) view. nullopt when the
+// first lists are in (or there is nothing to wait for); otherwise the exit code.
+std::optional<int> WaitForFirstList(const RunOptions& o, Sources& sources) {
+  if (!sources.kube || !(o.loop.once || o.dry_run)) return std::nullopt;
+  if (sources.kube->WaitForSync(std::chrono::seconds(60))) return std::nullopt;
+  std::fprintf(stderr, "run: no complete list of VirtualIPs and Node %s from %s within 60s; nothing changed\n",
+               o.node.name.c_str(), sources.kube->origin().c_str());
+  return kExitNotConformant;
+}
+
+// How long `run` waits for another holder of the state dir (see StateDirLock): longer than a
+// pod's default termination grace period, so a replaced agent that is still stopping is waited for.
+constexpr std::chrono::milliseconds kRunLockWait{35000};
+
+// What the previous agent saved. A file that cannot be read costs only the restart guarantee:
+// logged, and the agent starts without it (the next change replaces it).
+LastGoodSpecs LoadLastGood(const LastGoodFile& file) {
+  std::vector<std::string> skipped;
+  try {
+    LastGoodSpecs specs = file.Load(&skipped);
+    for (const auto& s : skipped) LogWarning(file.path() + ": left out " + s);
+    return specs;
+  } catch (const std::exception& e) {
+    LogError(std::string(e.what()) +
+             "; starting without the specs accepted before (an edit refused now withdraws its VirtualIP)");
+    return {};
+  }
 }
 
 // How this kernel lets the operator recognise its addresses after a restart: probed at start, so
@@ -172,6 +197,7 @@ int PrintPlan(Reconciler& reconciler, DesiredSource& source) {
   for (const auto& [name, r] : snap.refused)
     std::printf("%s VirtualIP %s: %s\n", r.serving_last_good ? "keep" : "refuse", name.c_str(), r.message.c_str());
   for (const auto& [name, why] : o.desired.refused) std::printf("refuse VirtualIP %s: %s\n", name.c_str(), why.c_str());
+  for (const auto& [name, why] : o.desired.kept) std::printf("keep VirtualIP %s: %s\n", name.c_str(), why.c_str());
   const std::string text = o.plan.ToText();
   std::fputs(text.empty() ? "nothing to do\n" : text.c_str(), stdout);
   return kExitOk;
@@ -191,11 +217,12 @@ void TrimHeapWhenQuiet(AgentLoop& loop) {
 }
 
 // The loop with everything that watches it: metrics and probes, the kube reporter, heap trimming.
-int RunLoop(const RunOptions& o, Sources& sources, Reconciler& reconciler) {
+int RunLoop(const RunOptions& o, Sources& sources, Reconciler& reconciler, LastGoodRecorder& last_good) {
   Monitoring monitoring(o.monitoring);
   LogInfo("lvs-rs-operator " LVSRS_VERSION " on node " + o.node.name + ", VirtualIPs from " +
           (o.file ? *o.file : "the API server (" + sources.kube->origin() + ")"));
   AgentLoop loop(reconciler, sources.desired(), o.loop);
+  loop.AddObserver([&last_good](const ReconcileOutcome& outcome) { last_good.Observe(outcome); });
   if (sources.kube) {
     kube::KubernetesMode& kube = *sources.kube;
     kube.Attach(loop);
@@ -234,17 +261,33 @@ int RunCommand(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // The input first: a bad file or kubeconfig changes nothing, not even the state dir.
   Sources sources;
   if (const auto rc = MakeSources(options, sources)) return *rc;
+
+  // Before anything in the state dir is read. A predecessor on this node (the pod being replaced)
+  // may still be stopping: wait for it a while rather than fail at once.
+  std::optional<StateDirLock> lock;
+  if (!options.dry_run)  // reads only
+    lock.emplace(options.state_dir, "run", kRunLockWait, [&options](const std::string& holder) {
+      LogWarning("state dir " + options.state_dir + " is locked by " + holder + "; waiting up to " +
+                 std::to_string(kRunLockWait.count() / 1000) + " s for it to end");
+    });
+  const LastGoodFile last_good_file(options.state_dir);
+  LastGoodSpecs last_good = LoadLastGood(last_good_file);
+  if (sources.kube) sources.kube->RestoreLastGood(last_good.validated);  // before it starts listing
+  if (const auto rc = WaitForFirstList(options, sources)) return *rc;
 
   RtnlKernel kernel;
   SysctlRecordFile store(options.state_dir);
   AddressRecordFile addresses(options.state_dir);
   Reconciler reconciler(kernel, store, addresses, options.dry_run);
   reconciler.LoadRecords();
+  reconciler.SetAcceptedSpecs(last_good.applied);
   if (options.dry_run) return PrintPlan(reconciler, sources.desired());
   LogOwnershipMark(kernel, addresses);
-  return RunLoop(options, sources, reconciler);
+  LastGoodRecorder recorder(last_good_file, std::move(last_good));
+  return RunLoop(options, sources, reconciler, recorder);
 }
 
 }  // namespace lvsrs

@@ -27,6 +27,8 @@ class KubernetesMode {
   KubernetesMode& operator=(const KubernetesMode&) = delete;
 
   DesiredSource& source() { return *source_; }
+  // See KubeSource::RestoreLastGood; before Attach or WaitForSync.
+  void RestoreLastGood(std::map<std::string, VirtualIp> specs) { source_->RestoreLastGood(std::move(specs)); }
   // Starts the informers (waking the loop on changes) and the reporter (observing the loop).
   void Attach(AgentLoop& loop, bool report = true);
   // Starts the informers without a loop and waits for the first list of both (for --once and

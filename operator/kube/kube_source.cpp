@@ -42,6 +42,12 @@ void KubeSource::SetWake(std::function<void()> wake) {
   wake_ = std::move(wake);
 }
 
+void KubeSource::RestoreLastGood(std::map<std::string, VirtualIp> specs) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_good_ = std::make_shared<const std::map<std::string, VirtualIp>>(std::move(specs));
+  snapshot_.validated = last_good_;
+}
+
 void KubeSource::Start() {
   vips_->Start();
   node_->Start();
@@ -82,13 +88,18 @@ void KubeSource::Rebuild() {
   }
   if (nodes.count(node_name_)) logged_node_missing_ = false;
 
-  VirtualIpSelection selected = SelectVirtualIps(vips_->Objects(), node.labels, last_good_);
+  // Read before the objects: once synced, they are a complete list (the informer replaces the
+  // store, then says so). Before that the store is empty, and must not make us forget.
+  const bool listed = vips_->synced();
+  VirtualIpSelection selected = SelectVirtualIps(vips_->Objects(), node.labels, *last_good_);
   const SourceRefusals& refused = selected.refused;
   for (const auto& [name, r] : refused)
     if (logged_refused_.count(name) == 0 || logged_refused_[name] != r)
       LogWarning((r.serving_last_good ? "VirtualIP " + name + ": " : "refusing VirtualIP " + name + ": ") + r.message);
   logged_refused_ = refused;
-  last_good_ = std::move(selected.last_good);
+  if (listed && selected.last_good != *last_good_)
+    last_good_ = std::make_shared<const std::map<std::string, VirtualIp>>(std::move(selected.last_good));
+  snapshot_.validated = last_good_;
   snapshot_.node = std::move(node);
   snapshot_.vips = std::move(selected.vips);
   snapshot_.refused = std::move(selected.refused);

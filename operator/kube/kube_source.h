@@ -42,6 +42,10 @@ class KubeSource : public DesiredSource {
   KubeSource(const KubeSource&) = delete;
   KubeSource& operator=(const KubeSource&) = delete;
 
+  // The last validated spec of each object (by uid) that a previous agent saved (Snapshot::
+  // validated): kept in force while a later edit is invalid, as if this agent had seen them. Call
+  // before Start(); the first complete list drops those of objects that are gone.
+  void RestoreLastGood(std::map<std::string, VirtualIp> specs);
   void Start();
   // wake is called from informer threads when something changed (AgentLoop::Wake).
   void SetWake(std::function<void()> wake);
@@ -69,7 +73,8 @@ class KubeSource : public DesiredSource {
   Snapshot snapshot_;
   // The last spec of each object (by metadata.uid) that was accepted; kept while later edits are
   // refused, dropped when the object is gone (a delete still deletes).
-  std::map<std::string, VirtualIp> last_good_;
+  std::shared_ptr<const std::map<std::string, VirtualIp>> last_good_ =
+      std::make_shared<const std::map<std::string, VirtualIp>>();
   std::map<std::string, SourceRefusal> logged_refused_;
   std::string node_uid_;
   bool node_seen_ = false;  // the Node object was seen once: its labels stay if it vanishes

@@ -79,6 +79,7 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
     if (!refused_seen_.count(key)) Queue({"VirtualIP", name, "Warning", reason, "node " + node_name_ + ": " + why});
   };
   for (const auto& [name, why] : o.desired.refused) refuse(name, "Refused", why);
+  for (const auto& [name, why] : o.desired.kept) refuse(name, "EditRefused", why);
   for (const auto& [name, r] : o.source_refused)
     refuse(name, r.serving_last_good ? "EditRefused" : "Refused", r.message);
   refused_seen_ = std::move(refused);

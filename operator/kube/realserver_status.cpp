@@ -65,6 +65,13 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
       vip_problems.push_back("VirtualIP " + v.virtual_ip + " refused: " + v.message);
       continue;
     }
+    if (v.state == VipState::EditRefused) {  // refused by this node; its kept spec's addresses are counted
+      ++edit_refused;
+      p.state = "EditRefused";
+      p.message = v.message;
+      vip_problems.push_back("VirtualIP " + v.virtual_ip + " " + v.message);
+      continue;
+    }
     ++wanted;
     ++p.wanted;
     if (v.state == VipState::Configured || v.state == VipState::Adopted) {

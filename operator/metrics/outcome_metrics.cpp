@@ -39,6 +39,10 @@ OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& o) {
       m.refused_virtualips.insert(v.virtual_ip);
       continue;
     }
+    if (v.state == VipState::EditRefused) {  // its kept spec's addresses have their own entries
+      m.edit_refused_virtualips.insert(v.virtual_ip);
+      continue;
+    }
     const bool ok = v.state == VipState::Configured || v.state == VipState::Adopted;
     m.vip_conformant[{v.virtual_ip, v.address}] = ok ? 1 : 0;
   }

@@ -63,6 +63,18 @@ bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) co
   return true;
 }
 
+nlohmann::json LabelSelectorObject(const LabelSelector& selector) {
+  nlohmann::json j = nlohmann::json::object();
+  if (!selector.match_labels.empty()) j["matchLabels"] = selector.match_labels;
+  for (const auto& r : selector.match_expressions) {
+    static constexpr const char* kOps[] = {"In", "NotIn", "Exists", "DoesNotExist"};
+    nlohmann::json e{{"key", r.key}, {"operator", kOps[static_cast<int>(r.op)]}};
+    if (!r.values.empty()) e["values"] = r.values;
+    j["matchExpressions"].push_back(std::move(e));
+  }
+  return j;
+}
+
 LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path, std::vector<std::string>& errors) {
   LabelSelector sel;
   if (j.is_null()) return sel;

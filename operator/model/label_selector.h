@@ -29,6 +29,9 @@ struct LabelSelector {
 // Parses the JSON form. Appends "path: message" strings to errors and returns what it could.
 LabelSelector ParseLabelSelector(const nlohmann::json& j, const std::string& path, std::vector<std::string>& errors);
 
+// The JSON form ParseLabelSelector reads back as the same selector.
+nlohmann::json LabelSelectorObject(const LabelSelector& selector);
+
 // "k=v,k2=v2" as given on the command line (--node-labels).
 bool ParseLabelList(const std::string& text, std::map<std::string, std::string>& out, std::string& error);
 

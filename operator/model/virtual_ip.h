@@ -54,4 +54,8 @@ const char* ToString(ArpScope scope);
 // node decides the same way. A VirtualIP without a creation time counts as the newest.
 bool DecidesBefore(const VirtualIp& a, const VirtualIp& b);
 
+// Which object a spec belongs to across edits, for what is remembered of it: metadata.uid (a
+// re-created object is a new one); in file mode, where a VirtualIP has no uid, its name.
+std::string ObjectIdentity(const VirtualIp& v);
+
 }  // namespace lvsrs

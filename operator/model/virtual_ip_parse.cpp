@@ -83,6 +83,11 @@ bool DecidesBefore(const VirtualIp& a, const VirtualIp& b) {
   return a.name < b.name;
 }
 
+std::string ObjectIdentity(const VirtualIp& v) {
+  // "name:" cannot be a uid the API server writes (a UUID), so the two kinds never collide.
+  return v.uid.empty() ? "name:" + v.name : v.uid;
+}
+
 bool IsValidInterfaceName(const std::string& name) {
   // The kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or whitespace, not "." or "..".
   if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
@@ -191,6 +196,22 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
   if (!spec.contains("addresses")) errors.push_back("spec.addresses: required");
   if (errors.empty()) out.vip = std::move(vip);
   return out;
+}
+
+json VirtualIpObject(const VirtualIp& vip) {
+  json meta{{"name", vip.name}};
+  if (!vip.uid.empty()) meta["uid"] = vip.uid;
+  if (vip.generation != 0) meta["generation"] = vip.generation;
+  if (!vip.creation_timestamp.empty()) meta["creationTimestamp"] = vip.creation_timestamp;
+  json addresses = json::array();
+  for (const auto& ip : vip.addresses) addresses.push_back(ip.ToString());
+  json spec{{"addresses", std::move(addresses)},
+            {"interface", vip.interface},
+            {"hostRoute", vip.host_route},
+            {"arp", {{"ignore", vip.arp.ignore}, {"announce", vip.arp.announce}, {"scope", ToString(vip.arp.scope)}}}};
+  if (!(vip.node_selector == LabelSelector{})) spec["nodeSelector"] = LabelSelectorObject(vip.node_selector);
+  return json{
+      {"apiVersion", kApiVersion}, {"kind", "VirtualIP"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
 }
 
 }  // namespace lvsrs

@@ -24,6 +24,10 @@ struct ParsedVirtualIp {
 
 ParsedVirtualIp ParseVirtualIp(const nlohmann::json& object);
 
+// The object that ParseVirtualIp reads back as `vip` (all but document_order, which only a
+// position in a file gives): how the agent saves a spec it must remember across restarts.
+nlohmann::json VirtualIpObject(const VirtualIp& vip);
+
 bool IsValidInterfaceName(const std::string& name);
 
 }  // namespace lvsrs

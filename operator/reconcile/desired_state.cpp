@@ -22,6 +22,13 @@ bool IsSubnetBroadcastOf(const IpAddress& ip, const KernelAddress& a) {
   return true;
 }
 
+// Whether two specs of one object ask for the same thing: age and generation aside, so that a
+// reordered file, or a spec read back after a restart, is no edit.
+bool SameSpec(const VirtualIp& a, const VirtualIp& b) {
+  return a.addresses == b.addresses && a.node_selector == b.node_selector && a.interface == b.interface &&
+         a.host_route == b.host_route && a.arp == b.arp;
+}
+
 // How much each arp_ignore value answers, least first (see net/ipv4/arp.c, arp_ignore()).
 int IgnoreRank(int value) {
   switch (value) {
@@ -197,8 +204,8 @@ std::string ReservedAddressReason(const IpAddress& ip) {
   return "";
 }
 
-DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node,
-                               const ObservedState& observed) {
+DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node, const ObservedState& observed,
+                               const std::map<std::string, VirtualIp>& last_accepted) {
   std::vector<const VirtualIp*> ordered;
   ordered.reserve(vips.size());
   for (const auto& v : vips) ordered.push_back(&v);
@@ -221,15 +228,12 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
 
   DesiredState d;
   ArpGate gate(observed);
-  for (const VirtualIp* vip : ordered) {
-    if (!vip->node_selector.Matches(node.labels)) continue;
-    std::string why;
-    for (const auto& ip : vip->addresses) {
+  // Why `vip` cannot be applied next to what is applied so far, or "" (then its VIPs stay placed
+  // in the gate for the judgement of the next one; a refusal leaves the gate as it was).
+  auto judge = [&](const VirtualIp& vip) -> std::string {
+    for (const auto& ip : vip.addresses) {
       const std::string reserved = ReservedAddressReason(ip);
-      if (!reserved.empty()) {
-        why = ip.ToString() + " " + reserved;
-        break;
-      }
+      if (!reserved.empty()) return ip.ToString() + " " + reserved;
       candidates = subnets;
       for (const KernelAddress* a : index.AddressesOf(ip))
         candidates.push_back(static_cast<std::size_t>(a - observed.addresses.data()));
@@ -239,39 +243,56 @@ DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInf
         const KernelAddress& a = observed.addresses[i];
         const Link* link = observed.LinkByIndex(a.ifindex);
         const std::string dev = link ? link->name : std::to_string(a.ifindex);
-        if (a.ip == ip && !a.owned() && dev != vip->interface) {
-          why = ip.ToString() + " is already an address of this node on " + dev +
-                " (a VIP there would take the node's own address)";
-          break;
-        }
-        if (IsSubnetBroadcastOf(ip, a)) {
-          why = ip.ToString() + " is the broadcast address of " + dev + "'s subnet";
-          break;
-        }
+        if (a.ip == ip && !a.owned() && dev != vip.interface)
+          return ip.ToString() + " is already an address of this node on " + dev +
+                 " (a VIP there would take the node's own address)";
+        if (IsSubnetBroadcastOf(ip, a)) return ip.ToString() + " is the broadcast address of " + dev + "'s subnet";
       }
-      if (!why.empty()) break;
       auto it = d.addresses.find(ip);
-      if (it != d.addresses.end() && it->second.interface != vip->interface) {
-        why = ip.ToString() + " conflicts with VirtualIP " + it->second.owners.front() + ", which puts it on " +
-              it->second.interface;
-        break;
-      }
+      if (it != d.addresses.end() && it->second.interface != vip.interface)
+        return ip.ToString() + " conflicts with VirtualIP " + it->second.owners.front() + ", which puts it on " +
+               it->second.interface;
     }
-    if (why.empty()) why = gate.Judge(*vip, d);
-    if (!why.empty()) {
+    return gate.Judge(vip, d);
+  };
+  auto apply = [&](const VirtualIp& vip) {
+    d.selected.push_back(vip.name);
+    for (const auto& ip : vip.addresses) {
+      auto& da = d.addresses[ip];
+      da.ip = ip;
+      da.interface = vip.interface;
+      da.host_route = da.host_route || vip.host_route;
+      da.owners.push_back(vip.name);
+    }
+    d.arp = d.arp ? CombineArp(*d.arp, vip.arp) : vip.arp;
+    d.accepted.emplace(ObjectIdentity(vip), vip);
+  };
+
+  for (const VirtualIp* vip : ordered) {
+    if (!vip->node_selector.Matches(node.labels)) continue;
+    const std::string why = judge(*vip);
+    if (why.empty()) {
+      apply(*vip);
+      continue;
+    }
+    // Refused: the spec this node accepted before stays in force if it still holds here. Only
+    // the same object's (a name check too, in case a file's uid names another object), and only
+    // while it still selects this node: an edit that moves the VirtualIP away is no refusal.
+    const auto prev = last_accepted.find(ObjectIdentity(*vip));
+    if (prev == last_accepted.end() || prev->second.name != vip->name || SameSpec(prev->second, *vip) ||
+        !prev->second.node_selector.Matches(node.labels)) {
       d.refused[vip->name] = why;
       continue;
     }
-
-    d.selected.push_back(vip->name);
-    for (const auto& ip : vip->addresses) {
-      auto& da = d.addresses[ip];
-      da.ip = ip;
-      da.interface = vip->interface;
-      da.host_route = da.host_route || vip->host_route;
-      da.owners.push_back(vip->name);
+    const std::string why_prev = judge(prev->second);
+    if (!why_prev.empty()) {
+      d.refused[vip->name] = why + "; the spec accepted before on this node is refused too: " + why_prev;
+      continue;
     }
-    d.arp = d.arp ? CombineArp(*d.arp, vip->arp) : vip->arp;
+    apply(prev->second);
+    const std::int64_t gen = prev->second.generation;
+    d.kept[vip->name] = "edit refused on this node, still serving the spec accepted before" +
+                        (gen > 0 ? " (generation " + std::to_string(gen) + ")" : std::string()) + ": " + why;
   }
   return d;
 }

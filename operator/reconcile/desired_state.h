@@ -23,8 +23,14 @@ struct DesiredState {
   // The ARP settings written: of the applied VirtualIPs' values, the ones that answer least
   // (CombineArp); nullopt when none selects this node, which is when recorded sysctls are restored.
   std::optional<ArpSpec> arp;
-  std::vector<std::string> selected;           // VirtualIP names that select this node, sorted
+  std::vector<std::string> selected;           // VirtualIP names applied on this node, in decision order
   std::map<std::string, std::string> refused;  // VirtualIP name -> why it is not applied
+  // VirtualIP name -> why its current spec is refused on this node while the spec this node
+  // accepted before (last_accepted) is applied instead; such a VirtualIP is in `selected`.
+  std::map<std::string, std::string> kept;
+  // By ObjectIdentity: the spec applied of each VirtualIP in `selected` (its current one, or the
+  // kept one). What the caller passes as last_accepted next time.
+  std::map<std::string, VirtualIp> accepted;
 };
 
 // Why an address must never be a VIP on this node, or "" when it may be.
@@ -44,6 +50,12 @@ ArpSpec CombineArp(const ArpSpec& a, const ArpSpec& b);
 // own addresses off their network. Exposures that exist whatever
 // the VirtualIPs say (an admin's per-interface value, an address added by hand) refuse nothing:
 // the status reports them.
-DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node, const ObservedState& observed);
+// last_accepted: DesiredState::accepted of the previous pass (by ObjectIdentity). When the current
+// spec of a VirtualIP is refused and this node accepted an earlier spec of the same object, that
+// earlier spec is judged in its place (same age, so same decision order) and, if it still holds,
+// applied and reported in `kept`: an edit this node refuses never withdraws what it serves. A
+// VirtualIP without an earlier accepted spec here (new, or deleted in between) is refused.
+DesiredState BuildDesiredState(const std::vector<VirtualIp>& vips, const NodeInfo& node, const ObservedState& observed,
+                               const std::map<std::string, VirtualIp>& last_accepted = {});
 
 }  // namespace lvsrs

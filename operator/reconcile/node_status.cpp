@@ -13,6 +13,7 @@ const char* ToString(VipState s) {
     case VipState::Pending: return "Pending";
     case VipState::Refused: return "Refused";
     case VipState::Failed: return "Failed";
+    case VipState::EditRefused: return "EditRefused";
   }
   return "Unknown";
 }
@@ -64,6 +65,10 @@ NodeStatus EvaluateStatus(const DesiredState& desired, const ObservedState& obse
     st.problems.push_back({Kind::VirtualIpRefused, name, "VirtualIP " + name + " refused: " + why});
     st.vips_configured = false;  // wanted on this node, and not there
   }
+  // Its addresses are listed above as the kept spec has them; the node serves what it promised
+  // before, so this alone does not make it unconformant (the RealServer's VIPsConfigured says it).
+  for (const auto& [name, why] : desired.kept)
+    st.vips.push_back(VipAddressStatus{name, "", "", VipState::EditRefused, why});
   for (const auto& source : judgement.vips_as_source()) {
     st.problems.push_back({Kind::VipIsSource, source.vip.ToString(), source.Describe()});
     st.vips_not_source = false;

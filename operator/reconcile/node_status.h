@@ -13,12 +13,14 @@
 
 namespace lvsrs {
 
-enum class VipState { Configured, Adopted, Pending, Refused, Failed };
+// EditRefused: a VirtualIP as a whole (no address) whose current spec this node refuses while it
+// serves the spec it accepted before (DesiredState::kept).
+enum class VipState { Configured, Adopted, Pending, Refused, Failed, EditRefused };
 const char* ToString(VipState s);
 
 struct VipAddressStatus {
   std::string virtual_ip;
-  std::string address;  // empty for a refused VirtualIP as a whole
+  std::string address;  // empty for a refused VirtualIP (or a refused edit of one) as a whole
   std::string interface;
   VipState state = VipState::Pending;
   std::string message;

@@ -7,6 +7,9 @@
 //                      state: nothing is withdrawn)
 //   # expect: refuse   valid, but this node must not take the VIP: the bad VirtualIP is refused
 //                      on its own (logged, FAIL in check) while "good" converges
+//   # expect: keep     an edit of the live VirtualIP "keep" that this node refuses: refused like
+//                      `refuse` where nothing was accepted before (run --once on a fresh node,
+//                      check), while a running agent keeps serving keep's earlier spec
 //   # message: ...     a substring the output must contain
 //   # absent: ADDR/LEN an address that must not appear on lo
 // Kernel state is asserted in a fresh network namespace per test (with eth0 = 198.51.100.1/24,
@@ -33,6 +36,7 @@ struct Case {
   std::string name;
   std::string path;  // a copy in the test's temporary directory
   bool reject = true;
+  bool keep = false;  // refused as an edit of a live VirtualIP, "keep"
   std::string message;
   std::string absent;
 };
@@ -63,7 +67,10 @@ Case FromText(const std::string& name, const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line) && line.rfind("# ", 0) == 0) {
-    if (line.rfind("# expect: ", 0) == 0) c.reject = line.substr(10) == "reject";
+    if (line.rfind("# expect: ", 0) == 0) {
+      c.reject = line.substr(10) == "reject";
+      c.keep = line.substr(10) == "keep";
+    }
     if (line.rfind("# message: ", 0) == 0) c.message = line.substr(11);
     if (line.rfind("# absent: ", 0) == 0) c.absent = line.substr(10);
   }
@@ -235,7 +242,21 @@ TEST_P(BadInput, RunningAgentKeepsLastGoodState) {
       << ReadFile(log);
 
   ReplaceFile(file, ReadFile(c.path));
-  if (c.reject) {
+  if (c.keep) {
+    // The edit is refused here; keep's spec from before stays in force, next to good.
+    const std::string why = c.message.substr(c.message.find(" refused: ") + 10);
+    ASSERT_TRUE(Eventually([&] {
+      return ReadFile(log).find("VirtualIP keep: edit refused on this node, still serving the spec accepted before: " +
+                                why) != std::string::npos;
+    })) << ReadFile(log).substr(0, 4000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));  // several resync periods
+    EXPECT_EQ(agent.Wait(std::chrono::milliseconds(0)), -1) << "the agent exited on a refused edit";
+    EXPECT_TRUE(HasAddress("192.0.2.10/32"));
+    EXPECT_TRUE(HasAddress("203.0.113.10/32")) << "the live VIP was withdrawn";
+    EXPECT_TRUE(HasRoute("203.0.113.10"));
+    EXPECT_FALSE(HasAddress(c.absent));
+    EXPECT_EQ(ns_.Sysctl("net.ipv4.conf.all.arp_announce"), 2);
+  } else if (c.reject) {
     ASSERT_TRUE(Eventually([&] { return ReadFile(log).find(c.message) != std::string::npos; }))
         << ReadFile(log).substr(0, 4000);
     EXPECT_NE(ReadFile(log).find("keeping the last good VirtualIPs"), std::string::npos);

@@ -1,7 +1,11 @@
 // The state file (the recorded sysctl originals) against the real binary and kernel: restore only
 // what still holds the operator's value, interface names that are not UTF-8, format versions and
-// concurrent writers.
+// concurrent writers, and the state dir's lock.
+#include <signal.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "kernel_fixture.h"
 #include "support/files.h"
@@ -111,13 +115,70 @@ TEST_F(StateFile, ConcurrentCleanupAndRunNeverLeaveABrokenOrStrayFile) {
       ns_->Exec("for i in $(seq 20); do " + run + " >/dev/null 2>&1 & " + cleanup + " >/dev/null 2>&1; done; wait");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // Whatever the interleaving: a file the next cleanup reads, and no temporary files left over.
+  // owned-addresses.json only on kernels before 5.18.
+  const std::set<std::string> ours = {"sysctl-originals.json", "owned-addresses.json", "last-good-virtualips.json",
+                                      "lock"};
   for (const auto& e : std::filesystem::directory_iterator(StateDir()))
-    EXPECT_EQ(e.path().filename(), "sysctl-originals.json");
+    EXPECT_TRUE(ours.count(e.path().filename().string())) << e.path();
   const auto c = ns_->Operator("cleanup --state-dir " + StateDir());
   EXPECT_EQ(c.exit_code, 0) << c.output;
   if (std::filesystem::exists(StatePath())) {
     EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(StatePath())));
   }
+}
+
+// One run or cleanup at a time in a state dir (StateDirLock): cleanup next to a running agent is
+// refused at once, naming the lock file and the agent's pid, and changes nothing; a second run
+// waits for the first to end and then does its work; a killed agent leaves no stale lock.
+TEST_F(StateFile, ASecondRunOrCleanupWaitsForOrNamesTheHolderOfTheStateDir) {
+  const auto file = WriteFile("vips.yaml", VipDoc("web", "\"192.0.2.10\""));
+  const std::string log = (dir_ / "agent.log").string();
+  auto agent = std::make_unique<Process>(
+      std::vector<std::string>{"ip", "netns", "exec", ns_->name(), OperatorBinary(), "run", "--file", file,
+                               "--state-dir", StateDir(), "--node-name", "rs1", "--metrics-bind-address", "0",
+                               "--health-probe-bind-address", "0"},
+      log);
+  ASSERT_TRUE(Eventually([&] { return HasAddress("lo", "192.0.2.10/32"); })) << ReadFile(log);
+  const std::string records = ReadFile(StatePath());
+
+  const auto c = ns_->Operator("cleanup --state-dir " + StateDir());
+  EXPECT_EQ(c.exit_code, 1) << c.output;
+  EXPECT_NE(
+      c.output.find(StateDir() + "/lock is locked by pid " + std::to_string(agent->pid()) + " (lvs-rs-operator run)"),
+      std::string::npos)
+      << c.output;
+  EXPECT_NE(c.output.find("stop the agent on this node first"), std::string::npos) << c.output;
+  EXPECT_TRUE(HasAddress("lo", "192.0.2.10/32")) << "cleanup went ahead next to the agent";
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_ignore"), 1);
+  EXPECT_EQ(ReadFile(StatePath()), records);
+  // Reading is no writing: a dry run goes ahead.
+  const auto dry = ns_->Operator("cleanup --dry-run --state-dir " + StateDir());
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("192.0.2.10"), std::string::npos) << dry.output;
+
+  // A second run (another file) waits, says for whom, and goes ahead once the first is gone, even
+  // killed without a chance to clean up.
+  const auto other = WriteFile("other.yaml", VipDoc("web", "\"192.0.2.20\""));
+  const std::string second_log = (dir_ / "second.log").string();
+  Process second({"ip", "netns", "exec", ns_->name(), OperatorBinary(), "run", "--once", "--file", other, "--state-dir",
+                  StateDir(), "--node-name", "rs1"},
+                 second_log);
+  ASSERT_TRUE(Eventually([&] {
+    return ReadFile(second_log)
+               .find("is locked by pid " + std::to_string(agent->pid()) + " (lvs-rs-operator run); waiting") !=
+           std::string::npos;
+  })) << ReadFile(second_log);
+  EXPECT_FALSE(HasAddress("lo", "192.0.2.20/32")) << "the second run did not wait";
+  agent->Signal(SIGKILL);
+  agent->Wait(std::chrono::seconds(5));
+  EXPECT_EQ(second.Wait(std::chrono::seconds(30)), 0) << ReadFile(second_log);
+  EXPECT_TRUE(HasAddress("lo", "192.0.2.20/32"));
+  EXPECT_FALSE(HasAddress("lo", "192.0.2.10/32"));
+
+  const auto after = ns_->Operator("cleanup --state-dir " + StateDir());
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_FALSE(HasAddress("lo", "192.0.2.20/32"));
+  EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_ignore"), 0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -427,6 +428,114 @@ TEST_F(KubeE2E, TheOlderVirtualIpKeepsAnAddressANewerOneWantsElsewhere) {
   ASSERT_TRUE(EventuallySlow(newcomer_refused, 60s)) << RealServerStatus(a).dump(2) << ReadFile(a.log);
   EXPECT_TRUE(HasVip(a, "192.0.2.55/32"));
   EXPECT_FALSE(Has(a.ns->Addresses("lvd0"), "192.0.2.55/32"));
+}
+
+// Issue 13: edits that only a node can judge (the same address as an older VirtualIP on another
+// interface, an address that is the node's own) must not withdraw what the node serves either,
+// nor may a restart of the agent while such an edit (or an invalid one) is refused: the node keeps
+// the spec it applied before, and says so in the RealServer, an Event and a metric. `ip monitor`
+// watches the node from the first refused edit to the last: no address may be deleted.
+TEST_F(KubeE2E, AnEditTheNodeRefusesKeepsItsLiveVipAlsoAcrossRestarts) {
+  Node& a = AddNode("nodeedit", true);
+  // lvd0 carries an address of the node's own, 203.0.113.7.
+  ASSERT_EQ(a.ns->Exec("ip link add lvd0 type veth peer name lvd1 && ip link set lvd0 up && ip link set lvd1 up && "
+                       "ip addr add 203.0.113.7/24 dev lvd0")
+                .exit_code,
+            0);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("older", {"192.0.2.60"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.60/32"); }, 60s)) << ReadFile(a.log);
+  std::this_thread::sleep_for(1100ms);  // creationTimestamp has second precision: "edited" is younger
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.61"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.61/32"); }, 30s)) << ReadFile(a.log);
+
+  auto edit_refused = [&](const std::string& why) {
+    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
+      if (v.value("name", "") == "edited" && v.value("state", "") == "EditRefused" &&
+          v.value("message", "").find(why) != std::string::npos)
+        return true;
+    return false;
+  };
+  auto still_serving = [&] {
+    return HasVip(a, "192.0.2.60/32") && HasVip(a, "192.0.2.61/32") && !HasVip(a, "192.0.2.62/32") &&
+           !HasVip(a, "203.0.113.7/32") && !Has(a.ns->Addresses("lvd0"), "192.0.2.60/32");
+  };
+  auto metric = [&] {
+    return a.ns->Exec("curl -s --max-time 5 http://127.0.0.1:8470/metrics")
+               .output.find("lvs_rs_virtualip_edit_refused{virtualip=\"edited\"} 1") != std::string::npos;
+  };
+  // SIGKILL, as a crash or an OOM kill would, then a fresh agent on the same state dir; it is at
+  // its first pass when it logs the refused edit (`ip monitor` sees what that pass does).
+  auto restart = [&](const std::string& logged) {
+    a.agent->Signal(SIGKILL);
+    a.agent->Wait(5s);
+    std::filesystem::remove(a.log);  // the old agent's lines must not count for the new one
+    StartAgent(a);
+    ASSERT_TRUE(EventuallySlow([&] { return ReadFile(a.log).find(logged) != std::string::npos; }, 60s))
+        << ReadFile(a.log);
+  };
+
+  const std::string monitor_log = cluster_->dir() + "/monitor-" + a.name + ".log";
+  auto monitor =
+      std::make_unique<Process>(std::vector<std::string>{"ip", "-n", a.ns->name(), "monitor", "address"}, monitor_log);
+  std::this_thread::sleep_for(300ms);
+
+  // The same address as the older VirtualIP, on another interface: the older one keeps it.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.60", "192.0.2.62"}) + "  interface: lvd0\n").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return edit_refused("192.0.2.60 conflicts with VirtualIP older"); }, 30s))
+      << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(still_serving()) << Join(a.ns->Addresses("lo"));
+  EXPECT_EQ(ConditionStatus(RealServerStatus(a), "VIPsConfigured"), "False");
+  EXPECT_TRUE(EventuallySlow(
+      [&] {
+        const auto ev = cluster_->Kubectl("get events -n default --field-selector reason=EditRefused -o json");
+        return ev.output.find("edited") != std::string::npos &&
+               ev.output.find("conflicts with VirtualIP older") != std::string::npos;
+      },
+      30s))
+      << cluster_->Kubectl("get events -n default").output;
+  EXPECT_TRUE(EventuallySlow(metric, 30s)) << a.ns->Exec("curl -s --max-time 5 http://127.0.0.1:8470/metrics").output;
+  restart("VirtualIP edited: edit refused on this node");
+  EXPECT_TRUE(still_serving()) << Join(a.ns->Addresses("lo")) << ReadFile(a.log);
+  EXPECT_TRUE(EventuallySlow([&] { return edit_refused("192.0.2.60 conflicts with VirtualIP older"); }, 30s))
+      << RealServerStatus(a).dump(2);
+
+  // An address that is the node's own.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.61", "203.0.113.7"})).exit_code, 0);
+  ASSERT_TRUE(
+      EventuallySlow([&] { return edit_refused("203.0.113.7 is already an address of this node on lvd0"); }, 30s))
+      << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(still_serving()) << Join(a.ns->Addresses("lo"));
+
+  // Invalid for every node (upper-case IPv6), across a restart too.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"2001:DB8::64"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return edit_refused("not canonical"); }, 30s)) << RealServerStatus(a).dump(2);
+  restart("VirtualIP edited: edit refused, still serving the last accepted spec");
+  EXPECT_TRUE(still_serving()) << Join(a.ns->Addresses("lo")) << ReadFile(a.log);
+  EXPECT_TRUE(EventuallySlow([&] { return edit_refused("not canonical"); }, 30s)) << RealServerStatus(a).dump(2);
+
+  monitor->Signal(SIGTERM);
+  monitor->Wait(5s);
+  monitor.reset();
+  const std::string events = ReadFile(monitor_log);
+  EXPECT_EQ(events.find("Deleted"), std::string::npos) << "a refused edit withdrew something\n" << events;
+  EXPECT_TRUE(still_serving()) << Join(a.ns->Addresses("lo"));
+
+  // A good edit applies, and the refusal is gone.
+  ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.63"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.63/32") && !HasVip(a, "192.0.2.61/32"); }, 30s))
+      << Join(a.ns->Addresses("lo"));
+  EXPECT_TRUE(EventuallySlow([&] { return !edit_refused(""); }, 30s)) << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(HasVip(a, "192.0.2.60/32"));
+
+  // A delete still deletes, and the saved specs forget the VirtualIP.
+  ASSERT_EQ(cluster_->Kubectl("delete vip edited").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return !HasVip(a, "192.0.2.63/32"); }, 30s)) << Join(a.ns->Addresses("lo"));
+  EXPECT_TRUE(EventuallySlow(
+      [&] { return ReadFile(a.state_dir + "/last-good-virtualips.json").find("\"edited\"") == std::string::npos; },
+      30s))
+      << ReadFile(a.state_dir + "/last-good-virtualips.json");
+  EXPECT_TRUE(HasVip(a, "192.0.2.60/32"));
 }
 
 // A watch that expires with 410 Gone re-lists without touching the kernel. The control plane runs

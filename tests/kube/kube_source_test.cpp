@@ -50,11 +50,13 @@ struct KubeSourceTest : ::testing::Test {
   ~KubeSourceTest() override {
     if (source) source->Stop();  // before the server goes
   }
-  void Start() {
+  // saved: what a previous agent saved (KubeSource::RestoreLastGood), handed over as run does.
+  void Start(const std::map<std::string, VirtualIp>& saved = {}) {
     KubeSource::Options options;
     options.backoff_base = milliseconds(5);
     options.backoff_cap = milliseconds(20);
     source = std::make_unique<KubeSource>(server.Clients(), "rs1", options);
+    if (!saved.empty()) source->RestoreLastGood(saved);
     source->Start();
   }
   // Waits until the snapshot satisfies pred; the snapshot then (or the last one seen).
@@ -108,6 +110,42 @@ TEST_F(KubeSourceTest, RefusedVirtualIpsTravelWithTheSnapshot) {
   EXPECT_TRUE(edited.refused.at("web").serving_last_good);
   EXPECT_EQ(Served(edited), Served_t{"web=192.0.2.10"});
   EXPECT_TRUE(edited.refused.count("bad")) << "the refusals of one snapshot are all of them";
+}
+
+// What a previous agent saved (RestoreLastGood) stands in for the edits this agent never saw: a
+// refused edit keeps serving the saved spec. Nothing is forgotten before a complete list; the
+// first one drops the specs of objects that are gone.
+TEST_F(KubeSourceTest, SavedSpecsServeARefusedEditAndThoseOfGoneObjectsAreDroppedAfterAList) {
+  json web = VirtualIpObject("web", "2001:DB8::11");  // invalid: not canonical
+  web["metadata"]["uid"] = "uid-web";
+  server.Delete(kVips + "/web");  // created again with the uid the saved spec names
+  server.Create(kVips, web);
+  auto saved = [](const std::string& name, const char* address) {
+    VirtualIp v;
+    v.name = name;
+    v.uid = "uid-" + name;
+    v.creation_timestamp = "2026-01-01T00:00:00Z";
+    v.addresses = {*IpAddress::Parse(address)};
+    v.node_selector.match_labels["lvsdr.io/real-server"] = "true";
+    return v;
+  };
+  const std::map<std::string, VirtualIp> specs = {{"uid-web", saved("web", "192.0.2.10")},
+                                                  {"uid-gone", saved("gone", "192.0.2.30")}};
+  server.Fail("GET", kVips, ApiFault{503, "etcd unavailable"});
+  Start(specs);
+  ASSERT_TRUE(server.WaitFor([&] { return FailedLists() >= 2; }));
+  const auto unlisted = source->Get();
+  EXPECT_FALSE(unlisted.synced);
+  ASSERT_TRUE(unlisted.validated);
+  EXPECT_EQ(*unlisted.validated, specs) << "forgotten before a complete list";
+
+  server.ClearFaults();
+  const auto s = WaitFor([](const DesiredSource::Snapshot& snap) { return snap.synced && snap.refused.count("web"); });
+  EXPECT_EQ(Served(s), Served_t{"web=192.0.2.10"});
+  EXPECT_TRUE(s.refused.at("web").serving_last_good);
+  ASSERT_TRUE(s.validated);
+  EXPECT_EQ(s.validated->size(), 1u);
+  EXPECT_TRUE(s.validated->count("uid-web")) << "the saved spec of an existing object was dropped";
 }
 
 struct FailedList : KubeSourceTest, ::testing::WithParamInterface<ApiFault> {};

@@ -115,6 +115,25 @@ TEST(RealServerStatus, RefusedEditKeepsItsAddressesAndSaysWhy) {
   EXPECT_EQ(s["vips"], "1/1") << "the last accepted addresses are still configured and counted";
 }
 
+TEST(RealServerStatus, AnEditRefusedOnThisNodeLooksLikeAnyRefusedEdit) {
+  NodeStatus st = Healthy();
+  st.vips.push_back(VipAddressStatus{"web", "", "", VipState::EditRefused,
+                                     "edit refused on this node, still serving the spec accepted before (generation "
+                                     "1): 192.0.2.10 conflicts with VirtualIP old, which puts it on lo"});
+  const json s = BuildRealServerStatus(st, {}, json::object(), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "status"), "False");
+  EXPECT_EQ(Condition(s, "VIPsConfigured", "reason"), "EditRefused");
+  EXPECT_NE(Condition(s, "VIPsConfigured", "message").find("VirtualIP web edit refused on this node"),
+            std::string::npos)
+      << s.dump(2);
+  ASSERT_EQ(s["virtualIPs"].size(), 1u) << s.dump(2);
+  const json& web = s["virtualIPs"][0];
+  EXPECT_EQ(web["state"], "EditRefused") << s.dump(2);
+  EXPECT_EQ(web["addresses"], "1/1") << "the kept addresses are still configured and counted";
+  EXPECT_NE(web["message"].get<std::string>().find("conflicts with VirtualIP old"), std::string::npos) << s.dump(2);
+  EXPECT_EQ(s["vips"], "1/1");
+}
+
 TEST(RealServerStatus, AnInterfaceNameThatIsNotUtf8StillMakesASendableStatus) {
   // The kernel allows any bytes in a name; `ip link add $'\xff\xfe' ...` is a real interface.
   NodeStatus st = Healthy();

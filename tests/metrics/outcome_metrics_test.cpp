@@ -60,6 +60,16 @@ TEST(OutcomeMetrics, SourceRefusalsOfThePassSplitIntoRefusedAndEditRefused) {
   EXPECT_EQ(m.edit_refused_virtualips, std::set<std::string>{"edited"});
 }
 
+TEST(OutcomeMetrics, AnEditRefusedOnThisNodeCountsAsEditRefusedAndItsKeptVipsStayConformant) {
+  ReconcileOutcome o = ConvergedOutcome();
+  o.status.vips.push_back(VipAddressStatus{"web", "", "", VipState::EditRefused, "edit refused on this node"});
+  const OutcomeMetrics m = MetricsOfOutcome(o);
+  EXPECT_EQ(m.edit_refused_virtualips, std::set<std::string>{"web"});
+  EXPECT_TRUE(m.refused_virtualips.empty());
+  EXPECT_EQ(m.vip_conformant.size(), 3u) << "no series without an address";
+  EXPECT_EQ(m.vip_conformant.at({"web", "192.0.2.10"}), 1);
+}
+
 TEST(OutcomeMetrics, ContestedItemsWithTheirRepairCounts) {
   ReconcileOutcome o = ConvergedOutcome();
   o.contested = {{ItemKey::OfAddress(Ip("192.0.2.10")), 5},

@@ -234,5 +234,140 @@ TEST(DesiredState, TheOlderVirtualIpKeepsAContestedAddressWhateverTheNames) {
   EXPECT_EQ(d.addresses.at(Ip("192.0.2.10")).interface, "lo");
 }
 
+// Issue 13: an edit this node refuses (a conflict with an older VirtualIP, the node's own
+// address, ARP settings) keeps the spec it accepted before in force, reported in `kept`.
+class RefusedEdit : public ::testing::Test {
+ protected:
+  RefusedEdit() {
+    old_.creation_timestamp = "2026-01-01T00:00:00Z";
+    old_.uid = "uid-old";
+    edited_.creation_timestamp = "2026-02-01T00:00:00Z";
+    edited_.uid = "uid-edited";
+    edited_.generation = 1;
+  }
+  // A pass after one that accepted old_ and edited_ (generation 1), with `edit` as edited's spec.
+  DesiredState AfterEdit(const VirtualIp& edit, const ObservedState& o = BasicNode()) {
+    const auto first = BuildDesiredState({old_, edited_}, kNode, o);
+    EXPECT_TRUE(first.refused.empty());
+    EXPECT_EQ(first.accepted.size(), 2u);
+    return BuildDesiredState({old_, edit}, kNode, o, first.accepted);
+  }
+  VirtualIp Edit(std::vector<const char*> addrs) const {
+    VirtualIp v = MakeVip("edited", std::move(addrs));
+    v.uid = edited_.uid;
+    v.creation_timestamp = edited_.creation_timestamp;
+    v.generation = 2;
+    return v;
+  }
+  // The spec accepted before is in force: its VIP, its owner, nothing of the edit.
+  void ExpectKept(const DesiredState& d, const std::string& why, const char* absent) {
+    ASSERT_TRUE(d.kept.count("edited")) << (d.refused.count("edited") ? d.refused.at("edited") : "");
+    EXPECT_NE(d.kept.at("edited").find("still serving the spec accepted before (generation 1)"), std::string::npos)
+        << d.kept.at("edited");
+    EXPECT_NE(d.kept.at("edited").find(why), std::string::npos) << d.kept.at("edited");
+    EXPECT_FALSE(d.refused.count("edited"));
+    ASSERT_TRUE(d.addresses.count(Ip("192.0.2.20")));
+    EXPECT_EQ(d.addresses.at(Ip("192.0.2.20")).owners, std::vector<std::string>{"edited"});
+    EXPECT_FALSE(d.addresses.count(Ip(absent)));
+    EXPECT_EQ(d.accepted.at("uid-edited"), edited_) << "the memory stays at the spec in force";
+    EXPECT_EQ(d.addresses.at(Ip("192.0.2.10")).interface, "lo") << "the older VirtualIP is untouched";
+  }
+
+  VirtualIp old_ = MakeVip("old", {"192.0.2.10"});
+  VirtualIp edited_ = MakeVip("edited", {"192.0.2.20"});
+};
+
+TEST_F(RefusedEdit, AConflictWithAnOlderVirtualIpKeepsTheSpecAcceptedBefore) {
+  auto edit = Edit({"192.0.2.10", "192.0.2.21"});
+  edit.interface = "lo2";
+  ExpectKept(AfterEdit(edit), "192.0.2.10 conflicts with VirtualIP old, which puts it on lo", "192.0.2.21");
+}
+
+TEST_F(RefusedEdit, TheNodesOwnAddressKeepsTheSpecAcceptedBefore) {
+  ExpectKept(AfterEdit(Edit({"192.0.2.20", "198.51.100.7"})), "198.51.100.7 is already an address of this node on eth0",
+             "198.51.100.7");
+}
+
+TEST_F(RefusedEdit, ArpSettingsThatCannotHoldKeepTheSpecAndTheValuesAcceptedBefore) {
+  auto o = BasicNode();
+  o.sysctls[SysctlKey{"all", ArpKey::RouteLocalnet}] = 1;  // kube-proxy's: 3 would answer every VIP on lo
+  auto edit = Edit({"192.0.2.21"});
+  edit.arp.ignore = 3;
+  const auto d = AfterEdit(edit, o);
+  ExpectKept(d, "ignore: 3", "192.0.2.21");
+  EXPECT_EQ(d.arp->ignore, 1);
+}
+
+TEST_F(RefusedEdit, AGoodEditAfterwardsApplies) {
+  auto bad = Edit({"198.51.100.7"});
+  const auto refused = AfterEdit(bad);
+  ASSERT_TRUE(refused.kept.count("edited"));
+  auto good = Edit({"192.0.2.22"});
+  good.generation = 3;
+  const auto d = BuildDesiredState({old_, good}, kNode, BasicNode(), refused.accepted);
+  EXPECT_TRUE(d.kept.empty());
+  EXPECT_TRUE(d.refused.empty());
+  EXPECT_TRUE(d.addresses.count(Ip("192.0.2.22")));
+  EXPECT_FALSE(d.addresses.count(Ip("192.0.2.20")));
+  EXPECT_EQ(d.accepted.at("uid-edited"), good);
+}
+
+TEST_F(RefusedEdit, ADeleteStillDeletes) {
+  const auto refused = AfterEdit(Edit({"198.51.100.7"}));
+  const auto d = BuildDesiredState({old_}, kNode, BasicNode(), refused.accepted);
+  EXPECT_FALSE(d.addresses.count(Ip("192.0.2.20")));
+  EXPECT_FALSE(d.accepted.count("uid-edited")) << "a deleted VirtualIP is forgotten";
+  EXPECT_TRUE(d.kept.empty());
+}
+
+TEST_F(RefusedEdit, ABrandNewOrReCreatedVirtualIpIsSimplyRefused) {
+  auto fresh = MakeVip("fresh", {"198.51.100.7"});
+  fresh.uid = "uid-fresh";
+  auto recreated = Edit({"198.51.100.7"});
+  recreated.uid = "uid-recreated";  // deleted and created again under the same name
+  const auto first = BuildDesiredState({old_, edited_}, kNode, BasicNode());
+  const auto d = BuildDesiredState({old_, recreated, fresh}, kNode, BasicNode(), first.accepted);
+  EXPECT_TRUE(d.kept.empty());
+  EXPECT_TRUE(d.refused.count("fresh"));
+  EXPECT_TRUE(d.refused.count("edited"));
+  EXPECT_FALSE(d.addresses.count(Ip("192.0.2.20")));
+}
+
+TEST_F(RefusedEdit, AnEditThatLeavesThisNodeIsNoRefusal) {
+  const auto refused = AfterEdit(Edit({"198.51.100.7"}));
+  auto away = Edit({"198.51.100.7"});
+  away.node_selector.match_labels["role"] = "director";
+  const auto d = BuildDesiredState({old_, away}, kNode, BasicNode(), refused.accepted);
+  EXPECT_TRUE(d.kept.empty());
+  EXPECT_TRUE(d.refused.empty());
+  EXPECT_FALSE(d.addresses.count(Ip("192.0.2.20")));
+  EXPECT_FALSE(d.accepted.count("uid-edited"));
+}
+
+TEST_F(RefusedEdit, ASpecAcceptedBeforeThatNoLongerHoldsIsNotKept) {
+  auto o = BasicNode();
+  const auto first = BuildDesiredState({old_, edited_}, kNode, o);
+  // Meanwhile the kept spec's address became the node's own (an admin put it on eth0).
+  o.addresses.push_back(KernelAddress{Ip("192.0.2.20"), 32, 2, "eth0", 0, kScopeUniverse, false});
+  const auto d = BuildDesiredState({old_, Edit({"198.51.100.7"})}, kNode, o, first.accepted);
+  ASSERT_TRUE(d.refused.count("edited"));
+  EXPECT_NE(d.refused.at("edited").find("198.51.100.7"), std::string::npos);
+  EXPECT_NE(d.refused.at("edited").find("accepted before on this node is refused too: 192.0.2.20"), std::string::npos)
+      << d.refused.at("edited");
+  EXPECT_FALSE(d.accepted.count("uid-edited"));
+}
+
+TEST_F(RefusedEdit, InFileModeTheNameIsTheObject) {
+  VirtualIp before = MakeVip("web", {"192.0.2.20"});
+  VirtualIp after = MakeVip("web", {"198.51.100.7"});
+  const auto first = BuildDesiredState({before}, kNode, BasicNode());
+  ASSERT_TRUE(first.accepted.count("name:web"));
+  const auto d = BuildDesiredState({after}, kNode, BasicNode(), first.accepted);
+  ASSERT_TRUE(d.kept.count("web"));
+  EXPECT_NE(d.kept.at("web").find("still serving the spec accepted before: 198.51.100.7"), std::string::npos)
+      << d.kept.at("web");
+  EXPECT_TRUE(d.addresses.count(Ip("192.0.2.20")));
+}
+
 }  // namespace
 }  // namespace lvsrs

@@ -141,6 +141,30 @@ TEST(NodeStatus, MissingRouteAndRefusalMakeTheNodeNotConformant) {
   EXPECT_TRUE(pending);
 }
 
+// An edit this node refused: the kept spec's address is Configured as before, and one entry
+// without address says EditRefused and why. The kernel is as promised: still conformant.
+TEST(NodeStatus, AnEditRefusedOnThisNodeKeepsItsAddressesAndSaysWhy) {
+  VirtualIp web = MakeVip("web", {"192.0.2.10"});
+  web.uid = "uid-web";
+  const auto o = Converged({web});
+  const auto accepted = BuildDesiredState({web}, kNode, o).accepted;
+  const VirtualIp edit = [&] {
+    VirtualIp e = MakeVip("web", {"198.51.100.7"});  // the node's own address
+    e.uid = "uid-web";
+    return e;
+  }();
+  const auto st = EvaluateStatus(BuildDesiredState({edit}, kNode, o, accepted), o);
+  EXPECT_TRUE(st.conformant()) << (st.problems.empty() ? "" : st.problems.front().text);
+  ASSERT_EQ(st.vips.size(), 2u);
+  EXPECT_EQ(st.vips[0].address, "192.0.2.10");
+  EXPECT_EQ(st.vips[0].state, VipState::Configured);
+  EXPECT_EQ(st.vips[1].virtual_ip, "web");
+  EXPECT_EQ(st.vips[1].address, "");
+  EXPECT_EQ(st.vips[1].state, VipState::EditRefused);
+  EXPECT_NE(st.vips[1].message.find("198.51.100.7 is already an address of this node"), std::string::npos)
+      << st.vips[1].message;
+}
+
 TEST(NodeStatus, AdoptedAddressesAreReportedAsSuch) {
   auto o = BasicNode();
   o.addresses.push_back(KernelAddress{Ip("192.0.2.10"), 32, 1, "lo:1", 0, kScopeUniverse, false});

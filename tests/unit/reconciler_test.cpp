@@ -244,6 +244,38 @@ TEST_F(ReconcilerTest, DriftStormIsRepairedThroughoutWithBackoff) {
   EXPECT_EQ(added, want);
 }
 
+// The memory of what this node accepted lives in the Reconciler: an edit it refuses leaves the
+// kernel as it was, a pass that fails to read the kernel forgets nothing, and a restarted agent
+// that is handed the saved specs (SetAcceptedSpecs) keeps serving them.
+TEST_F(ReconcilerTest, AnEditThisNodeRefusesLeavesTheKernelAsItWasAlsoAfterARestart) {
+  VirtualIp v = MakeVip("web", {"192.0.2.10"});
+  v.uid = "uid-web";
+  VirtualIp edit = MakeVip("web", {"198.51.100.7"});  // the node's own address
+  edit.uid = "uid-web";
+  ASSERT_TRUE(reconciler.Reconcile({v}, kNode, t0).status.conformant());
+
+  kernel.FailObserve("netlink: dump interrupted");
+  EXPECT_FALSE(reconciler.Reconcile({edit}, kNode, t0 + seconds(1)).error.empty());
+  kernel.FailObserve(std::nullopt);
+  const auto o = reconciler.Reconcile({edit}, kNode, t0 + seconds(2));
+  EXPECT_FALSE(o.plan.HasWrites()) << o.plan.ToText();
+  EXPECT_TRUE(HasAddress(kernel.state(), "192.0.2.10"));
+  ASSERT_TRUE(o.desired.kept.count("web"));
+  EXPECT_EQ(reconciler.accepted_specs().at("uid-web"), v);
+
+  Reconciler restarted{kernel, store, addresses};
+  restarted.SetAcceptedSpecs(reconciler.accepted_specs());
+  const auto after = restarted.Reconcile({edit}, kNode, t0 + seconds(3));
+  EXPECT_FALSE(after.plan.HasWrites()) << after.plan.ToText();
+  EXPECT_TRUE(after.desired.kept.count("web"));
+  EXPECT_TRUE(HasAddress(kernel.state(), "192.0.2.10"));
+
+  // Without the memory (a restart that saved nothing), the edit is refused as new: withdrawn.
+  Reconciler amnesic{kernel, store, addresses};
+  amnesic.Reconcile({edit}, kNode, t0 + seconds(4));
+  EXPECT_FALSE(HasAddress(kernel.state(), "192.0.2.10"));
+}
+
 // A kernel before 5.18: it accepts IFA_PROTO and drops it (FakeKernel's keeps_address_protocol).
 struct OldKernel : ::testing::Test {
   FakeKernel kernel{BasicNode(), false};

@@ -199,5 +199,30 @@ spec: {addresses: ["192.0.2.2"]}
   EXPECT_FALSE(DecidesBefore(d.vips[1], d.vips[0]));
 }
 
+// What the agent saves of a spec it must remember (VirtualIpObject) reads back as that spec.
+TEST(VirtualIpObject, ParsesBackAsTheSameSpec) {
+  json obj = Vip({{"addresses", {"192.0.2.10", "2001:db8::10"}},
+                  {"interface", "eth1"},
+                  {"hostRoute", false},
+                  {"arp", {{"ignore", 2}, {"announce", 1}, {"scope", "PerInterface"}}},
+                  {"nodeSelector",
+                   {{"matchLabels", {{"lvsdr.io/real-server", "true"}}},
+                    {"matchExpressions",
+                     {{{"key", "zone"}, {"operator", "In"}, {"values", {"a", "b"}}},
+                      {{"key", "drain"}, {"operator", "DoesNotExist"}}}}}}});
+  obj["metadata"]["uid"] = "6c1f6c2e-0000-4000-8000-000000000001";
+  obj["metadata"]["generation"] = 7;
+  obj["metadata"]["creationTimestamp"] = "2026-01-02T03:04:05Z";
+  const auto p = ParseVirtualIp(obj);
+  ASSERT_TRUE(p.vip) << p.errors.front();
+  const auto again = ParseVirtualIp(VirtualIpObject(*p.vip));
+  ASSERT_TRUE(again.vip) << again.errors.front();
+  EXPECT_EQ(*again.vip, *p.vip);
+
+  const auto plain = ParseVirtualIp(Vip({{"addresses", {"192.0.2.10"}}}));
+  ASSERT_TRUE(plain.vip);
+  EXPECT_EQ(*ParseVirtualIp(VirtualIpObject(*plain.vip)).vip, *plain.vip);
+}
+
 }  // namespace
 }  // namespace lvsrs
