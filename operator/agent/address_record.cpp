@@ -30,21 +30,10 @@ AddressRecordFile::AddressRecordFile(std::string state_dir)
 
 AddressRecord AddressRecordFile::Load() const {
   AddressRecord rec;
-  const std::optional<std::string> text = ReadStateFile(path_);
-  if (!text) return rec;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(*text);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("state file " + path_ + " is corrupt (" + e.what() +
-                             "); fix or remove it by hand, it names the addresses lvs-rs-operator added");
-  }
-  if (!j.is_object() || !j.contains("version") || !j["version"].is_number_integer())
-    throw std::runtime_error("state file " + path_ + ": not an object with a \"version\"");
-  if (j["version"].get<long long>() > kVersion)
-    throw std::runtime_error("state file " + path_ + " has version " + j["version"].dump() +
-                             ", written by a newer lvs-rs-operator; this one reads version " +
-                             std::to_string(kVersion) + " (run the newer version's cleanup, or upgrade)");
+  const std::optional<nlohmann::json> file =
+      ReadVersionedStateFile(path_, kVersion, "names the addresses lvs-rs-operator added");
+  if (!file) return rec;
+  const nlohmann::json& j = *file;
   if (!j.contains("addresses") || !j["addresses"].is_array())
     throw std::runtime_error("state file " + path_ + ": missing \"addresses\" list");
   for (const auto& e : j["addresses"]) {

@@ -44,24 +44,16 @@ LastGoodFile::LastGoodFile(std::string state_dir)
 
 LastGoodSpecs LastGoodFile::Load(std::vector<std::string>* skipped) const {
   LastGoodSpecs specs;
-  const auto text = ReadStateFile(path_);
-  if (!text) return specs;
+  const std::optional<json> file = ReadVersionedStateFile(
+      path_, kVersion, "holds the last accepted VirtualIP specs (without it, a refused edit withdraws)");
+  if (!file) return specs;
   try {
-    const json j = json::parse(*text);
-    if (!j.is_object()) throw std::invalid_argument("not a JSON object");
-    const auto version = j.find("version");
-    if (version == j.end() || !version->is_number_integer() || version->get<std::int64_t>() < 1)
-      throw std::invalid_argument("\"version\" is not a positive integer");
-    if (version->get<std::int64_t>() > kVersion)
-      throw std::runtime_error(
-          "last good specs " + path_ + " have version " + std::to_string(version->get<std::int64_t>()) +
-          ", written by a newer lvs-rs-operator; this one reads up to version " + std::to_string(kVersion));
-    ReadSpecs(j, "validated", specs.validated, skipped);
-    ReadSpecs(j, "applied", specs.applied, skipped);
+    ReadSpecs(*file, "validated", specs.validated, skipped);
+    ReadSpecs(*file, "applied", specs.applied, skipped);
   } catch (const json::exception& e) {
-    throw std::runtime_error("last good specs " + path_ + " are corrupt (" + e.what() + ")");
+    throw std::runtime_error("state file " + path_ + " is corrupt (" + e.what() + ")");
   } catch (const std::invalid_argument& e) {
-    throw std::runtime_error("last good specs " + path_ + ": " + e.what());
+    throw std::runtime_error("state file " + path_ + ": " + e.what());
   }
   return specs;
 }

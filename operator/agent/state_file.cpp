@@ -92,4 +92,26 @@ void ReplaceStateFile(const std::string& dir, const std::string& path, const std
   close(dfd);
 }
 
+std::optional<nlohmann::json> ReadVersionedStateFile(const std::string& path, int max_version, const std::string& holds,
+                                                     int missing_version) {
+  const std::optional<std::string> text = ReadStateFile(path);
+  if (!text) return std::nullopt;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("state file " + path + " is corrupt (" + e.what() + "); fix or remove it by hand, it " +
+                             holds);
+  }
+  if (!j.is_object()) throw std::runtime_error("state file " + path + ": not a JSON object");
+  long long version = missing_version;
+  if (const auto v = j.find("version"); v != j.end()) version = v->is_number_integer() ? v->get<long long>() : 0;
+  if (version < 1) throw std::runtime_error("state file " + path + ": \"version\" is not a positive integer");
+  if (version > max_version)
+    throw std::runtime_error("state file " + path + " has version " + std::to_string(version) +
+                             ", written by a newer lvs-rs-operator; this one reads up to version " +
+                             std::to_string(max_version) + " (run the newer version's cleanup, or upgrade)");
+  return j;
+}
+
 }  // namespace lvsrs

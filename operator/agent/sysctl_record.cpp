@@ -108,26 +108,12 @@ SysctlRecordFile::SysctlRecordFile(std::string state_dir)
 
 SysctlRecord SysctlRecordFile::Load() const {
   SysctlRecord rec;
-  const std::optional<std::string> text = ReadStateFile(path_);
-  if (!text) return rec;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(*text);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("state file " + path_ + " is corrupt (" + e.what() +
-                             "); fix or remove it by hand, it holds the sysctl values to restore");
-  }
-  if (!j.is_object()) throw std::runtime_error("state file " + path_ + ": not a JSON object");
-  int version = 1;  // files of the first releases carry no version
-  if (j.contains("version")) {
-    if (!SmallInt(j["version"]) || j["version"].get<int>() < 1)
-      throw std::runtime_error("state file " + path_ + ": \"version\" is not a positive integer");
-    version = j["version"].get<int>();
-  }
-  if (version > kVersion)
-    throw std::runtime_error("state file " + path_ + " has version " + std::to_string(version) +
-                             ", written by a newer lvs-rs-operator; this one reads up to version " +
-                             std::to_string(kVersion) + " (run the newer version's cleanup, or upgrade)");
+  // Files of the first releases carry no version.
+  const std::optional<nlohmann::json> file =
+      ReadVersionedStateFile(path_, kVersion, "holds the sysctl values to restore", /*missing_version=*/1);
+  if (!file) return rec;
+  const nlohmann::json& j = *file;
+  const int version = j.value("version", 1);
   if (!j.contains("sysctls") || !j["sysctls"].is_object())
     throw std::runtime_error("state file " + path_ + ": missing \"sysctls\" object");
   for (const auto& [name, value] : j["sysctls"].items()) {

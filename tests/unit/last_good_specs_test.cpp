@@ -87,7 +87,7 @@ TEST_F(LastGoodSpecsTest, ACorruptOrNewerFileIsAnErrorNamingIt) {
     file_.Load();
     ADD_FAILURE() << "read a newer version";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(file_.path() + " have version 2, written by a newer lvs-rs-operator"),
+    EXPECT_NE(std::string(e.what()).find(file_.path() + " has version 2, written by a newer lvs-rs-operator"),
               std::string::npos)
         << e.what();
   }
