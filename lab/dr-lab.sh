@@ -378,23 +378,29 @@ for rs in "${REAL_SERVERS[@]}"; do
 done
 
 # ---------------------------------------------------------------------------------------------
-# ARP probe from the client: broadcast requests for the VIP (-b: never switch to unicast, so every
-# host that would answer gets asked), and the set of MACs that replied.
-declare -A ARP_SEEN
-arp_probe() { # arp_probe PHASE -> fills ARP_SEEN[PHASE:host]
-  local phase=$1 out mac h
-  out=$(in_ns client arping -b -c 3 -I eth0 "$VIP" 2>&1 || true)
-  for h in "${HOSTS[@]}"; do ARP_SEEN[$phase:$h]=no; done
-  while read -r mac; do
-    for h in "${HOSTS[@]}"; do [ "${MAC[$h]}" = "$mac" ] && ARP_SEEN[$phase:$h]=yes; done
-  done < <(grep -oi 'reply from [0-9.]* \[[0-9a-f:]*\]' <<<"$out" | grep -oi '[0-9a-f:]\{17\}' | tr A-F a-f | sort -u)
+# Who answered the client's ARP or NDP probe of one phase: SEEN[arp|ndp:PHASE:host] = yes|no.
+declare -A SEEN
+say_seen() { # say_seen arp|ndp PHASE: one line per host
+  local h
   for h in director "${REAL_SERVERS[@]}"; do
-    say "$(printf '%-9s %s  %s' "$h" "${MAC[$h]}" "$([ "${ARP_SEEN[$phase:$h]}" = yes ] && echo answered || echo silent)")"
+    say "$(printf '%-9s %s  %s' "$h" "${MAC[$h]}" "$(answered "$1" "$2" "$h" && echo answered || echo silent)")"
   done
 }
-arp_answered() { [ "${ARP_SEEN[$1:$2]}" = yes ]; }
-arp_only_director() {
-  arp_answered "$1" director && ! arp_answered "$1" rs1 && ! arp_answered "$1" rs2
+answered() { [ "${SEEN[$1:$2:$3]}" = yes ]; } # answered arp|ndp PHASE HOST
+only_director() { # only_director arp|ndp PHASE
+  answered "$1" "$2" director && ! answered "$1" "$2" rs1 && ! answered "$1" "$2" rs2
+}
+
+# ARP probe from the client: broadcast requests for the VIP (-b: never switch to unicast, so every
+# host that would answer gets asked), and the set of MACs that replied.
+arp_probe() { # arp_probe PHASE -> fills SEEN[arp:PHASE:host]
+  local phase=$1 out mac h
+  out=$(in_ns client arping -b -c 3 -I eth0 "$VIP" 2>&1 || true)
+  for h in "${HOSTS[@]}"; do SEEN[arp:$phase:$h]=no; done
+  while read -r mac; do
+    for h in "${HOSTS[@]}"; do [ "${MAC[$h]}" = "$mac" ] && SEEN[arp:$phase:$h]=yes; done
+  done < <(grep -oi 'reply from [0-9.]* \[[0-9a-f:]*\]' <<<"$out" | grep -oi '[0-9a-f:]\{17\}' | tr A-F a-f | sort -u)
+  say_seen arp "$phase"
 }
 
 # NDP probe from the client: neighbour solicitations for the IPv6 VIP (ndisc6, to the VIP's
@@ -418,28 +424,21 @@ $rules  }
 }
 EOF
 }
-declare -A NDP_SEEN
-ndp_probe() { # ndp_probe PHASE -> fills NDP_SEEN[PHASE:host]
+ndp_probe() { # ndp_probe PHASE -> fills SEEN[ndp:PHASE:host]
   local phase=$1 h
   install_ndp_counters
   in_ns client ndisc6 -m -r 3 -w 1000 "$VIP6" eth0 >/dev/null 2>&1 || true
   for h in "${HOSTS[@]}"; do
-    NDP_SEEN[$phase:$h]=no
-    (($(counter client netdev "na_$h" "${NFT_TABLE}_ndp") > 0)) && NDP_SEEN[$phase:$h]=yes
+    SEEN[ndp:$phase:$h]=no
+    (($(counter client netdev "na_$h" "${NFT_TABLE}_ndp") > 0)) && SEEN[ndp:$phase:$h]=yes
   done
-  for h in director "${REAL_SERVERS[@]}"; do
-    say "$(printf '%-9s %s  %s' "$h" "${MAC[$h]}" "$([ "${NDP_SEEN[$phase:$h]}" = yes ] && echo answered || echo silent)")"
-  done
-}
-ndp_answered() { [ "${NDP_SEEN[$1:$2]}" = yes ]; }
-ndp_only_director() {
-  ndp_answered "$1" director && ! ndp_answered "$1" rs1 && ! ndp_answered "$1" rs2
+  say_seen ndp "$phase"
 }
 
 step "4. Before the operator: the client ARPs for the VIP ($VIP)"
 arp_probe before
-check "negative control: rs1 answers ARP for the VIP before the operator (the LVS-DR ARP problem)" arp_answered before rs1
-check "negative control: rs2 answers ARP for the VIP before the operator" arp_answered before rs2
+check "negative control: rs1 answers ARP for the VIP before the operator (the LVS-DR ARP problem)" answered arp before rs1
+check "negative control: rs2 answers ARP for the VIP before the operator" answered arp before rs2
 # What combining two teams' VirtualIPs by max() used to write when one of them asked for
 # arp_ignore=3: 3 answers for every address of scope link or wider on any interface, and a VIP
 # put on lo by hand has scope global. `check` called this conformant.
@@ -449,7 +448,7 @@ done
 say "rs1, rs2: conf/all/arp_ignore=3 arp_announce=2 (what max(1, 3) wrote for two VirtualIPs before):"
 arp_probe max3
 check "negative control: with arp_ignore=3 (max of two VirtualIPs' values) rs1 still answers ARP for the VIP" \
-  arp_answered max3 rs1
+  answered arp max3 rs1
 for rs in "${REAL_SERVERS[@]}"; do
   in_ns "$rs" sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.all.arp_announce=0
 done
@@ -458,13 +457,13 @@ done
 say "The client solicits the IPv6 VIP ($VIP6), VIP on lo on both real servers:"
 ndp_probe before
 check "IPv6, before the operator: only the director answers the solicitation (the VIP on lo is silent)" \
-  ndp_only_director before
+  only_director ndp before
 # The negative control: rs1 configured the way some how-tos do it, the VIP on the NIC.
 in_ns rs1 ip -6 addr del "$VIP6/128" dev lo
 in_ns rs1 ip -6 addr add "$VIP6/128" dev eth0 nodad
 say "rs1: ip -6 addr add $VIP6/128 dev eth0 nodad (the VIP on the NIC instead of lo):"
 ndp_probe nic
-check "negative control: with the IPv6 VIP on its NIC, rs1 answers the solicitation for it" ndp_answered nic rs1
+check "negative control: with the IPv6 VIP on its NIC, rs1 answers the solicitation for it" answered ndp nic rs1
 NIC_CHECK=$(in_ns rs1 "$BINARY" check --vip "$VIP6" --interface eth0 --no-host-route --node-name rs1 2>&1 || true)
 detail "rs1: lvs-rs-operator check --vip $VIP6 --interface eth0 --no-host-route:"
 detail "  $(grep "^NDP for $VIP6" <<<"$NIC_CHECK" || echo "(no NDP line)")"
@@ -575,10 +574,10 @@ traffic_check() { # traffic_check PHASE [6]: PHASE one word; over IPv6 (VIP6) wi
 
 step "6. With the operator: ARP for the VIP, NDP for the IPv6 VIP, then traffic over both"
 arp_probe after
-check "after: only the director answers ARP for the VIP" arp_only_director after
+check "after: only the director answers ARP for the VIP" only_director arp after
 say "The client solicits the IPv6 VIP ($VIP6):"
 ndp_probe after
-check "after: only the director answers the solicitation for the IPv6 VIP" ndp_only_director after
+check "after: only the director answers the solicitation for the IPv6 VIP" only_director ndp after
 traffic_check after
 traffic_check after 6
 
@@ -618,9 +617,9 @@ for rs in "${REAL_SERVERS[@]}"; do
   check "drift: lvs-rs-operator check on $rs is conformant again" operator_conformant "$rs"
 done
 arp_probe repaired
-check "repaired: only the director answers ARP for the VIP" arp_only_director repaired
+check "repaired: only the director answers ARP for the VIP" only_director arp repaired
 ndp_probe repaired
-check "repaired: only the director answers the solicitation for the IPv6 VIP" ndp_only_director repaired
+check "repaired: only the director answers the solicitation for the IPv6 VIP" only_director ndp repaired
 traffic_check repaired
 traffic_check repaired 6
 
@@ -659,22 +658,21 @@ check "two teams: rs1 (web's VIP from the operator, host scope) applies other: $
 out=$(in_ns client arping -b -c 2 -w 2 -I eth0 "$VIP2" 2>&1 || true)
 check "two teams: nobody answers ARP for other's VIP $VIP2 (rs1 holds it)" eval '! grep -qi "reply from" <<<"$out"'
 arp_probe teams
-check "two teams: only the director answers ARP for web's VIP" arp_only_director teams
+check "two teams: only the director answers ARP for web's VIP" only_director arp teams
 traffic_check teams
 
 # ---------------------------------------------------------------------------------------------
 step "Summary"
-cell() { [ "${ARP_SEEN[$1:$2]}" = yes ] && echo answers || echo silent; }
+cell() { answered "$@" && echo answers || echo silent; } # cell arp|ndp PHASE HOST
 printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "who answered ARP" "before" "max(1,3)" "operator" "repaired" "two teams"
 for h in director "${REAL_SERVERS[@]}"; do
-  printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(cell before "$h")" "$(cell max3 "$h")" \
-    "$(cell after "$h")" "$(cell repaired "$h")" "$(cell teams "$h")"
+  printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(cell arp before "$h")" "$(cell arp max3 "$h")" \
+    "$(cell arp after "$h")" "$(cell arp repaired "$h")" "$(cell arp teams "$h")"
 done
-ndp_cell() { [ "${NDP_SEEN[$1:$2]}" = yes ] && echo answers || echo silent; }
 printf '\n   %-27s %-10s %-10s %-10s %-10s\n' "who answered NDP (IPv6 VIP)" "before" "rs1 NIC" "operator" "repaired"
 for h in director "${REAL_SERVERS[@]}"; do
-  printf '   %-27s %-10s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(ndp_cell before "$h")" "$(ndp_cell nic "$h")" \
-    "$(ndp_cell after "$h")" "$(ndp_cell repaired "$h")"
+  printf '   %-27s %-10s %-10s %-10s %-10s\n' "$h ${MAC[$h]}" "$(cell ndp before "$h")" "$(cell ndp nic "$h")" \
+    "$(cell ndp after "$h")" "$(cell ndp repaired "$h")"
 done
 printf '\n   %-27s %-10s %-10s %-10s %-10s %-10s\n' "requests served by" "operator" "repaired" "two teams" \
   "IPv6 op." "IPv6 rep."

@@ -130,13 +130,7 @@ class ArpLab {
     return from;
   }
 
-  long Counter(const std::string& name) {
-    const auto j =
-        nlohmann::json::parse(Must(nb_.Exec("nft -j list counter arp lvsrs_arpwire " + name), "read counter " + name));
-    for (const auto& e : j["nftables"])
-      if (e.contains("counter")) return e["counter"]["packets"].get<long>();
-    throw std::runtime_error("no counter " + name);
-  }
+  long Counter(const std::string& name) { return NftCounter(nb_, "arp lvsrs_arpwire", name); }
 
  private:
   TestNetns rs_;

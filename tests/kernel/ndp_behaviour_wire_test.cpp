@@ -154,13 +154,7 @@ class NdpLab {
     return from;
   }
 
-  long Counter(const std::string& name) {
-    const auto j = nlohmann::json::parse(
-        Must(nb_.Exec("nft -j list counter netdev lvsrs_ndpwire " + name), "read counter " + name));
-    for (const auto& e : j["nftables"])
-      if (e.contains("counter")) return e["counter"]["packets"].get<long>();
-    throw std::runtime_error("no counter " + name);
-  }
+  long Counter(const std::string& name) { return NftCounter(nb_, "netdev lvsrs_ndpwire", name); }
 
  private:
   TestNetns rs_;

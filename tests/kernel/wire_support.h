@@ -2,21 +2,15 @@
 // operator does, and the table each prints of wire and model side by side.
 #pragma once
 
-#include <fcntl.h>
-#include <sched.h>
-#include <unistd.h>
-
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <exception>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "support/netns.h"
 #include "support/observe_in_netns.h"  // ObserveIn
@@ -26,6 +20,15 @@ namespace lvsrs::testing {
 inline std::string Must(const CommandResult& r, const std::string& what) {
   if (r.exit_code != 0) throw std::runtime_error(what + " failed (" + std::to_string(r.exit_code) + "): " + r.output);
   return r.output;
+}
+
+// Packets the nftables counter `name` of `table` ("arp lvsrs_arpwire") in ns has counted.
+inline long NftCounter(const TestNetns& ns, const std::string& table, const std::string& name) {
+  const auto j =
+      nlohmann::json::parse(Must(ns.Exec("nft -j list counter " + table + " " + name), "read counter " + name));
+  for (const auto& e : j["nftables"])
+    if (e.contains("counter")) return e["counter"]["packets"].get<long>();
+  throw std::runtime_error("no counter " + name);
 }
 
 inline std::string Verdict(bool yes, const char* what) { return yes ? what : std::string("not ") + what; }

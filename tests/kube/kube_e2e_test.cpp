@@ -129,6 +129,15 @@ class KubeE2E : public ::testing::Test {
     return rs.is_object() ? rs.value("status", json::object()) : json::object();
   }
 
+  // n's RealServer has an entry for VirtualIP `name` in `state` whose message contains `why`.
+  bool ListsVirtualIp(const Node& n, const std::string& name, const std::string& state, const std::string& why) {
+    for (const auto& v : RealServerStatus(n).value("virtualIPs", json::array()))
+      if (v.value("name", "") == name && v.value("state", "") == state &&
+          v.value("message", "").find(why) != std::string::npos)
+        return true;
+    return false;
+  }
+
   static std::string ConditionStatus(const json& status, const std::string& type) {
     for (const auto& c : status.value("conditions", json::array()))
       if (c.value("type", "") == type) return c.value("status", "");
@@ -351,13 +360,7 @@ TEST_F(KubeE2E, RefusedEditKeepsTheLastAcceptedSpecServing) {
   ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.50", "2001:db8::50"})).exit_code, 0);
   ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.50/32") && HasVip(a, "2001:db8::50/128"); }, 60s))
       << ReadFile(a.log);
-  auto edit_refused = [&](const std::string& why) {
-    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
-      if (v.value("name", "") == "edited" && v.value("state", "") == "EditRefused" &&
-          v.value("message", "").find(why) != std::string::npos)
-        return true;
-    return false;
-  };
+  auto edit_refused = [&](const std::string& why) { return ListsVirtualIp(a, "edited", "EditRefused", why); };
   auto still_serving = [&] {
     return HasVip(a, "192.0.2.50/32") && HasVip(a, "2001:db8::50/128") && !HasVip(a, "2001:db8::51/128") &&
            !HasVip(a, "169.254.0.5/32");
@@ -411,11 +414,7 @@ TEST_F(KubeE2E, TheOlderVirtualIpKeepsAnAddressANewerOneWantsElsewhere) {
   std::this_thread::sleep_for(1100ms);
   ASSERT_EQ(cluster_->Apply(VipYaml("aa-newcomer", {"192.0.2.55"}) + "  interface: lvd0\n").exit_code, 0);
   auto newcomer_refused = [&] {
-    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
-      if (v.value("name", "") == "aa-newcomer" && v.value("state", "") == "Refused" &&
-          v.value("message", "").find("conflicts with VirtualIP zz-established") != std::string::npos)
-        return true;
-    return false;
+    return ListsVirtualIp(a, "aa-newcomer", "Refused", "conflicts with VirtualIP zz-established");
   };
   ASSERT_TRUE(EventuallySlow(newcomer_refused, 30s)) << RealServerStatus(a).dump(2);
   EXPECT_TRUE(HasVip(a, "192.0.2.55/32"));
@@ -449,13 +448,7 @@ TEST_F(KubeE2E, AnEditTheNodeRefusesKeepsItsLiveVipAlsoAcrossRestarts) {
   ASSERT_EQ(cluster_->Apply(VipYaml("edited", {"192.0.2.61"})).exit_code, 0);
   ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.61/32"); }, 30s)) << ReadFile(a.log);
 
-  auto edit_refused = [&](const std::string& why) {
-    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
-      if (v.value("name", "") == "edited" && v.value("state", "") == "EditRefused" &&
-          v.value("message", "").find(why) != std::string::npos)
-        return true;
-    return false;
-  };
+  auto edit_refused = [&](const std::string& why) { return ListsVirtualIp(a, "edited", "EditRefused", why); };
   auto still_serving = [&] {
     return HasVip(a, "192.0.2.60/32") && HasVip(a, "192.0.2.61/32") && !HasVip(a, "192.0.2.62/32") &&
            !HasVip(a, "203.0.113.7/32") && !Has(a.ns->Addresses("lvd0"), "192.0.2.60/32");
