@@ -69,6 +69,7 @@ VERSION=$(cd "$TREE" && dpkg-parsechangelog -S Version)
 DEB=lvs-rs-operator_${VERSION}_$(dpkg --print-architecture).deb
 mkdir -p "$WORK/pkg"
 expect "dpkg-buildpackage made $DEB" cp "$PKG_CACHE/$DEB" "$WORK/pkg/"
+rm -rf "$TREE" # the compiler cache keeps what a rebuild needs
 flock -u 9
 [ -s "$WORK/pkg/$DEB" ] || { echo "FAIL: no package"; exit 1; }
 
