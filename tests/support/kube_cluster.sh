@@ -122,8 +122,10 @@ make_certs() {  # DIR
     -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
     -keyout "$dir/apiserver.key" -out "$dir/apiserver.csr" 2>/dev/null
-  printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' \
-    "$CP_IP" >"$dir/apiserver.ext"
+  # KUBE_APISERVER_EXTRA_SANS (e.g. "IP:203.0.113.1", the `kubernetes` Service's ClusterIP, which
+  # pods with in-cluster config dial): more subjectAltNames, comma-separated.
+  printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc%s\nextendedKeyUsage=serverAuth\n' \
+    "$CP_IP" "${KUBE_APISERVER_EXTRA_SANS:+,$KUBE_APISERVER_EXTRA_SANS}" >"$dir/apiserver.ext"
   openssl x509 -req -in "$dir/apiserver.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
     -days 2 -extfile "$dir/apiserver.ext" -out "$dir/apiserver.crt" 2>/dev/null
   openssl genrsa -out "$dir/sa.key" 2048 2>/dev/null
