@@ -223,16 +223,17 @@ cmd_images() {  # DIR SRC TAG...
   log "building the operator image from $src/Dockerfile"
   nice -n 10 podman build --network=host --pull=never -t localhost/lvs-rs-operator:node-test "$src" \
     >"$dir/image-build.log" 2>&1 || { tail -40 "$dir/image-build.log"; die "operator image build failed"; }
-  local names=()
-  for tag in "$@"; do
-    podman tag localhost/lvs-rs-operator:node-test "docker.io/library/lvs-rs-operator:$tag"
-    names+=("docker.io/library/lvs-rs-operator:$tag")
-  done
-  podman save --format docker-archive -o "$dir/operator.tar" "${names[@]}" >/dev/null
-  for tag in "$@"; do podman untag "docker.io/library/lvs-rs-operator:$tag" 2>/dev/null || true; done
   for ((i = 1; i <= NODES; i++)); do
     ctr -a "$dir/nodes/n$i/containerd.sock" -n k8s.io images import "$dir/pause.tar" >/dev/null
-    ctr -a "$dir/nodes/n$i/containerd.sock" -n k8s.io images import "$dir/operator.tar" >/dev/null
+  done
+  # One archive per tag: the names the pods use (`lvs-rs-operator:TAG` is docker.io/library/...).
+  for tag in "$@"; do
+    podman tag localhost/lvs-rs-operator:node-test "docker.io/library/lvs-rs-operator:$tag"
+    podman save --format docker-archive -o "$dir/operator.tar" "docker.io/library/lvs-rs-operator:$tag" >/dev/null
+    podman untag localhost/lvs-rs-operator:node-test "docker.io/library/lvs-rs-operator:$tag"
+    for ((i = 1; i <= NODES; i++)); do
+      ctr -a "$dir/nodes/n$i/containerd.sock" -n k8s.io images import "$dir/operator.tar" >/dev/null
+    done
   done
   rm -f "$dir/pause.tar" "$dir/operator.tar"
   log "images imported into $NODES nodes: $PAUSE_IMAGE, lvs-rs-operator:{$*}"
