@@ -169,8 +169,8 @@ cmd_up() {  # DIR PREFIX NODES
   printf 'PREFIX=%s\nNODES=%s\nCP_NETNS=%s\nADMIN_KUBECONFIG=%s\n' "$prefix" "$nodes" "$prefix-cp" "$dir/cp/admin.kubeconfig" >"$dir/env"
   source "$dir/env"
   # The Service's ClusterIP must be in the serving certificate (in-cluster config dials it).
-  KUBE_APISERVER_EXTRA_SANS="IP:$SERVICE_IP" bash "$KUBE_CLUSTER" up "$dir/cp" "$CP_NETNS" \
-    --authorization-mode=Node,RBAC --allow-privileged=true \
+  KUBE_APISERVER_EXTRA_SANS="IP:$SERVICE_IP" KUBE_APISERVER_AUTHORIZATION_MODE=Node,RBAC \
+    bash "$KUBE_CLUSTER" up "$dir/cp" "$CP_NETNS" --allow-privileged=true \
     --kubelet-preferred-address-types=InternalIP
   echo "$CP_NETNS" >"$dir/netns.list"
   # kube_cluster.sh made the CA. (The kubelets keep their default authentication, anonymous +

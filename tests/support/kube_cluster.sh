@@ -36,6 +36,8 @@ LVSRS_CACHE=${LVSRS_CACHE:-/var/cache/lvs-rs-operator}
 KUBE_APISERVER=${KUBE_APISERVER:-$LVSRS_CACHE/kube-apiserver}
 CP_IP=198.51.100.1
 PORT=6443
+# Node,RBAC where kubelets join (tests/node); a list flag, so extra flags cannot override it.
+AUTHORIZATION_MODE=${KUBE_APISERVER_AUTHORIZATION_MODE:-RBAC}
 
 die() { echo "kube_cluster.sh: $*" >&2; exit 1; }
 load() { [ -f "$1/env" ] || die "$1/env missing: run up first"; source "$1/env"; }
@@ -67,7 +69,7 @@ start_apiserver() {  # DIR
     --insecure-port=0 --endpoint-reconciler-type=none \
     --tls-cert-file="$dir/apiserver.crt" --tls-private-key-file="$dir/apiserver.key" \
     --client-ca-file="$dir/ca.crt" \
-    --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC \
+    --token-auth-file="$dir/tokens.csv" --authorization-mode="$AUTHORIZATION_MODE" \
     --service-account-key-file="$dir/sa.pub" --service-account-signing-key-file="$dir/sa.key" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --api-audiences=https://kubernetes.default.svc.cluster.local \
