@@ -82,7 +82,7 @@ sed -i 's|^# github.com/modern-go/reflect2 v1.0.1$|# github.com/modern-go/reflec
 sed -i 's|github.com/modern-go/reflect2 v1.0.1|github.com/modern-go/reflect2 v1.0.2|' go.mod staging/src/k8s.io/*/go.mod 2>/dev/null || true
 
 install -m 0644 build/pause/linux/pause.c "$LVSRS_CACHE/pause.c"
-MISSING=(${MISSING[@]/pause.c/})
+mapfile -t MISSING < <(printf '%s\n' "${MISSING[@]}" | grep -vx pause.c || true)
 if ((${#MISSING[@]} == 0)); then
   cd /
   rm -rf "$WORK"

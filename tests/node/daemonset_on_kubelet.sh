@@ -91,7 +91,6 @@ expect "arp_ignore=1 on $N1 (the node's own /proc/sys, written from the pod)" te
 k get vip
 k get lvsrs
 p1=$(pod_on "$N1")
-p2=$(pod_on "$N2")
 expect "kubectl describe vip web names the address" sh -c "bash '$CLUSTER' kubectl '$WORK' describe vip web | grep -q 192.0.2.10"
 expect "kubectl logs of the pod on $N1 shows its node name (downward API) and the VIP" \
   sh -c "bash '$CLUSTER' kubectl '$WORK' -n lvs-rs-operator logs '$p1' >'$WORK/p1.log' && grep -q '$N1' '$WORK/p1.log' && grep -q 192.0.2.10 '$WORK/p1.log'"

@@ -249,7 +249,8 @@ stop_pid() {  # PID
 }
 
 stop_node() {  # DIR INDEX
-  local dir=$1 i=$2 nd="$dir/nodes/n$i" sock pid c
+  local dir=$1 i=$2
+  local nd="$dir/nodes/n$i" sock pid c
   sock="$nd/containerd.sock"
   [ -f "$nd/kubelet.pid" ] && stop_pid "$(cat "$nd/kubelet.pid")"
   # Every task (pod sandboxes and containers) of this containerd, then its shims: they are found
