@@ -38,12 +38,12 @@ PAUSE_IMAGE=k8s.gcr.io/pause:3.4
 die() { echo "node_cluster.sh: $*" >&2; exit 1; }
 log() { echo "node_cluster.sh: $*" >&2; }
 
-sign_client_cert() {  # DIR NAME CN ORG
+sign_client_cert() {  # DIR NAME CN ORG: DIR/NAME.{key,crt}, signed by the cluster's CA ($CA_DIR)
   local dir=$1 name=$2 cn=$3 org=$4
   openssl req -newkey rsa:2048 -nodes -subj "/O=$org/CN=$cn" \
     -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
   printf 'extendedKeyUsage=clientAuth\n' >"$dir/$name.ext"
-  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$dir/$name.csr" -CA "$CA_DIR/ca.crt" -CAkey "$CA_DIR/ca.key" -CAcreateserial \
     -days 2 -extfile "$dir/$name.ext" -out "$dir/$name.crt" 2>/dev/null
 }
 
@@ -168,6 +168,7 @@ cmd_up() {  # DIR PREFIX NODES
   dir=$(cd "$dir" && pwd)
   printf 'PREFIX=%s\nNODES=%s\nCP_NETNS=%s\nADMIN_KUBECONFIG=%s\n' "$prefix" "$nodes" "$prefix-cp" "$dir/cp/admin.kubeconfig" >"$dir/env"
   source "$dir/env"
+  CA_DIR=$dir/cp
   # The Service's ClusterIP must be in the serving certificate (in-cluster config dials it).
   KUBE_APISERVER_EXTRA_SANS="IP:$SERVICE_IP" KUBE_APISERVER_AUTHORIZATION_MODE=Node,RBAC \
     bash "$KUBE_CLUSTER" up "$dir/cp" "$CP_NETNS" --allow-privileged=true \
@@ -219,7 +220,8 @@ cmd_images() {  # DIR SRC TAG...
   printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$dir/pause/Containerfile"
   podman build --pull=never -t "$PAUSE_IMAGE" -f "$dir/pause/Containerfile" "$dir/pause" >"$dir/pause/build.log" 2>&1 ||
     { tail -20 "$dir/pause/build.log"; die "pause image build failed"; }
-  podman save --format docker-archive -o "$dir/pause.tar" "$PAUSE_IMAGE" >/dev/null
+  rm -f "$dir/pause.tar"
+  podman save -q --format docker-archive -o "$dir/pause.tar" "$PAUSE_IMAGE" >/dev/null
   log "building the operator image from $src/Dockerfile"
   nice -n 10 podman build --network=host --pull=never -t localhost/lvs-rs-operator:node-test "$src" \
     >"$dir/image-build.log" 2>&1 || { tail -40 "$dir/image-build.log"; die "operator image build failed"; }
@@ -229,7 +231,8 @@ cmd_images() {  # DIR SRC TAG...
   # One archive per tag: the names the pods use (`lvs-rs-operator:TAG` is docker.io/library/...).
   for tag in "$@"; do
     podman tag localhost/lvs-rs-operator:node-test "docker.io/library/lvs-rs-operator:$tag"
-    podman save --format docker-archive -o "$dir/operator.tar" "docker.io/library/lvs-rs-operator:$tag" >/dev/null
+    rm -f "$dir/operator.tar"
+    podman save -q --format docker-archive -o "$dir/operator.tar" "docker.io/library/lvs-rs-operator:$tag" >/dev/null
     podman untag localhost/lvs-rs-operator:node-test "docker.io/library/lvs-rs-operator:$tag"
     for ((i = 1; i <= NODES; i++)); do
       ctr -a "$dir/nodes/n$i/containerd.sock" -n k8s.io images import "$dir/operator.tar" >/dev/null
