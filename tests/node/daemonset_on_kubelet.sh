@@ -92,14 +92,23 @@ k get vip
 k get lvsrs
 p1=$(pod_on "$N1")
 expect "kubectl describe vip web names the address" sh -c "bash '$CLUSTER' kubectl '$WORK' describe vip web | grep -q 192.0.2.10"
-expect "kubectl logs of the pod on $N1 shows its node name (downward API) and the VIP" \
-  sh -c "bash '$CLUSTER' kubectl '$WORK' -n lvs-rs-operator logs '$p1' >'$WORK/p1.log' && grep -q '$N1' '$WORK/p1.log' && grep -q 192.0.2.10 '$WORK/p1.log'"
-if kn exec "$p1" -- lvs-rs-operator check >"$WORK/check1.txt" 2>&1; then
+kn logs "$p1" >"$WORK/p1.log" 2>&1 || true
+expect "kubectl logs: the agent knows its node (NODE_NAME, downward API)" grep -q "on node $N1," "$WORK/p1.log"
+expect "kubectl logs: VirtualIPs from the in-cluster service account" grep -q "in-cluster service account" "$WORK/p1.log"
+expect "kubectl logs: the node conformant" grep -q "node conformant" "$WORK/p1.log"
+CHECK=(lvs-rs-operator check --vip 192.0.2.10 --vip 2001:db8::10)
+if kn exec "$p1" -- "${CHECK[@]}" >"$WORK/check1.txt" 2>&1; then
   ok "kubectl exec $p1 -- lvs-rs-operator check: conformant (exit 0)"
 else
   fail "kubectl exec $p1 -- lvs-rs-operator check"; cat "$WORK/check1.txt"
 fi
 expect "check on $N1 reports the VIP" grep -q 192.0.2.10 "$WORK/check1.txt"
+# The negative: check on the unselected node says the VIP is missing there (exit 1).
+if kn exec "$(pod_on "$N2")" -- "${CHECK[@]}" >"$WORK/check-n2.txt" 2>&1; then
+  fail "check on $N2 (not selected) should fail: the VIPs are not there"
+else
+  ok "kubectl exec ... check on $N2 tells the truth: not conformant for VIPs it does not carry"
+fi
 expect "the state directory is on the node's hostPath" test -s "$WORK/nodes/n1/hostpath-state/sysctl-originals.json"
 
 echo "== rolling update to $TAG-rollout while ip monitor watches $N1"
@@ -124,7 +133,7 @@ ctr -a "$WORK/nodes/n1/containerd.sock" -n k8s.io tasks kill -s SIGKILL "${cid#c
 eventually 120 "the kubelet restarted the killed container" sh -c "test \"\$(bash '$CLUSTER' kubectl '$WORK' -n lvs-rs-operator get pod '$p1' -o jsonpath='{.status.containerStatuses[0].restartCount}')\" -ge 1"
 eventually 120 "the pod on $N1 is Ready again" ds_rolled_out
 expect "no VIP left $N1 through update, delete and kill (ip monitor)" sh -c "! grep -E '^Deleted.*(192\\.0\\.2\\.10|2001:db8::10)' '$WORK/monitor-n1.txt'"
-if kn exec "$p1" -- lvs-rs-operator check >"$WORK/check2.txt" 2>&1; then
+if kn exec "$p1" -- "${CHECK[@]}" >"$WORK/check2.txt" 2>&1; then
   ok "$N1 conformant again (check from the new pod)"
 else
   fail "$N1 conformant again"; cat "$WORK/check2.txt"
