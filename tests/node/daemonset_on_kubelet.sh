@@ -167,5 +167,20 @@ kn logs cleanup || true
 expect "cleanup removed 192.0.2.10 from $N1" lacks_addr "$N1" 192.0.2.10
 expect "cleanup restored arp_ignore=0 on $N1 (recorded by the first pod)" test "$(ip netns exec "$N1" cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 0
 
+# The positive control of the `ip monitor` assertions above: the watch was live and does report a
+# VIP leaving (here, the one cleanup removed).
+expect "ip monitor on $N1 did see the VIP leave at cleanup (the watch was live)" \
+  grep -qE '^Deleted.*192\.0\.2\.10' "$WORK/monitor-n1.txt"
+
+echo "== teardown by pid and namespace leaves nothing behind"
+for pid in "${MONITORS[@]}"; do kill "$pid" 2>/dev/null || true; done
+MONITORS=()
+expect "node_cluster.sh down" bash "$CLUSTER" down "$WORK"
+expect "no network namespace $PREFIX-* left" sh -c "! ip netns list | grep -q '^$PREFIX-'"
+expect "no process of the cluster left (kubelet, containerd, shims, pods)" \
+  sh -c "! grep -lsF -- '$WORK/' /proc/[0-9]*/cmdline"
+expect "no mount left under $WORK" sh -c "! findmnt -rn -o TARGET | grep -qF '$WORK/'"
+expect "no container cgroup left (/sys/fs/cgroup/*/k8s.io)" sh -c "! ls -d /sys/fs/cgroup/*/k8s.io 2>/dev/null | grep -q ."
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
