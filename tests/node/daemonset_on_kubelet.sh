@@ -48,6 +48,16 @@ kn() { k -n lvs-rs-operator "$@"; }
 has_addr() {  # NETNS ADDR: ADDR is on lo in NETNS
   ip -n "$1" -j addr show dev lo | python3 -c 'import json,sys; a=sys.argv[1]; sys.exit(0 if any(i["local"]==a for l in json.load(sys.stdin) for i in l["addr_info"]) else 1)' "$2"
 }
+no_process_mentions() {  # TEXT: no process but this shell has TEXT on its command line
+  local f pid found=0
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/}
+    pid=${pid%/cmdline}
+    [ "$pid" = "$BASHPID" ] && continue
+    if grep -qsF -- "$1" "$f"; then echo "left: $pid $(tr '\0' ' ' <"$f")"; found=1; fi
+  done
+  ((found == 0))
+}
 lacks_addr() { ! has_addr "$@"; }
 all_pods_run() {  # IMAGE: every pod of the DaemonSet runs IMAGE
   local images
@@ -177,8 +187,7 @@ for pid in "${MONITORS[@]}"; do kill "$pid" 2>/dev/null || true; done
 MONITORS=()
 expect "node_cluster.sh down" bash "$CLUSTER" down "$WORK"
 expect "no network namespace $PREFIX-* left" sh -c "! ip netns list | grep -q '^$PREFIX-'"
-expect "no process of the cluster left (kubelet, containerd, shims, pods)" \
-  sh -c "! grep -lsF -- '$WORK/' /proc/[0-9]*/cmdline"
+expect "no process of the cluster left (kubelet, containerd, shims, pods)" no_process_mentions "$WORK/"
 expect "no mount left under $WORK" sh -c "! findmnt -rn -o TARGET | grep -qF '$WORK/'"
 expect "no container cgroup left (/sys/fs/cgroup/*/k8s.io)" sh -c "! ls -d /sys/fs/cgroup/*/k8s.io 2>/dev/null | grep -q ."
 
