@@ -91,16 +91,18 @@ std::map<IpAddress, VipHealth> JudgeVipHealth(const NodeStatus& status, const st
   }
   // A refused VirtualIP that selects this node: its addresses are down here, unless another
   // VirtualIP brings the same address (then that one's judgement stands).
+  std::map<std::string, const VirtualIp*> by_name;
   for (const VipAddressStatus& s : status.vips) {
     if (s.state != VipState::Refused || !s.address.empty()) continue;
-    for (const VirtualIp& v : vips) {
-      if (v.name != s.virtual_ip) continue;
-      for (const IpAddress& ip : v.addresses) {
-        if (wanted.count(ip)) continue;
-        VipHealth& h = entry(ip);
-        AddName(h.virtual_ip, v.name);
-        down(h, "refused: " + s.message);
-      }
+    if (by_name.empty())
+      for (const VirtualIp& v : vips) by_name.emplace(v.name, &v);
+    const auto v = by_name.find(s.virtual_ip);
+    if (v == by_name.end()) continue;
+    for (const IpAddress& ip : v->second->addresses) {
+      if (wanted.count(ip)) continue;
+      VipHealth& h = entry(ip);
+      AddName(h.virtual_ip, s.virtual_ip);
+      down(h, "refused: " + s.message);
     }
   }
   for (const DrainView& d : drains) {
