@@ -31,13 +31,18 @@ bool DirectorOptionsFromFlags(const std::optional<std::string>& http_bind,
                               const std::optional<std::string>& agent_check_bind,
                               const std::vector<std::pair<std::string, BindAddress>>& taken,
                               std::chrono::milliseconds live_within, DirectorOptions& out, std::string& error) {
+  // "" disables, as "0" does (the DaemonSet can blank a listener without knowing the convention).
+  const auto text = [](const std::optional<std::string>& flag, const char* fallback) {
+    const std::string v = flag.value_or(fallback);
+    return v.empty() ? std::string("0") : v;
+  };
   std::string why;
-  const auto http = ParseBindAddress(http_bind.value_or(kDefaultDirectorHealthBindAddress), why);
+  const auto http = ParseBindAddress(text(http_bind, kDefaultDirectorHealthBindAddress), why);
   if (!http) {
     error = "--director-health-bind-address " + why;
     return false;
   }
-  const auto agent = ParseBindAddress(agent_check_bind.value_or(kDefaultAgentCheckBindAddress), why);
+  const auto agent = ParseBindAddress(text(agent_check_bind, kDefaultAgentCheckBindAddress), why);
   if (!agent) {
     error = "--agent-check-bind-address " + why;
     return false;

@@ -8,7 +8,7 @@ namespace lvsrs {
 
 std::optional<BindAddress> ParseBindAddress(const std::string& text, std::string& error) {
   BindAddress b;
-  if (text == "0" || text.empty()) {
+  if (text == "0") {
     b.disabled = true;
     return b;
   }

@@ -4,7 +4,7 @@
 //   ":8470"         every address of the node (IPv4; IPv6 too where civetweb is built with it,
 //                   which Debian's is not)
 //   "127.0.0.1:8470", "[::1]:8470"   one address
-//   "0" or ""       disabled
+//   "0"             disabled (the director-facing flags take "" too: DirectorOptionsFromFlags)
 #pragma once
 
 #include <optional>
