@@ -156,6 +156,9 @@ void BoundedTcpServer::Run() {
   std::vector<std::unique_ptr<Connection>> conns;
   std::uint64_t next_seq = 0;
   bool warned_fds = false;
+  // Out of descriptors with no connection of ours to close: the listener rests a moment, since
+  // it stays readable and polling it would spin.
+  SteadyClock::time_point accept_after{};
 
   const auto respond = [this](Connection& c, bool ended) {
     if (c.answer) return;
@@ -207,7 +210,12 @@ void BoundedTcpServer::Run() {
     }
     fds.clear();
     fds.push_back({stop_fd_, POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
+    const bool resting = now < accept_after;
+    if (resting) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(accept_after - now).count() + 1;
+      timeout_ms = timeout_ms < 0 ? static_cast<int>(left) : std::min(timeout_ms, static_cast<int>(left));
+    }
+    fds.push_back({resting ? -1 : listen_fd_, POLLIN, 0});
     for (auto& c : conns) fds.push_back({c->fd.fd, static_cast<short>(c->answer && !c->closing ? POLLOUT : POLLIN), 0});
     const int n = poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0 && errno != EINTR) {
@@ -250,9 +258,16 @@ void BoundedTcpServer::Run() {
         socklen_t plen = sizeof peer;
         UniqueFd fd{accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC)};
         if (fd.fd < 0) {
-          if ((errno == EMFILE || errno == ENFILE) && !warned_fds) {
-            LogWarning(what_ + ": " + Errno("accept") + "; connections wait in the kernel's queue");
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (!warned_fds) LogWarning(what_ + ": " + Errno("accept") + "; closing the oldest connections");
             warned_fds = true;
+            Connection* oldest = nullptr;
+            for (auto& c : conns)
+              if (!c->done && (!oldest || c->seq < oldest->seq)) oldest = c.get();
+            if (oldest)
+              oldest->done = true;  // its descriptor is free next turn
+            else
+              accept_after = SteadyClock::now() + std::chrono::milliseconds(200);
           }
           break;
         }

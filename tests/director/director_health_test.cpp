@@ -86,7 +86,8 @@ struct DirectorLab {
   TestNetns pod{"lvsrs-dp"};
   std::unique_ptr<Process> op;
 
-  DirectorLab() {
+  // wrap: what the operator runs under (prlimit), before the binary.
+  explicit DirectorLab(const std::vector<std::string>& wrap = {}) {
     Must(rs.Exec("ip link add r0 type veth peer name d0 netns " + director.name() +
                  " && ip link add r1 type veth peer "
                  "name p0 netns " +
@@ -99,11 +100,15 @@ struct DirectorLab {
     Must(pod.Exec("ip link set p0 up && ip addr add 192.0.2.1/24 dev p0"));
     ReplaceFile(dir / "vips.yaml", kVips);
     // The listeners as the DaemonSet sets them: probes on loopback, director ports on every address.
-    op = std::make_unique<Process>(
-        std::vector<std::string>{"ip", "netns", "exec", rs.name(), OperatorBinary(), "run", "--file", dir / "vips.yaml",
-                                 "--node-name", "rs1", "--state-dir", dir / "state", "--resync-period", "300ms",
-                                 "--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:8471"},
-        dir / "operator.log");
+    std::vector<std::string> argv{"ip", "netns", "exec", rs.name()};
+    argv.insert(argv.end(), wrap.begin(), wrap.end());
+    for (const std::string& a :
+         {OperatorBinary(), std::string("run"), std::string("--file"), dir / "vips.yaml", std::string("--node-name"),
+          std::string("rs1"), std::string("--state-dir"), dir / "state", std::string("--resync-period"),
+          std::string("300ms"), std::string("--metrics-bind-address"), std::string("0"),
+          std::string("--health-probe-bind-address"), std::string("127.0.0.1:8471")})
+      argv.push_back(a);
+    op = std::make_unique<Process>(argv, dir / "operator.log");
   }
   static void Must(const CommandResult& r) {
     if (r.exit_code != 0) throw std::runtime_error("setup: " + r.output);
@@ -217,6 +222,28 @@ TEST(DirectorHealth, IdleConnectionsStarveNeitherTheProbesNorAFreshCheck) {
   // The agent keeps at most its bound of them: far fewer descriptors than connections held.
   const auto fds = t.rs.Exec("ls /proc/" + std::to_string(t.op->pid()) + "/fd | wc -l");
   EXPECT_LT(std::stoi(fds.output), 200) << "descriptors of the agent";
+}
+
+// The same with the agent out of descriptors (48, about 15 of them its own): the listeners close
+// their oldest connections to accept new ones instead of leaving checks in the kernel's queue.
+TEST(DirectorHealth, OutOfDescriptorsAFreshCheckIsStillAnswered) {
+  DirectorLab t({"prlimit", "--nofile=48:48"});
+  ASSERT_TRUE(Within(seconds(20), [&] { return t.Check("198.51.100.10").status == "200"; })) << t.Log();
+  Process hold_http({"ip", "netns", "exec", t.pod.name(), "python3", Client(), "hold", "192.0.2.2", "8472", "100",
+                     t.dir / "held-8472"},
+                    t.dir / "hold-8472.log");
+  Process hold_agent({"ip", "netns", "exec", t.pod.name(), "python3", Client(), "hold", "192.0.2.2", "8473", "100",
+                      t.dir / "held-8473"},
+                     t.dir / "hold-8473.log");
+  ASSERT_TRUE(Within(seconds(30),
+                     [&] { return ReadFile(t.dir / "held-8472") == "100" && ReadFile(t.dir / "held-8473") == "100"; }))
+      << ReadFile(t.dir / "hold-8472.log") << ReadFile(t.dir / "hold-8473.log");
+  EXPECT_EQ(t.Check("198.51.100.10").status, "200") << t.Log();
+  EXPECT_EQ(DirectorLab::Agent(t.director, "203.0.113.2", "198.51.100.10"), "up ready\n");
+  EXPECT_EQ(DirectorLab::Get(t.rs, "http://127.0.0.1:8471/healthz").status, "200");
+  EXPECT_NE(t.Log().find("Too many open files; closing the oldest connections"), std::string::npos)
+      << "the limit was not reached, so this proved nothing:\n"
+      << t.Log();
 }
 
 // The real HAProxy (Debian's haproxy) reads the agent-check: the server of the conformant VIP is
