@@ -11,7 +11,7 @@
 # lvsrs-bench-realservers (bench/realserver_loadgen.cpp), which writes NODES RealServers as agents
 # write them, with the agents' ServiceAccount token, and flips one VirtualIP on all of them. The
 # summariser's VmRSS/VmHWM and the time from the last node's change to the right READY column land
-# in OUT.json ("after"). With BEFORE_BIN (another build of the operator, e.g. main before the
+# in OUT.json ("after"), then its memory when it restarts and lists them all ("takeover"). With BEFORE_BIN (another build of the operator, e.g. main before the
 # summariser kept only readiness) the same flips are measured again with that build as the
 # summariser, on the same objects ("before").
 set -euo pipefail
@@ -51,6 +51,14 @@ node_ns() {  # node_ns NAME INDEX: a namespace attached to the cluster as 198.51
   ip netns add "$P-$1"
   ip -n "$P-$1" link set lo up
   "$KCLUSTER" attach "$KDIR" "$P-$1" "$2"
+}
+mem_json() {  # mem_json PID: {"VmHWM": kB, "VmRSS": kB}
+  awk '/^Vm(HWM|RSS):/ {printf "%s\"%s\": %s", n++ ? ", " : "{", substr($1, 1, length($1) - 1), $2} END {print "}"}' "/proc/$1/status"
+}
+stop_summariser() {  # and its Lease, so that the next one leads at once
+  kill -TERM "$SUM_PID"
+  wait "$SUM_PID" 2>/dev/null || true
+  kc -n lvs-rs-operator delete lease lvs-rs-operator-summariser >/dev/null
 }
 start_summariser() {  # start_summariser BINARY TAG: sets SUM_PID once it holds the Lease
   ip netns exec "$P-summariser" "$1" run --kubeconfig "$KDIR/operator.kubeconfig" --node-name summariser \
@@ -92,14 +100,18 @@ log "$NODES RealServers, then lg-0 flipped on all of them (summariser: this buil
 loadgen after
 cp "$WORK/summariser-after.log" "${OUT_JSON%.json}-summariser.log"
 
+# A new leader (the old one died, or was rolled) lists every RealServer at once, where the first
+# one saw them come one by one: its peak is the other figure that matters.
+log "this build taking over: a new summariser lists all $NODES RealServers"
+stop_summariser
+start_summariser "$BIN" takeover
+sleep 30 # its list, then a summary period; nothing to wait for in READY (already N/N)
+echo "{\"memory\": $(mem_json "$SUM_PID")}" >"$WORK/takeover.json"
+
 if [ -n "${BEFORE_BIN:-}" ]; then
-  log "the same flips with $BEFORE_BIN as the summariser"
-  kill -TERM "$SUM_PID"
-  wait "$SUM_PID" 2>/dev/null || true
-  kc -n lvs-rs-operator delete lease lvs-rs-operator-summariser >/dev/null
+  log "the same flips with $BEFORE_BIN as the summariser (it takes over: lists them all first)"
+  stop_summariser
   start_summariser "$BEFORE_BIN" before
-  # It lists every RealServer before its first summary; nothing to wait for in READY (already
-  # N/N), so give it the time to: its memory is read at each flip anyway.
   sleep 30
   loadgen before --skip-create
 fi
@@ -108,7 +120,7 @@ python3 - "$WORK" "$NODES" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT_
 import json, os, sys
 work, nodes, nproc, load = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 out = {"nodes": nodes, "nproc": nproc, "loadavg_end": load}
-for tag in ("after", "before"):
+for tag in ("after", "takeover", "before"):
     p = os.path.join(work, tag + ".json")
     if os.path.exists(p):
         out[tag] = json.load(open(p))
