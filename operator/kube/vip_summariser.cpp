@@ -57,22 +57,46 @@ std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std:
   return out;
 }
 
+namespace {
+
+InformerOptions LeaseWatchOptions(const LeaseElection::Options& o) {
+  InformerOptions w;
+  w.collection_path = "/apis/coordination.k8s.io/v1/namespaces/" + o.lease_namespace + "/leases";
+  w.api_version = "coordination.k8s.io/v1";
+  w.kind = "Lease";
+  w.field_selector = "metadata.name=" + o.lease_name;
+  return w;
+}
+
+}  // namespace
+
 VipSummariser::VipSummariser(ApiClientFactory clients, std::string identity, KubeSource& source, Options options,
                              TimeSource& time)
     : clients_(std::move(clients)),
       source_(source),
       options_(std::move(options)),
       client_(clients_({})),
-      election_(*client_, std::move(identity), options_, time) {}
+      lease_watch_(clients_, LeaseWatchOptions(options_), [] {}),
+      election_(*client_, std::move(identity), options_, time, [this] {
+        WatchedLease w;
+        w.synced = lease_watch_.synced();
+        if (!w.synced) return w;
+        auto objects = lease_watch_.Objects();
+        const auto it = objects.find(options_.lease_name);
+        if (it != objects.end()) w.lease = std::move(it->second);
+        return w;
+      }) {}
 
 VipSummariser::~VipSummariser() { Stop(); }
 
 void VipSummariser::Start() {
+  lease_watch_.Start();
   worker_.Start([this] { Run(); }, [this] { client_->Cancel(); });
 }
 
 void VipSummariser::Stop() {
   worker_.Stop();
+  lease_watch_.Stop();
   if (realservers_) realservers_->Stop();
 }
 
