@@ -6,44 +6,12 @@
 #include <signal.h>
 
 #include <fstream>
-#include <thread>
 
 #include "kernel_fixture.h"
+#include "support/held_connection.h"
 
 namespace lvsrs::testing {
 namespace {
-
-// One established connection to 192.0.2.10:8080. Files in its directory drive it: "connected"
-// once it is up; "pingN" asks for one round trip, answered by "pongN" (it worked) or "broken"
-// (it did not, within 3 s); "close" closes both ends and ends the process.
-constexpr const char* kConnection = R"(
-import os, socket, sys, time
-d = sys.argv[1]
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("192.0.2.10", 8080))
-srv.listen(1)
-cli = socket.create_connection(("192.0.2.10", 8080), timeout=3, source_address=("198.51.100.7", 0))
-conn, _ = srv.accept()
-conn.settimeout(3)
-srv.close()
-open(d + "/connected", "w").close()
-n = 0
-while not os.path.exists(d + "/close"):
-    if os.path.exists(d + "/ping%d" % n):
-        try:
-            cli.sendall(b"x")
-            assert conn.recv(1) == b"x"
-            conn.sendall(b"y")
-            assert cli.recv(1) == b"y"
-            open(d + "/pong%d" % n, "w").close()
-        except Exception as e:
-            open(d + "/broken", "w").write(repr(e))
-        n += 1
-    time.sleep(0.02)
-cli.close()
-conn.close()
-)";
 
 class Drain : public KernelTest {
  protected:
@@ -58,24 +26,11 @@ class Drain : public KernelTest {
     std::ifstream in(dir_ / name);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
-  bool Exists(const std::string& name) { return std::filesystem::exists(dir_ / "conn" / name); }
-  void Touch(const std::string& name) { std::ofstream(dir_ / "conn" / name).close(); }
-
-  // The connection, up: its process ends when the test does (or at "close").
-  std::unique_ptr<Process> Connect() {
-    std::filesystem::create_directories(dir_ / "conn");
-    std::ofstream(dir_ / "conn.py") << kConnection;
-    auto p = std::make_unique<Process>(std::vector<std::string>{"ip", "netns", "exec", ns_->name(), "python3",
-                                                                (dir_ / "conn.py").string(), (dir_ / "conn").string()},
-                                       (dir_ / "conn.log").string());
-    EXPECT_TRUE(Eventually([&] { return Exists("connected"); })) << Read("conn.log");
-    return p;
-  }
-  // One round trip over the connection: true when it worked.
-  bool RoundTrip(int n) {
-    Touch("ping" + std::to_string(n));
-    Eventually([&] { return Exists("pong" + std::to_string(n)) || Exists("broken"); });
-    return Exists("pong" + std::to_string(n));
+  // One connection to the VIP from the node's own address, up.
+  std::unique_ptr<HeldConnection> Connect() {
+    auto c = std::make_unique<HeldConnection>(*ns_, dir_ / "conn", "192.0.2.10", "198.51.100.7");
+    EXPECT_TRUE(c->connected()) << c->Log();
+    return c;
   }
   std::string Check(const std::string& file) { return ns_->Operator(Run("check --file " + file)).output; }
   bool VipInPlace() { return HasAddress("lo", "192.0.2.10/32") && !Route("192.0.2.10").is_null(); }
@@ -92,16 +47,16 @@ TEST_F(Drain, AVipLeavingTheFileStaysUntilItsLastConnectionCloses) {
   auto op = Start(file);
   ASSERT_TRUE(Eventually([&] { return ns_->Operator(Run("check --file " + file)).exit_code == 0; }));
   auto conn = Connect();
-  ASSERT_TRUE(RoundTrip(0));
+  ASSERT_TRUE(conn->RoundTrip());
 
   WriteFile("vips.yaml", "# web is gone\n");
   ASSERT_TRUE(Eventually([&] { return Draining(file, "1 connection"); })) << Check(file);
   EXPECT_TRUE(VipInPlace());
   EXPECT_EQ(ns_->Sysctl("net.ipv4.conf.all.arp_ignore"), 1);
-  EXPECT_TRUE(RoundTrip(1)) << Read("conn/broken");
+  EXPECT_TRUE(conn->RoundTrip()) << conn->Log();
   EXPECT_TRUE(VipInPlace());
 
-  Touch("close");
+  conn->Close();
   EXPECT_TRUE(Eventually([&] { return VipGone(); }));
   EXPECT_TRUE(Eventually([&] { return ns_->Sysctl("net.ipv4.conf.all.arp_ignore") == 0; }));
   op.reset();
@@ -130,10 +85,10 @@ TEST_F(Drain, DrainTimeoutZeroWithdrawsAtOnceAndTheConnectionBreaks) {
   auto op = Start(file);
   ASSERT_TRUE(Eventually([&] { return ns_->Operator(Run("check --file " + file)).exit_code == 0; }));
   auto conn = Connect();
-  ASSERT_TRUE(RoundTrip(0));
+  ASSERT_TRUE(conn->RoundTrip());
   WriteFile("vips.yaml", "# web is gone\n");
   EXPECT_TRUE(Eventually([&] { return VipGone(); }));
-  EXPECT_FALSE(RoundTrip(1));
+  EXPECT_FALSE(conn->RoundTrip());
   op.reset();
   EXPECT_NE(Read("operator.log").find("withdrawn after draining: drainTimeout is 0s"), std::string::npos)
       << Read("operator.log");
@@ -159,12 +114,12 @@ TEST_F(Drain, ARestartDuringTheDrainKeepsTheVipAndTheDeadline) {
     return Read("operator2.log").find("continues the drain of 192.0.2.10") != std::string::npos;
   })) << Read("operator2.log");
   // Passes of the new process: the VIP stays, the connection works, the deadline is the first one.
-  EXPECT_TRUE(RoundTrip(0)) << Read("conn/broken");
+  EXPECT_TRUE(conn->RoundTrip()) << conn->Log();
   EXPECT_TRUE(VipInPlace());
   EXPECT_EQ(record()["draining"][0]["deadlineUnixMs"].get<std::int64_t>(), deadline);
   EXPECT_TRUE(Draining(file, "1 connection")) << Check(file);
 
-  Touch("close");
+  conn->Close();
   EXPECT_TRUE(Eventually([&] { return VipGone(); }));
 }
 
@@ -186,7 +141,7 @@ TEST_F(Drain, DrainCommandAndUndoBeforeTheEndServeAgainWithNothingRemoved) {
       << Read("operator.log");
   EXPECT_TRUE(Eventually([&] { return Check(file).find("drain 192.0.2.10") == std::string::npos; })) << Check(file);
   EXPECT_EQ(ns_->Operator(Run("check --file " + file)).exit_code, 0) << Check(file);
-  EXPECT_TRUE(RoundTrip(0)) << Read("conn/broken");
+  EXPECT_TRUE(conn->RoundTrip()) << conn->Log();
   op.reset();
   const std::string log = Read("operator.log");
   EXPECT_EQ(log.find("withdrawn"), std::string::npos) << log;
@@ -194,7 +149,7 @@ TEST_F(Drain, DrainCommandAndUndoBeforeTheEndServeAgainWithNothingRemoved) {
 
   // And with the connection closed, a drain ends at once.
   auto op2 = Start(file, "operator2.log");
-  Touch("close");
+  conn->Close();
   ASSERT_EQ(ns_->Operator("drain --state-dir " + StateDir()).exit_code, 0);
   EXPECT_TRUE(Eventually([&] { return VipGone(); }));
 }
