@@ -85,6 +85,8 @@ ReconcileOutcome AgentLoop::Pass() {
   ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node, time_.Steady());
   o.source_refused = snap.refused;
   o.source_validated = snap.validated;
+  // Draining VIPs answer "drain": directors send them no new connections while theirs finish.
+  if (o.error.empty()) o.vip_health = JudgeVipHealth(o.status, snap.vips, ToDrainViews(reconciler_.drains()));
   if (!o.error.empty())
     LogError("reconcile: " + o.error);
   else if (o.plan.HasWrites() || !o.repairs.empty())

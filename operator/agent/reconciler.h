@@ -25,6 +25,7 @@
 #include "reconcile/node_status.h"
 #include "reconcile/plan.h"
 #include "reconcile/sysctl_watch.h"
+#include "reconcile/vip_health.h"
 
 namespace lvsrs {
 
@@ -50,6 +51,10 @@ struct ReconcileOutcome {
   // empty unless drain is enabled. draining.json was written before the outcome is returned.
   DrainDecision drain;
   std::string node_drain;  // NodeDrainReason of this pass, "" when the node is not drained
+  // What directors are told about each VIP of this node (set by AgentLoop from the same snapshot,
+  // since refused VirtualIPs are named by the status but their addresses only by the snapshot).
+  // Empty when the pass failed as a whole (error).
+  std::map<IpAddress, VipHealth> vip_health;
   std::chrono::nanoseconds duration{0};
 };
 

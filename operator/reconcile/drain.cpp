@@ -133,6 +133,13 @@ void ReportDraining(NodeStatus& status, const Drains& draining) {
   }
 }
 
+std::vector<DrainView> ToDrainViews(const Drains& draining) {
+  std::vector<DrainView> out;
+  out.reserve(draining.size());
+  for (const auto& [ip, d] : draining) out.push_back(DrainView{ip, d.virtual_ip, d.connections, d.deadline_unix_ms});
+  return out;
+}
+
 std::string DrainText(const Drain& d) {
   const auto deadline = std::chrono::system_clock::time_point(std::chrono::milliseconds(d.deadline_unix_ms));
   return "draining: " + Plural(d.connections, "connection") + ", until " + FormatRfc3339(deadline);

@@ -21,6 +21,7 @@
 #include "model/virtual_ip.h"
 #include "reconcile/desired_state.h"
 #include "reconcile/node_status.h"
+#include "reconcile/vip_health.h"
 #include "reconcile/observed_state.h"
 
 namespace lvsrs {
@@ -91,6 +92,9 @@ void KeepDraining(DesiredState& desired, const Drains& draining);
 
 // Adds a Draining entry per draining VIP to the status (it is not wanted, so not judged there).
 void ReportDraining(NodeStatus& status, const Drains& draining);
+
+// What the director-facing health table needs of each drain (vip_health.h).
+std::vector<DrainView> ToDrainViews(const Drains& draining);
 
 // "draining: 3 connections, until 2026-12-02T11:00:30Z" for status, check and logs.
 std::string DrainText(const Drain& d);
