@@ -53,7 +53,7 @@ void CountFamily(int family, std::map<IpAddress, std::size_t>& out) {
     throw KernelError(ErrnoText("send the dump request", errno));
 
   // Room for many replies per datagram; the kernel fills each one up to the buffer it is given.
-  std::vector<nlmsghdr> storage(64 * 1024 / sizeof(nlmsghdr));  // nlmsghdr-aligned bytes
+  std::vector<nlmsghdr> storage(std::size_t{64} * 1024 / sizeof(nlmsghdr));  // nlmsghdr-aligned bytes
   char* const buf = reinterpret_cast<char*>(storage.data());
   const std::size_t size = storage.size() * sizeof(nlmsghdr);
   for (;;) {

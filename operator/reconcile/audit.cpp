@@ -163,7 +163,9 @@ std::vector<AuditLine> DrainAudit(const std::string& node_drain, const Drains& d
     l.result = "draining";
     out.push_back(std::move(l));
   }
-  for (auto [ip, d] : draining) {
+  for (const auto& entry : draining) {
+    const IpAddress& ip = entry.first;  // not a structured binding: clang 14 cannot capture one
+    auto d = entry.second;
     if (auto it = connections.find(ip); it != connections.end()) d.connections = it->second;
     const bool present = std::any_of(observed.addresses.begin(), observed.addresses.end(),
                                      [&](const KernelAddress& a) { return a.ip == ip && a.owned(); });
