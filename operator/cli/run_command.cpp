@@ -10,6 +10,7 @@
 #include <string>
 
 #include "agent/agent_loop.h"
+#include "agent/drain_record.h"
 #include "agent/file_source.h"
 #include "agent/last_good_specs.h"
 #include "agent/log.h"
@@ -39,7 +40,8 @@ std::vector<FlagSpec> RunFlags() {
       {"resync-period", true,
        "ARP sysctl poll interval (they have no netlink notification); a full pass runs when one changed", "2s"},
       {"full-resync-period", true, "full pass even without any notification, as a safety net", "5m"},
-      {"state-dir", true, "where original sysctl values (and, on kernels before 5.18, added addresses) are recorded",
+      {"state-dir", true,
+       "where original sysctl values, drains (and, on kernels before 5.18, added addresses) are recorded",
        "/var/lib/lvs-rs-operator"},
       {"once", false, "converge, verify and exit (0 conformant, 1 not)", ""},
       {"dry-run", false, "print the plan and change nothing", ""},
@@ -312,6 +314,8 @@ int RunCommand(int argc, char** argv) {
   Reconciler reconciler(kernel, store, addresses, options.dry_run);
   reconciler.LoadRecords();
   reconciler.SetAcceptedSpecs(last_good.applied);
+  DrainFile drains(options.state_dir);
+  reconciler.EnableDrain(drains);
   if (options.dry_run) return PrintPlan(reconciler, sources.desired());
   LogOwnershipMark(kernel, addresses);
   LastGoodRecorder recorder(last_good_file, std::move(last_good));

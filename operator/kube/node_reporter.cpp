@@ -76,6 +76,26 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
     for (const auto& [item, why] : o.applied.errors) msg += (msg.empty() ? "" : "; ") + item.Subject() + ": " + why;
     Queue({"RealServer", node_name_, "Warning", "ApplyFailed", msg});
   }
+  // Drains, on the node's RealServer: directors' operators read them as "rs1 is being taken out".
+  auto who = [](const Drain& d) {
+    return d.address.ToString() + (d.virtual_ip.empty() ? "" : " (VirtualIP " + d.virtual_ip + ")");
+  };
+  if (!o.drain.started.empty()) {
+    std::string msg;
+    for (const auto& d : o.drain.started)
+      msg += (msg.empty() ? "" : "; ") + who(d) + ": " + d.reason + "; " + DrainText(d);
+    Queue({"RealServer", node_name_, "Normal", "DrainStarted", msg});
+  }
+  if (!o.drain.withdrawn.empty()) {
+    std::string msg;
+    for (const auto& w : o.drain.withdrawn) msg += (msg.empty() ? "" : "; ") + who(w.drain) + " withdrawn: " + w.reason;
+    Queue({"RealServer", node_name_, "Normal", "DrainFinished", msg});
+  }
+  if (!o.drain.undone.empty()) {
+    std::string msg;
+    for (const auto& d : o.drain.undone) msg += (msg.empty() ? "" : "; ") + who(d) + " serving again";
+    Queue({"RealServer", node_name_, "Normal", "DrainCancelled", msg});
+  }
   // A refusal is announced once when it appears (and again if it goes away and comes back).
   std::set<std::string> refused;
   auto refuse = [&](const std::string& name, const std::string& reason, const std::string& why) {

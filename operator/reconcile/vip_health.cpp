@@ -79,6 +79,7 @@ std::map<IpAddress, VipHealth> JudgeVipHealth(const NodeStatus& status, const st
       case VipState::Failed: down(h, "failed: " + s.message); break;
       case VipState::Refused:
       case VipState::EditRefused: down(h, "refused: " + s.message); break;
+      case VipState::Draining: break;  // answered from `drains` below
     }
   }
   for (const Problem& p : status.problems) {

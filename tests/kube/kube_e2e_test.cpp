@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "support/files.h"
+#include "support/held_connection.h"
 #include "support/kube_cluster.h"
 
 namespace lvsrs::testing {
@@ -264,6 +265,60 @@ TEST_F(KubeE2E, VirtualIpLifecycleOnLabelledNodes) {
   EXPECT_FALSE(HasVip(a, "192.0.2.11/32"));
   EXPECT_TRUE(Has(a.ns->Addresses("lo"), "127.0.0.1/8")) << "foreign addresses stay";
   EXPECT_TRUE(EventuallySlow([&] { return a.ns->Sysctl("net.ipv4.conf.all.arp_ignore") == 0; }, 30s));
+}
+
+// Drain, then withdraw, in Kubernetes mode: a VIP with a live connection stays after its
+// VirtualIP is deleted (no finalizer: the delete returns at once), the RealServer shows Draining
+// with the connection, and the VIP goes when the connection closes. The exclude label drains
+// every VIP of the node; removing it serves again with nothing removed.
+TEST_F(KubeE2E, DeletingAVirtualIpAndTheExcludeLabelDrainThenWithdraw) {
+  Node& a = AddNode("rs-drain", true);
+  StartAgent(a);
+  const std::string web = VipYaml("web", {"192.0.2.10"}) + "  drainTimeout: 1h\n";
+  ASSERT_EQ(cluster_->Apply(web).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.10/32"); }, 60s)) << ReadFile(a.log);
+  const auto draining = [&](std::int64_t connections) {
+    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
+      if (v.value("name", "") == "web" && v.value("state", "") == "Draining" &&
+          v.value("connections", std::int64_t{-1}) == connections && !v.value("drainDeadline", "").empty())
+        return true;
+    return false;
+  };
+  const std::filesystem::path dir = a.state_dir + "-conn";
+
+  {
+    HeldConnection conn(*a.ns, dir / "1", "192.0.2.10", a.ip);
+    ASSERT_TRUE(conn.connected()) << conn.Log();
+    ASSERT_EQ(cluster_->Kubectl("delete vip web").exit_code, 0);
+    ASSERT_TRUE(EventuallySlow([&] { return draining(1); }, 30s)) << RealServerStatus(a).dump(2);
+    EXPECT_TRUE(HasVip(a, "192.0.2.10/32"));
+    EXPECT_TRUE(conn.RoundTrip()) << conn.Log();
+    conn.Close();
+    EXPECT_TRUE(EventuallySlow([&] { return !HasVip(a, "192.0.2.10/32"); }, 30s));
+    EXPECT_TRUE(EventuallySlow([&] { return RealServerStatus(a).value("virtualIPs", json::array()).empty(); }, 30s))
+        << RealServerStatus(a).dump(2);
+  }
+
+  ASSERT_EQ(cluster_->Apply(web).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.10/32"); }, 60s)) << ReadFile(a.log);
+  HeldConnection conn(*a.ns, dir / "2", "192.0.2.10", a.ip);
+  ASSERT_TRUE(conn.connected()) << conn.Log();
+  const std::string exclude = "node.kubernetes.io/exclude-from-external-load-balancers";
+  ASSERT_EQ(cluster_->Kubectl("label node " + a.name + " " + exclude + "=true").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return draining(1); }, 30s)) << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(HasVip(a, "192.0.2.10/32"));
+  ASSERT_EQ(cluster_->Kubectl("label node " + a.name + " " + exclude + "-").exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return ListsVirtualIp(a, "web", "Ready", ""); }, 30s))
+      << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(conn.RoundTrip()) << conn.Log();
+  ASSERT_EQ(cluster_->Kubectl("label node " + a.name + " " + exclude + "=").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return draining(1); }, 30s)) << RealServerStatus(a).dump(2);
+  conn.Close();
+  EXPECT_TRUE(EventuallySlow([&] { return !HasVip(a, "192.0.2.10/32"); }, 30s));
+  const auto events = cluster_->Kubectl("get events -n default --field-selector involvedObject.name=" + a.name);
+  EXPECT_NE(events.output.find("DrainStarted"), std::string::npos) << events.output;
+  EXPECT_NE(events.output.find("DrainFinished"), std::string::npos) << events.output;
+  lvsrs::testing::Run("rm -rf " + Quote(dir.string()));
 }
 
 // The API server stopped for a while: nothing is withdrawn, drift is still repaired, and the agent
