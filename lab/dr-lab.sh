@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
 # LVS-DR lab: proves on the wire, with the real kernel, that lvs-rs-operator makes real servers stop
-# answering ARP for the VIP (and, for the IPv6 VIP, neighbour solicitations) and that
-# direct-routing traffic flows over IPv4 and IPv6 (requests through the director, replies straight
-# from the real server to the client).
+# answering ARP for the VIP (and, for the IPv6 VIP, neighbour solicitations), that direct-routing
+# traffic flows over IPv4 and IPv6 (requests through the director, replies straight from the real
+# server to the client), and that a real server drains without dropping a connection.
 #
 # Topology, all in network namespaces this script creates and deletes (nothing in the host's):
 #
 #       client 192.0.2.10      director 192.0.2.2 + VIP 192.0.2.100 (on eth0)
 #              2001:db8::10             2001:db8::2 + VIP 2001:db8::100
-#            |                        |
+#            |                        |   nft scheduler + health checker + HAProxy agent-check
 #   [ br0 in namespace "switch": one veth per host, one L2 segment 192.0.2.0/24, 2001:db8::/64 ]
 #            |                        |
 #       rs1 192.0.2.11           rs2 192.0.2.12       (VIPs on lo, HTTP responder on :80,
 #           2001:db8::11             2001:db8::12      lvs-rs-operator run --file)
 #
-# This kernel has no IPVS, so the director emulates LVS-DR forwarding with policy routing: TCP/80
-# for a VIP arriving on eth0 is looked up in a table holding a multipath route (L4 hash) via rs1
-# and rs2, ahead of local delivery, for each address family. The kernel forwards such a packet
-# exactly like DR does: the destination IP stays the VIP and only the MAC changes to the chosen real
-# server's. Everything else for the VIPs (ARP, neighbour solicitations, ping) is still answered by
-# the director itself.
+# This kernel has no IPVS, so the director is an IPVS look-alike: nftables keeps a connection table
+# and schedules new connections by weight over the real servers its health checker finds healthy
+# (lab/health-check.sh polls each real server's :8472/vips/<VIP>, like keepalived's HTTP_GET), and
+# the chosen real server's mark selects a routing table via that real server. The kernel forwards
+# such a packet exactly like DR does: the destination IP stays the VIP and only the MAC changes to
+# the chosen real server's. Everything else for the VIPs (ARP, neighbour solicitations, ping) is
+# still answered by the director itself.
 #
 # Usage: sudo lab/dr-lab.sh [--binary PATH] [--prefix NAME] [--unique-prefix] [--requests N]
 # Exit 0 only when every check passed; 1 when a check failed; 2 on a usage or setup problem.
@@ -800,6 +801,10 @@ rs1_drain() { # rs1_drain [--undo]: the command an SRE types on the node
   out=$(in_ns rs1 "$BINARY" drain --state-dir "$TMP/state-rs1" "$@" 2>&1) || say "drain $* failed: $out"
   detail "rs1\$ lvs-rs-operator drain --state-dir <rs1 state dir> $*${out:+: ${out//$'\n'/ }}"
 }
+checker_saw() { # checker_saw RS up|down SINCE_MS: ms from SINCE to the checker's first such verdict
+  awk -v rs="$1" -v v="$2" -v t="$3" '$1 >= t && $2 == rs && $3 == v {print $1 - t; found = 1; exit}
+    END {if (!found) print "never"}' "$TMP/health/4/transitions"
+}
 rs1_reports() { [ "$(health_code 4 rs1)" = "$1" ] && [[ $(health_body 4 rs1) == "$2"* ]]; } # CODE WORD
 rs1_check_lines() { # what `lvs-rs-operator check` on rs1 says about the VIP now
   in_ns rs1 "$BINARY" check --file "$TMP/virtualip.yaml" --node-name rs1 2>&1 | grep -i "$VIP\b.*\(drain\|withdr\)\|draining" | head -3 || true
@@ -862,8 +867,12 @@ hold_close() { # a clean close by the client (FIN), then the process ends
 }
 conns() { counter director inet "conns4_$1" "$DIRECTOR_TABLE"; } # connections scheduled to RS
 
-# One row of what was seen at a moment of a drain step.
+# One row of what was seen at a moment of a drain step; one line per step for the summary.
 ROWS=()
+DRAIN_SUMMARY=()
+summarise() { # summarise STEP SAID_DRAIN_MS OUT_OF_MAP_MS FAILED VIP_LEFT HELD HAPROXY
+  DRAIN_SUMMARY+=("$(printf '%-32s %-11s %-11s %-8s %-22s %-26s %s' "$@")")
+}
 snapshot() { # snapshot WHAT T0_MS
   local code body word vip map hap
   code=$(health_code 4 rs1)
@@ -905,12 +914,12 @@ failed_before=$(stream_count failed)
 t0=$(now_ms)
 rs1_drain
 DRAIN_SEEN_MS=never OUT_OF_MAP_MS=never WITHDRAWN_AFTER_CLOSE_MS=never
-wait_until 5000 rs1_reports 503 drain && DRAIN_SEEN_MS=$(($(now_ms) - t0))
-snapshot "rs1 reports drain" "$t0"
+# The checker's own timestamps (it updates the map right after a verdict): the lab's polling and
+# its snapshots would only add their own latency.
+wait_until 5000 rs1_reports 503 drain && DRAIN_SEEN_MS=$(checker_saw rs1 down "$t0")
+wait_until 5000 not_in_map 4 rs1 && OUT_OF_MAP_MS=$(checker_saw rs1 down "$t0")
+snapshot "rs1 drains: out of the map" "$t0"
 detail "rs1 /vips/$VIP: $(health_code 4 rs1) $(health_body 4 rs1)"
-detail "rs1 check: $(rs1_check_lines | tr '\n' ' ')"
-wait_until 5000 not_in_map 4 rs1 && OUT_OF_MAP_MS=$(($(now_ms) - t0))
-snapshot "director: rs1 out of the map" "$t0"
 conns_rs1_out=$(conns rs1) conns_rs2_out=$(conns rs2) hold_ok_out=$(hold_ok)
 wait_until 5000 haproxy_says rs1 DRAIN || true
 HAPROXY_DRAIN_9=$(haproxy_status rs1)
@@ -920,6 +929,7 @@ snapshot "2 s of new requests on" "$t0"
 conns_rs1_later=$(conns rs1) conns_rs2_later=$(conns rs2) hold_ok_later=$(hold_ok)
 vip_on rs1 && vip_while_draining=yes || vip_while_draining=no
 check_draining=$(rs1_check_lines)
+detail "rs1 check: ${check_draining//$'\n'/ }"
 t_close=$(now_ms)
 hold_close
 wait_until 15000 vip_gone rs1 && WITHDRAWN_AFTER_CLOSE_MS=$(($(now_ms) - t_close))
@@ -934,6 +944,8 @@ conns_rs1_undo=$(conns rs1)
 wait_until 5000 eval '(($(conns rs1) > conns_rs1_undo))' || true
 snapshot "drain --undo, serving again" "$t0"
 print_rows
+summarise "(a, b) the connection closes" "$DRAIN_SEEN_MS" "$OUT_OF_MAP_MS" "$failed_during_9" \
+  "${WITHDRAWN_AFTER_CLOSE_MS} after the close" "worked, closed by client" "${HAPROXY_DRAIN_9%% *}"
 check "(a) rs1 reports drain: its endpoint answered 503 drain (${DRAIN_SEEN_MS} ms after \`drain\`)" \
   [ "$DRAIN_SEEN_MS" != never ]
 check "(a) the director's checker took rs1 out of the scheduling map (${OUT_OF_MAP_MS} ms after \`drain\`)" \
@@ -960,9 +972,11 @@ hold_open e
 t0=$(now_ms)
 snapshot "before the drain" "$t0"
 rs1_drain
-HAPROXY_DRAIN_10=never HAPROXY_UP_10=never
+HAPROXY_DRAIN_10=never HAPROXY_UP_10=never SEEN_10=never OUT_10=never
+failed_before=$(stream_count failed)
+wait_until 5000 rs1_reports 503 drain && SEEN_10=$(checker_saw rs1 down "$t0")
+wait_until 5000 not_in_map 4 rs1 && OUT_10=$SEEN_10
 wait_until 5000 haproxy_says rs1 DRAIN && HAPROXY_DRAIN_10=$(($(now_ms) - t0))
-wait_until 5000 not_in_map 4 rs1 || true
 snapshot "drained, HAProxy sees it" "$t0"
 hold_ok_before_undo=$(hold_ok)
 t_undo=$(now_ms)
@@ -977,6 +991,9 @@ hold_ok_after_undo=$(hold_ok)
 hold_close
 kill -TERM "$MONITOR_PID" 2>/dev/null || true
 print_rows
+grep -q "^Deleted.*$VIP/" "$TMP/monitor-10.txt" && left_10="left (ip monitor)" || left_10="never (ip monitor)"
+summarise "(e) drain --undo before the end" "$SEEN_10" "$OUT_10" "$(($(stream_count failed) - failed_before))" \
+  "$left_10" "kept working" "DRAIN, UP after undo"
 check "(e) HAProxy agent-check shows rs1 DRAIN while it drains (${HAPROXY_DRAIN_10} ms after \`drain\`)" \
   [ "$HAPROXY_DRAIN_10" != never ]
 check "(e) HAProxy shows rs1 UP again after \`drain --undo\` (${HAPROXY_UP_10} ms after it)" [ "$HAPROXY_UP_10" != never ]
@@ -993,8 +1010,10 @@ failed_before=$(stream_count failed)
 t0=$(now_ms)
 snapshot "before the drain" "$t0"
 rs1_drain
-wait_until 5000 rs1_reports 503 drain || true
-snapshot "rs1 reports drain" "$t0"
+SEEN_11=never OUT_11=never
+wait_until 5000 rs1_reports 503 drain && SEEN_11=$(checker_saw rs1 down "$t0")
+wait_until 5000 not_in_map 4 rs1 && OUT_11=$SEEN_11
+snapshot "rs1 drains: out of the map" "$t0"
 detail "rs1 /vips/$VIP: $(health_code 4 rs1) $(health_body 4 rs1)"
 TIMEOUT_GONE_MS=never hold_state_at_timeout=''
 wait_until 15000 vip_gone rs1 && TIMEOUT_GONE_MS=$(($(now_ms) - t0)) hold_state_at_timeout=$(field "$HOLD_OUT" state)
@@ -1009,6 +1028,8 @@ wait_until 10000 vip_on rs1 || true
 wait_until 5000 in_map 4 rs1 || true
 snapshot "drain --undo, serving again" "$t0"
 print_rows
+summarise "(c) drainTimeout 3s, held open" "$SEEN_11" "$OUT_11" "$failed_during_11" "$TIMEOUT_GONE_MS (timeout 3000)" \
+  "$hold_state_at_timeout until then, then $(field "$HOLD_OUT" state)" "-"
 check "(c) the VIP left rs1 at the drain timeout, with the connection still open ($TIMEOUT_GONE_MS ms after \`drain\`, drainTimeout 3s)" \
   eval '[ "$TIMEOUT_GONE_MS" != never ] && ((TIMEOUT_GONE_MS >= 3000)) && [ "$hold_state_at_timeout" = open ]'
 check "(c) every new request succeeded ($failed_during_11 failed): the director had stopped sending rs1 new ones" \
@@ -1036,6 +1057,7 @@ wait_until 5000 in_map 4 rs1 || true
 snapshot "drain --undo, serving again" "$t0"
 print_rows
 say "new requests that failed in this step: $failed_during_12 (sent to rs1 before the checker saw it go)"
+summarise "(d) drainTimeout 0s, held open" "-" "-" "$failed_during_12" "$NOW_GONE_MS (at once)" "$(field "$HOLD_OUT" state)" "-"
 check "(d) with drainTimeout 0 the VIP left rs1 at once ($NOW_GONE_MS ms after \`drain\`)" [ "$NOW_GONE_MS" != never ]
 check "(d) negative control: the long-lived connection on rs1 broke: $hold_end_12" [ "$hold_broke_12" = yes ]
 kill -TERM "$STREAM_PID" 2>/dev/null || true
@@ -1059,6 +1081,8 @@ for h in "${REAL_SERVERS[@]}" failed; do
   printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}" \
     "${SERVED[teams:$h]}" "${SERVED[after6:$h]}" "${SERVED[repaired6:$h]}"
 done
+printf '\n   %-32s %-11s %-11s %-8s %-22s %-26s %s\n' "drain of rs1, ms after \`drain\`" "said drain" "out of map" "failed" "VIP left rs1 (ip -j)" "long-lived connection" "HAProxy rs1"
+for r in "${DRAIN_SUMMARY[@]}"; do say "$r"; done
 printf '\n   time to repair: rs1 VIP %s ms, rs1 IPv6 VIP %s ms, rs2 arp_ignore %s ms (resync period 500 ms)\n' \
   "${REPAIR_RS1:-never}" "${REPAIR_RS1_6:-never}" "${REPAIR_RS2:-never}"
 
