@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lab director's health checker, the way keepalived's HTTP_GET checks a real server: every
 # interval it asks each real server over the network for the virtual service's VIP,
-#   curl -s -o BODY -w %{http_code} http://<real server>:8472/vips/<VIP>
+#   curl -s -w %{http_code} http://<real server>:8472/vips/<VIP>
 # and only a 200 is healthy. The healthy real servers, by weight, make up the virtual service's
 # scheduling map (new connections only: connections the director already forwards keep their real
 # server, like IPVS with a weight of 0); a real server that answers 200 again is put back.
@@ -12,7 +12,7 @@
 # Usage: health-check.sh --table T --map M --vip VIP --state DIR [--interval S] [--port P]
 #          NAME=ADDRESS=MARK=WEIGHT...      (one per real server, e.g. rs1=192.0.2.11=1=1)
 # What it saw goes to files, not a log: DIR/NAME.code (last HTTP status, 000 for no answer),
-# DIR/NAME.body (last body), DIR/slots (the map's real servers, slot by slot), and one line per
+# DIR/NAME.body (last body, shown by the lab; the verdict is the status alone), DIR/slots (the map's real servers, slot by slot), and one line per
 # change of verdict appended to DIR/transitions ("<unix ms> <name> up|down <code> <body>").
 set -uo pipefail
 
@@ -75,21 +75,31 @@ rebuild_map() {
 
 url_host() { [[ $1 == *:* ]] && echo "[$1]" || echo "$1"; }
 
+# Files are written only when what a real server says changes (the lab reads them while this runs:
+# each write is a rename, so a reader never sees half a file).
+publish() { # publish FILE CONTENT
+  printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"
+}
+declare -A LAST_CODE LAST_BODY
 changed=1
 while true; do
   for name in "${NAMES[@]}"; do
-    code=$(curl -s -g -o "$STATE/$name.body.tmp" -w '%{http_code}' --max-time 1 \
-      "http://$(url_host "${ADDR[$name]}"):$PORT/vips/$VIP" 2>/dev/null)
-    [ -n "$code" ] || code=000
-    [ -f "$STATE/$name.body.tmp" ] || : >"$STATE/$name.body.tmp"
-    mv "$STATE/$name.body.tmp" "$STATE/$name.body"
-    echo "$code" >"$STATE/$name.code.tmp" && mv "$STATE/$name.code.tmp" "$STATE/$name.code"
+    out=$(curl -s -g -w '\n%{http_code}' --max-time 1 "http://$(url_host "${ADDR[$name]}"):$PORT/vips/$VIP" 2>/dev/null)
+    code=${out##*$'\n'}
+    body=${out%$'\n'*}
+    [[ $code =~ ^[0-9]{3}$ ]] || code=000
+    [ "$out" != "$code" ] || body=''
+    if [ "$code" != "${LAST_CODE[$name]:-}" ] || [ "$body" != "${LAST_BODY[$name]:-}" ]; then
+      LAST_CODE[$name]=$code LAST_BODY[$name]=$body
+      publish "$STATE/$name.body" "$body"
+      publish "$STATE/$name.code" "$code"
+    fi
     verdict=down
     [ "$code" = 200 ] && verdict=up
     if [ "$verdict" != "${HEALTHY[$name]}" ]; then
       HEALTHY[$name]=$verdict
       changed=1
-      echo "$(date +%s%3N) $name $verdict $code $(head -c 200 "$STATE/$name.body" | tr '\n' ' ')" >>"$STATE/transitions"
+      echo "$(date +%s%3N) $name $verdict $code ${body//$'\n'/ }" >>"$STATE/transitions"
     fi
   done
   if ((changed)); then
