@@ -82,6 +82,8 @@ ReconcileOutcome AgentLoop::Pass() {
   ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node, time_.Steady());
   o.source_refused = snap.refused;
   o.source_validated = snap.validated;
+  // No drains until the drain tracker lands: it passes the VIPs it is draining here.
+  if (o.error.empty()) o.vip_health = JudgeVipHealth(o.status, snap.vips, /*drains=*/{});
   if (!o.error.empty())
     LogError("reconcile: " + o.error);
   else if (o.plan.HasWrites() || !o.repairs.empty())

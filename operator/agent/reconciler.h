@@ -22,6 +22,7 @@
 #include "reconcile/node_status.h"
 #include "reconcile/plan.h"
 #include "reconcile/sysctl_watch.h"
+#include "reconcile/vip_health.h"
 
 namespace lvsrs {
 
@@ -43,6 +44,10 @@ struct ReconcileOutcome {
   SourceRefusals source_refused;
   // The source's last validated specs of the same snapshot (Snapshot::validated), to be saved.
   std::shared_ptr<const std::map<std::string, VirtualIp>> source_validated;
+  // What directors are told about each VIP of this node (set by AgentLoop from the same snapshot,
+  // since refused VirtualIPs are named by the status but their addresses only by the snapshot).
+  // Empty when the pass failed as a whole (error).
+  std::map<IpAddress, VipHealth> vip_health;
   std::chrono::nanoseconds duration{0};
 };
 

@@ -15,9 +15,11 @@
 #include "agent/log.h"
 #include "agent/reconciler.h"
 #include "agent/state_dir_lock.h"
+#include "agent/vip_health_board.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/node_identity.h"
+#include "director/director_listeners.h"
 #include "kernel/rtnl_kernel.h"
 #include "kube/kube_mode.h"
 #include "metrics/monitoring.h"
@@ -46,6 +48,11 @@ std::vector<FlagSpec> RunFlags() {
        kDefaultMetricsBindAddress},
       {"health-probe-bind-address", true, "/healthz and /readyz listener, [HOST]:PORT or 0 to disable",
        kDefaultHealthProbeBindAddress},
+      {"director-health-bind-address", true,
+       "per-VIP health for directors over HTTP (GET /vips/ADDRESS, GET /), [HOST]:PORT or \"\" to disable",
+       kDefaultDirectorHealthBindAddress},
+      {"agent-check-bind-address", true, "per-VIP health for HAProxy agent-check, [HOST]:PORT or \"\" to disable",
+       kDefaultAgentCheckBindAddress},
       {"help", false, "show this help", ""},
   };
 }
@@ -55,6 +62,7 @@ struct RunOptions {
   AgentLoop::Options loop;
   NodeInfo node;
   MonitoringOptions monitoring;
+  DirectorOptions director;
   std::optional<std::string> file;  // file mode; Kubernetes mode without it
   std::string kubeconfig;           // empty: $KUBECONFIG, else in-cluster
   std::chrono::milliseconds watch_timeout{std::chrono::minutes(5)};
@@ -106,7 +114,15 @@ std::optional<UsageError> OptionsFromFlags(const Flags& flags, RunOptions& o) {
   if (!MonitoringOptionsFromFlags(flags.Get("metrics-bind-address"), flags.Get("health-probe-bind-address"),
                                   o.loop.resync_period, o.monitoring, err))
     return UsageError{err};
-  if (o.loop.once) o.monitoring = MonitoringOptions::Disabled();  // nothing to scrape or probe
+  if (!DirectorOptionsFromFlags(
+          flags.Get("director-health-bind-address"), flags.Get("agent-check-bind-address"),
+          {{"--metrics-bind-address", o.monitoring.metrics}, {"--health-probe-bind-address", o.monitoring.health}},
+          o.monitoring.live_within, o.director, err))
+    return UsageError{err};
+  if (o.loop.once) {  // nothing to scrape, probe or check
+    o.monitoring = MonitoringOptions::Disabled();
+    o.director = DirectorOptions::Disabled();
+  }
   o.file = flags.Get("file");
   if (o.file && flags.Has("kubeconfig")) return UsageError{"--file and --kubeconfig exclude each other"};
   o.kubeconfig = flags.Get("kubeconfig").value_or("");
@@ -236,6 +252,18 @@ int RunLoop(const RunOptions& o, Sources& sources, Reconciler& reconciler, LastG
   }
   TrimHeapWhenQuiet(loop);
   const auto serving = monitoring.Serve(loop);
+  // What directors are told, after every pass. A pass that could not read the kernel takes every
+  // VIP down rather than leave the last answers standing.
+  VipHealthBoard board;
+  loop.AddObserver([&board](const ReconcileOutcome& outcome) {
+    if (outcome.error.empty()) {
+      board.Publish(outcome.vip_health);
+    } else {
+      const auto last = board.Current();
+      board.Publish(Unjudged(last ? *last : VipHealthBoard::Table{}, outcome.error));
+    }
+  });
+  const DirectorListeners director(o.director, board, loop.health());
   const int rc = loop.Run();
   if (sources.kube) sources.kube->Stop();  // before the loop it wakes goes away
   return rc;

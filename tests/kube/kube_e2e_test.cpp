@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -46,6 +47,7 @@ std::string Join(const std::vector<std::string>& items) {
 // One agent in one node namespace, with its own state directory and log.
 struct Node {
   std::string name;
+  std::string ip;  // on the cluster's bridge: the source address of its API requests
   std::unique_ptr<TestNetns> ns;
   std::string state_dir, log;
   std::unique_ptr<Process> agent;
@@ -57,10 +59,12 @@ class KubeE2E : public ::testing::Test {
     std::string why;
     if (!KubeCluster::Available(&why)) return;
     try {
-      // The audit log tells which requests reached the API server (RealServers only: small).
-      std::ofstream(AuditPolicy()) << "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
-                                      "rules:\n- level: Metadata\n  resources:\n  - group: lvsdr.io\n"
-                                      "    resources: [realservers, realservers/status]\n- level: None\n";
+      // The audit log tells which requests reached the API server (RealServers, Leases: small).
+      std::ofstream(AuditPolicy())
+          << "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
+             "rules:\n- level: Metadata\n  resources:\n  - group: lvsdr.io\n"
+             "    resources: [realservers, realservers/status]\n- level: Metadata\n  resources:\n"
+             "  - group: coordination.k8s.io\n    resources: [leases]\n- level: None\n";
       cluster_ = new KubeCluster(kPrefix, {"--audit-policy-file=" + AuditPolicy(), "--audit-log-path=" + AuditLog()});
       cluster_->InstallProduct();
     } catch (const std::exception& e) {
@@ -107,6 +111,7 @@ class KubeE2E : public ::testing::Test {
     n.log = cluster_->dir() + "/agent-" + n.name + ".log";
     std::map<std::string, std::string> labels;
     if (labelled) labels[kRealServerLabel] = "true";
+    n.ip = "198.51.100." + std::to_string(10 + next_index_);  // KubeCluster::AddNode's address
     cluster_->AddNode(*n.ns, next_index_++, n.name, labels);
     nodes_.push_back(std::move(n));
     return nodes_.back();
@@ -162,6 +167,22 @@ class KubeE2E : public ::testing::Test {
         ++writes;
     }
     return writes;
+  }
+
+  // Requests for Leases from n's address with one of `verbs` that the API server answered with
+  // `code`, from its audit log.
+  static int LeaseRequests(const Node& n, const std::set<std::string>& verbs, int code = 200) {
+    std::ifstream in(AuditLog());
+    int count = 0;
+    for (std::string line; std::getline(in, line);) {
+      const json e = json::parse(line, nullptr, false);
+      if (!e.is_object() || e.value("stage", "") != "ResponseComplete") continue;
+      const json ips = e.value("sourceIPs", json::array());
+      if (e.value("objectRef", json::object()).value("resource", "") == "leases" && verbs.count(e.value("verb", "")) &&
+          !ips.empty() && ips[0] == n.ip && e.value("responseStatus", json::object()).value("code", 0) == code)
+        ++count;
+    }
+    return count;
   }
 
   static KubeCluster* cluster_;
@@ -606,6 +627,39 @@ TEST_F(KubeE2E, AgentRequestsAreClassifiedByTheProductsFlowSchema) {
       << "no request of the agent under the FlowSchema; "
       << cluster_->Kubectl("get flowschema lvs-rs-operator -o yaml").output;
   cluster_->Kubectl("delete -f " + Quote(SourceDir() + "/manifests/flowcontrol/flowcontrol.yaml"));
+}
+
+// At rest a follower sends nothing about the summariser's Lease: it watches the Lease and judges
+// the holder's renewals from the watched copy. Without the watch it would GET the Lease about once
+// a lease duration (60 s); the window is longer than that. Counted from the API server's audit log
+// by the follower's source address; the holder's renewals in the same log show it sees Leases.
+// (With the watch broken, the listed copy would show the Lease expired within the window and the
+// follower would GET it.)
+TEST_F(KubeE2E, AFollowerSendsNoLeaseRequestWhileTheHolderRenews) {
+  Node& lead = AddNode("lease-a", true);
+  StartAgent(lead);
+  const std::string lease = "lease lvs-rs-operator-summariser -n lvs-rs-operator";
+  auto holder = [&] {
+    const json l = cluster_->GetJson(lease);
+    return l.is_object() ? l.value("spec", json::object()).value("holderIdentity", "") : "";
+  };
+  ASSERT_TRUE(EventuallySlow([&] { return holder() == lead.name; }, 90s))
+      << cluster_->GetJson(lease).dump(2) << ReadFile(lead.log);
+  Node& follow = AddNode("lease-b", true);
+  StartAgent(follow);
+  WaitReported(follow);
+  // Its list of the Lease (by name) was served; a watch that RBAC refused would leave the listed
+  // copy to go stale, and the follower would GET within the window below.
+  ASSERT_TRUE(EventuallySlow([&] { return LeaseRequests(follow, {"list"}) > 0; }, 30s))
+      << "the follower's list of the Lease was not served (RBAC?); refused: "
+      << LeaseRequests(follow, {"list", "watch"}, 403) << "\n"
+      << ReadFile(follow.log);
+  const int follower_before = LeaseRequests(follow, {"get", "create", "update"});
+  const int renewals_before = LeaseRequests(lead, {"update"});
+  std::this_thread::sleep_for(75s);
+  EXPECT_EQ(LeaseRequests(follow, {"get", "create", "update"}), follower_before);
+  EXPECT_GE(LeaseRequests(lead, {"update"}) - renewals_before, 5) << "the holder's renewals are not in the log";
+  EXPECT_EQ(holder(), lead.name);
 }
 
 TEST(KubeWatchExpiry, GoneRelistsWithoutKernelChange) {
