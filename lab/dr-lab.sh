@@ -872,7 +872,7 @@ conns() { counter director inet "conns4_$1" "$DIRECTOR_TABLE"; } # connections s
 ROWS=()
 DRAIN_SUMMARY=()
 summarise() { # summarise STEP SAID_DRAIN_MS OUT_OF_MAP_MS FAILED VIP_LEFT HELD HAPROXY
-  DRAIN_SUMMARY+=("$(printf '%-32s %-11s %-11s %-8s %-22s %-26s %s' "$@")")
+  DRAIN_SUMMARY+=("$(printf '%-32s %-11s %-11s %-8s %-22s %-32s %s' "$@")")
 }
 snapshot() { # snapshot WHAT T0_MS
   local code body word vip map hap
@@ -1085,7 +1085,7 @@ for h in "${REAL_SERVERS[@]}" failed; do
   printf '   %-27s %-10s %-10s %-10s %-10s %-10s\n' "$h" "${SERVED[after:$h]}" "${SERVED[repaired:$h]}" \
     "${SERVED[teams:$h]}" "${SERVED[after6:$h]}" "${SERVED[repaired6:$h]}"
 done
-printf '\n   %-32s %-11s %-11s %-8s %-22s %-26s %s\n' "drain of rs1, ms after \`drain\`" "said drain" "out of map" "failed" "VIP left rs1 (ip -j)" "long-lived connection" "HAProxy rs1"
+printf '\n   %-32s %-11s %-11s %-8s %-22s %-32s %s\n' "drain of rs1, ms after \`drain\`" "said drain" "out of map" "failed" "VIP left rs1 (ip -j)" "long-lived connection" "HAProxy rs1"
 for r in "${DRAIN_SUMMARY[@]}"; do say "$r"; done
 printf '\n   time to repair: rs1 VIP %s ms, rs1 IPv6 VIP %s ms, rs2 arp_ignore %s ms (resync period 500 ms)\n' \
   "${REPAIR_RS1:-never}" "${REPAIR_RS1_6:-never}" "${REPAIR_RS2:-never}"
