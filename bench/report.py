@@ -280,6 +280,40 @@ elif kube_skipped:
     for fig in ("`kubectl apply` → address present", "API requests at steady state", "fleet simulation"):
         not_measured.append((fig, "skipped: " + kube_skipped))
 
+# ---- the summariser with N RealServers (bench/summariser_scale.sh) ----
+sc = load("summariser.json")
+if sc and "after" in sc:
+    n, a, b4 = sc["nodes"], sc["after"], sc.get("before")
+
+    def peak(r):  # MiB, the process's VmHWM at the last reading
+        return max(r[k]["memory"].get("VmHWM", 0) for k in ("to_failed", "to_ready")) / 1024
+
+    def lat(r):
+        return [r[k]["ready_after_last_patch_s"] for k in ("to_failed", "to_ready")]
+
+    tk = (sc.get("takeover") or {}).get("memory", {}).get("VmHWM", 0) / 1024
+    hwm = max(peak(a), tk)
+    row(f"summariser with {n:,} RealServers (10 VirtualIPs × 100 addresses each): peak memory of the agent holding the Lease (VmHWM)",
+        f"{hwm:.1f} MiB", f"{peak(a):.1f} MiB having watched them come and flip, {tk:.1f} MiB taking over (one list of all); "
+        f"{a['memory_before'].get('VmRSS', 0) / 1024:.1f} MiB before the RealServers were written",
+        f"before this change, taking over and flipping: {peak(b4):.1f} MiB" if b4 else "",
+        f"{hwm / peak(b4):.2f}×" if b4 else "", "≤ 64 MiB", "met" if hwm <= 64 else f"missed: {hwm:.1f} MiB")
+    la = lat(a)
+    ok = all(0 <= x <= 15 for x in la)
+    row(f"summariser: lg-0 flipped on all {n:,} nodes, last node's PATCH answered → READY right (0/N, then N/N)",
+        f"{max(la):.1f} s", " / ".join(f"{x:.1f} s" for x in la) + f"; the {n:,} PATCHes took "
+        + " / ".join(f"{a[k]['patch_s']:.0f} s" for k in ("to_failed", "to_ready")) + " (8 clients)",
+        ("before this change: " + " / ".join(f"{x:.1f} s" for x in lat(b4))) if b4 else "", "",
+        "≤ 15 s", "met" if ok else "missed: " + " / ".join(f"{x:.1f} s" for x in la))
+    for k, what in (("to_failed", "to not ready"), ("to_ready", "back to ready")):
+        bb = a["bytes_per_node"][k]
+        new, old = bb["bounded"], bb["before"]
+        row(f"one VirtualIP changed {what} on {n:,} nodes: RealServer status PATCH bodies into the API server",
+            f"{n * new['patch'] / 1e6:.1f} MB", f"{new['patch']:,} B per node; the stored object each watcher receives: "
+            f"{new['object']:,} B per node, {n * new['object'] / 1e6:.1f} MB",
+            f"before the bounded status: {n * old['patch'] / 1e6:.0f} MB ({old['patch']:,} B per node; object "
+            f"{old['object']:,} B)", f"{new['patch'] / old['patch']:.3f}×", "reported", "")
+
 sm = load("storm.json")
 if sm:
     tck, sec = sm["clk_tck"], sm["storm_s"]

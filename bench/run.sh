@@ -4,13 +4,17 @@
 #
 #   sudo bench/run.sh            full suite (~14 min): writes bench/results/latest.md (the table),
 #                                bench/results/*.json (raw samples) and bench/converge.svg
-#   sudo bench/run.sh --smoke    tiny sizes (~1.5–2 min), into a temporary directory; ctest runs this
+#   sudo bench/run.sh --smoke    tiny sizes (~3–4 min), into a temporary directory; ctest runs this
 #
 # The Kubernetes figures (bench/kube_figures.sh: kubectl apply -> address, a 50-node fleet, API
 # requests, RSS and idle CPU over a 10 min window) need kube-apiserver ($LVSRS_CACHE/kube-apiserver,
 # scripts/setup.d/50-kube-apiserver.sh), etcd and kubectl; without them they are skipped, as
 # tests/kube skips, and RSS / idle CPU fall back to a file-mode operator over IDLE_WINDOW seconds.
 # Their namespaces are lvsrs-f-<pid>-*. The 10 min window runs while the other figures run.
+# The summariser at SUMMARISER_NODES RealServers (default 5,000; bench/summariser_scale.sh, its own
+# control plane after the first one is gone, ~15 min more on 2 shared cores): memory and READY
+# latency of the elected summariser, and the bytes of one VirtualIP change selecting every node.
+# BEFORE_BIN=/path/to/another/lvs-rs-operator measures that build as the summariser too.
 #   OUT=/some/dir bench/run.sh   results elsewhere
 #
 # It builds the bench targets in $BUILD_DIR (default build/) if needed, with the same cmake
@@ -31,6 +35,7 @@ if ((SMOKE)); then
   SIZES="10 30"; RUNS=2; MANUAL_RUNS=2; MANUAL_10K_RUNS=2
   PRESENT=10; PASS_TRIALS=2; DRIFT_VIPS=10; DRIFT_TRIALS=5; ARP_TRIALS=1; IDLE_WINDOW=3
   KUBE_TRIALS=3; FLEET_NODES=2; FLEET_TRIALS=1; STEADY_VIPS=10; STEADY_WINDOW=5; STORM_S=1
+  SUMMARISER_NODES=20
   GBENCH_ARGS=(--benchmark_filter='/10$' --benchmark_min_time=0.01)
 else
   OUT=${OUT:-$ROOT/bench/results}
@@ -40,6 +45,7 @@ else
   IDLE_WINDOW=${IDLE_WINDOW:-120}
   KUBE_TRIALS=${KUBE_TRIALS:-60}; FLEET_NODES=${FLEET_NODES:-50}; FLEET_TRIALS=${FLEET_TRIALS:-5}
   STEADY_VIPS=${STEADY_VIPS:-1000}; STEADY_WINDOW=${STEADY_WINDOW:-600}; STORM_S=${STORM_S:-10}
+  SUMMARISER_NODES=${SUMMARISER_NODES:-5000}
   GBENCH_ARGS=(--benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
 fi
 mkdir -p "$OUT"
@@ -71,7 +77,7 @@ fresh_netns() {  # fresh_netns NAME: an empty namespace with lo up, as on a node
 
 log "building bench targets in $BUILD_DIR"
 [ -f "$BUILD_DIR/CMakeCache.txt" ] || configure
-cmake --build "$BUILD_DIR" -j2 --target lvs-rs-operator lvsrs-bench-plan lvsrs-bench-kernel >/dev/null
+cmake --build "$BUILD_DIR" -j2 --target lvs-rs-operator lvsrs-bench-plan lvsrs-bench-kernel lvsrs-bench-realservers >/dev/null
 BIN=$BUILD_DIR/lvs-rs-operator
 KBENCH=$BUILD_DIR/bench/lvsrs-bench-kernel
 
@@ -259,6 +265,14 @@ ip netns del "$NS"
 
 # ---- 6. end of the Kubernetes steady-state window ------------------------------------------------
 kube_finish
+
+# ---- 7. the summariser with SUMMARISER_NODES RealServers, on a control plane of its own ----------
+rm -f "$OUT/summariser.json"
+if ((KUBE_OK)); then
+  log "summariser with $SUMMARISER_NODES RealServers written as agents write them (bench/summariser_scale.sh)"
+  BUILD_DIR=$BUILD_DIR BIN=$BIN BEFORE_BIN=${BEFORE_BIN:-} "$ROOT/bench/summariser_scale.sh" "$OUT/summariser.json" \
+    "$SUMMARISER_NODES" 2>"$WORK/summariser-scale.log" || { cat "$WORK/summariser-scale.log" >&2; exit 1; }
+fi
 printf "suite_s=%s\nloadavg_end=%s\n" "$((SECONDS - SUITE_T0))" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 
 # ---- 5. the table and the plot -----------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -21,6 +22,8 @@ namespace {
 std::int64_t UnixMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
+
+constexpr int kDrainRequestPollMs = 1000;
 
 sigset_t StopSignals() {
   sigset_t set;
@@ -82,6 +85,8 @@ ReconcileOutcome AgentLoop::Pass() {
   ReconcileOutcome o = reconciler_.Reconcile(snap.vips, snap.node, time_.Steady());
   o.source_refused = snap.refused;
   o.source_validated = snap.validated;
+  // Draining VIPs answer "drain": directors send them no new connections while theirs finish.
+  if (o.error.empty()) o.vip_health = JudgeVipHealth(o.status, snap.vips, ToDrainViews(reconciler_.drains()));
   if (!o.error.empty())
     LogError("reconcile: " + o.error);
   else if (o.plan.HasWrites() || !o.repairs.empty())
@@ -120,6 +125,7 @@ int AgentLoop::Run() {
   for (;;) {
     health_.last_loop_unix_ms = UnixMs(time_.Wall());
     if (source_.Poll()) pass_requested = true;
+    if (reconciler_.DrainRequestChanged()) pass_requested = true;
     auto now = time_.Steady();
     timers.next_retry = reconciler_.NextRetry();
     LoopAction action = DecideTurn(now, timers, pass_requested);
@@ -153,7 +159,9 @@ int AgentLoop::Run() {
     }
 
     timers.next_retry = reconciler_.NextRetry();
-    const int timeout_ms = static_cast<int>(TimeToSleep(time_.Steady(), timers, waiting_for_sync).count());
+    int timeout_ms = static_cast<int>(TimeToSleep(time_.Steady(), timers, waiting_for_sync).count());
+    // The drain request file has no notification: look at it at least once a second.
+    if (reconciler_.drain_enabled()) timeout_ms = std::min(timeout_ms, kDrainRequestPollMs);
 
     pollfd fds[3] = {{sig.fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {events ? events->fd() : -1, POLLIN, 0}};
     const int n = poll(fds, 3, timeout_ms);

@@ -1,6 +1,7 @@
 #include "agent/reconciler.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "agent/log.h"
 #include "reconcile/address_ownership.h"
@@ -64,8 +65,25 @@ std::string Reconciler::SysctlsChangedSinceLastPass() {
   return why;
 }
 
+void Reconciler::EnableDrain(DrainStore& store, TimeSource& time) {
+  try {
+    drains_ = store.Load();
+  } catch (const std::exception& e) {
+    LogError(std::string(e.what()) + "; VIPs that were draining start their drain over");
+  }
+  for (const auto& [ip, d] : drains_)
+    LogInfo("continues the drain of " + ip.ToString() + " (" + d.reason + ") with its deadline: " + DrainText(d));
+  drain_store_ = &store;
+  wall_ = &time;
+}
+
+bool Reconciler::DrainRequestChanged() const {
+  return drain_store_ && drain_store_->Requested() != drain_requested_by_file_;
+}
+
 std::optional<Clock::time_point> Reconciler::NextRetry() const {
   std::optional<Clock::time_point> next = repair_tracker_.NextDue();
+  if (next_drain_check_ && (!next || *next_drain_check_ < *next)) next = next_drain_check_;
   if (auto e = repair_tracker_.NextExpiry(); e && (!next || *e < *next)) next = e;
   for (const auto& [item, b] : backoff_)
     if (!next || b.next() < *next) next = b.next();
@@ -87,8 +105,9 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   }
   RecogniseRecorded(observed, address_records_);
   out.desired = BuildDesiredState(vips, node, observed, accepted_);
-  accepted_ = out.desired.accepted;
+  const std::map<std::string, VirtualIp> previously_accepted = std::exchange(accepted_, out.desired.accepted);
   LogKept(out.desired.kept);
+  if (drain_store_) DecideDrain(out, observed, node, previously_accepted, now);
   // One judgement per observation, handed to the plan and the status.
   std::optional<NodeJudgement> judgement;
   judgement.emplace(out.desired, observed);
@@ -116,6 +135,7 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
     out.status = EvaluateStatus(out.desired, observed, FailuresByAddress(out.applied));
   }
 
+  ReportDraining(out.status, drains_);
   if (!dry_run_ && out.error.empty()) PruneAddressRecord(observed);
   UpdateEstablished(out.desired, observed);
   if (out.error.empty()) watched_sysctls_ = SysctlsToWatch(out.desired, observed);
@@ -125,6 +145,54 @@ ReconcileOutcome Reconciler::Reconcile(const std::vector<VirtualIp>& vips, const
   out.contested = repair_tracker_.Contested();
   out.duration = Clock::now() - start;
   return out;
+}
+
+void Reconciler::DecideDrain(ReconcileOutcome& out, const ObservedState& observed, const NodeInfo& node,
+                             const std::map<std::string, VirtualIp>& previously_accepted, Clock::time_point now) {
+  drain_requested_by_file_ = drain_store_->Requested();
+  out.node_drain = NodeDrainReason(node.labels, drain_requested_by_file_);
+  if (!out.node_drain.empty()) WithdrawAllForNodeDrain(out.desired);
+
+  // Counted only while something leaves: an idle node never dumps its sockets.
+  const std::vector<IpAddress> leaving = LeavingAddresses(out.desired, observed);
+  std::map<IpAddress, std::size_t> connections;
+  if (!leaving.empty()) {
+    try {
+      connections = kernel_.CountEstablished(leaving);
+      count_error_.clear();
+    } catch (const KernelError& e) {
+      if (count_error_ != e.what())
+        LogWarning(std::string(e.what()) + "; draining VIPs are kept until their drainTimeout runs out");
+      count_error_ = e.what();
+    }
+  }
+  std::map<std::string, VirtualIp> known = previously_accepted;
+  for (const auto& [id, spec] : out.desired.accepted) known[id] = spec;
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(wall_->Wall().time_since_epoch()).count();
+  out.drain = DecideDrains(DrainInputs{drains_, out.desired, observed, known, out.node_drain, connections, now_ms});
+
+  // On disk before any observer reports the drain, and before a withdrawal is executed.
+  if (!dry_run_ && !SameRecord(out.drain.draining, drains_)) {
+    try {
+      drain_store_->Save(out.drain.draining);
+    } catch (const std::exception& e) {
+      LogError(std::string(e.what()) + "; a restart now would start these drains over");
+    }
+  }
+  drains_ = out.drain.draining;
+  KeepDraining(out.desired, drains_);
+  // Connections are counted again, and deadlines checked, every second while anything drains.
+  next_drain_check_.reset();
+  if (!drains_.empty()) next_drain_check_ = now + std::chrono::seconds(1);
+
+  if (dry_run_) return;
+  for (const auto& d : out.drain.started)
+    LogInfo("VIP " + d.address.ToString() + " drains (" + d.reason + "): " + DrainText(d));
+  for (const auto& w : out.drain.withdrawn)
+    LogInfo("VIP " + w.drain.address.ToString() + " is withdrawn after draining: " + w.reason);
+  for (const auto& d : out.drain.undone)
+    LogInfo("VIP " + d.address.ToString() + " is wanted again: serving again, drain cancelled");
 }
 
 void Reconciler::LogKept(const std::map<std::string, std::string>& kept) {

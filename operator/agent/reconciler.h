@@ -13,15 +13,19 @@
 
 #include "agent/address_record.h"
 #include "agent/desired_source.h"
+#include "agent/drain_record.h"
 #include "agent/repair_tracker.h"
 #include "agent/retry_backoff.h"
 #include "agent/sysctl_record.h"
+#include "agent/time_source.h"
 #include "kernel/kernel_api.h"
 #include "reconcile/desired_state.h"
+#include "reconcile/drain.h"
 #include "reconcile/item_key.h"
 #include "reconcile/node_status.h"
 #include "reconcile/plan.h"
 #include "reconcile/sysctl_watch.h"
+#include "reconcile/vip_health.h"
 
 namespace lvsrs {
 
@@ -43,6 +47,14 @@ struct ReconcileOutcome {
   SourceRefusals source_refused;
   // The source's last validated specs of the same snapshot (Snapshot::validated), to be saved.
   std::shared_ptr<const std::map<std::string, VirtualIp>> source_validated;
+  // What drains after this pass, and what started, ended or was undone in it (reconcile/drain.h);
+  // empty unless drain is enabled. draining.json was written before the outcome is returned.
+  DrainDecision drain;
+  std::string node_drain;  // NodeDrainReason of this pass, "" when the node is not drained
+  // What directors are told about each VIP of this node (set by AgentLoop from the same snapshot,
+  // since refused VirtualIPs are named by the status but their addresses only by the snapshot).
+  // Empty when the pass failed as a whole (error).
+  std::map<IpAddress, VipHealth> vip_health;
   std::chrono::nanoseconds duration{0};
 };
 
@@ -59,6 +71,18 @@ class Reconciler {
   // the kernel, so a VirtualIP that is gone is forgotten.
   void SetAcceptedSpecs(std::map<std::string, VirtualIp> specs) { accepted_ = std::move(specs); }
   const std::map<std::string, VirtualIp>& accepted_specs() const { return accepted_; }
+  // Drain, then withdraw (reconcile/drain.h): from now on a VIP that stops being wanted drains
+  // while connections to it remain, its drain kept in `store` (read now, so a drain of the previous
+  // process goes on with its deadline; an unreadable file is logged and those drains start over). Without
+  // it (cleanup, and unit tests of other things) a VIP that stops being wanted is removed at once.
+  // time: the wall clock of deadlines.
+  void EnableDrain(DrainStore& store, TimeSource& time = RealTime());
+  bool drain_enabled() const { return drain_store_ != nullptr; }
+  // The VIPs draining after the last pass, with their last connection counts and deadlines.
+  const Drains& drains() const { return drains_; }
+  // Whether the drain request file appeared or went away since the last pass read it (the loop
+  // asks every turn, at least once a second, so `lvs-rs-operator drain` acts within ~1 s).
+  bool DrainRequestChanged() const;
   ReconcileOutcome Reconcile(const std::vector<VirtualIp>& vips, const NodeInfo& node,
                              Clock::time_point now = Clock::now());
   // Between full passes (the loop calls it every --resync-period): re-reads only the ARP sysctls
@@ -72,6 +96,10 @@ class Reconciler {
 
  private:
   void LogKept(const std::map<std::string, std::string>& kept);
+  // Decides the drains of this pass (before the plan): counts the connections of the addresses
+  // leaving, keeps the draining ones in out.desired, saves draining.json when it changed.
+  void DecideDrain(ReconcileOutcome& out, const ObservedState& observed, const NodeInfo& node,
+                   const std::map<std::string, VirtualIp>& previously_accepted, Clock::time_point now);
   // The steps of a pass, in order.
   // Leaves out of the plan what waits: items in backoff after a failed write, and repairs of
   // contested items.
@@ -117,6 +145,12 @@ class Reconciler {
   std::optional<SysctlValues> watched_sysctls_;
   std::map<std::string, VirtualIp> accepted_;       // see SetAcceptedSpecs
   std::map<std::string, std::string> logged_kept_;  // DesiredState::kept as last logged
+  DrainStore* drain_store_ = nullptr;               // see EnableDrain
+  TimeSource* wall_ = nullptr;
+  Drains drains_;
+  bool drain_requested_by_file_ = false;  // at the last pass
+  std::optional<Clock::time_point> next_drain_check_;
+  std::string count_error_;  // the last failed count, logged once
 };
 
 }  // namespace lvsrs

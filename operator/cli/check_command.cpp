@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "agent/address_record.h"
+#include "agent/drain_record.h"
 #include "agent/file_source.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -83,15 +84,37 @@ int CheckCommand(int argc, char** argv) {
     vips.push_back(std::move(*p.vip));
   }
 
+  const std::string state_dir = flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator");
   RtnlKernel kernel;
   ObservedState observed = kernel.Observe();
   try {
-    RecogniseRecorded(observed, AddressRecordFile(flags.Get("state-dir").value_or("/var/lib/lvs-rs-operator")).Load());
+    RecogniseRecorded(observed, AddressRecordFile(state_dir).Load());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "check: %s; the addresses it names show as not created by the operator\n", e.what());
   }
-  const DesiredState desired = BuildDesiredState(vips, node, observed);
-  const auto lines = Audit(desired, observed);
+  DesiredState desired = BuildDesiredState(vips, node, observed);
+  // What the agent drains is not wanted, and not missing: as the agent decides it.
+  const DrainFile drain_file(state_dir);
+  const std::string node_drain = NodeDrainReason(node.labels, drain_file.Requested());
+  if (!node_drain.empty()) WithdrawAllForNodeDrain(desired);
+  Drains draining;
+  try {
+    draining = drain_file.Load();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "check: %s; draining VIPs are not shown\n", e.what());
+  }
+  std::map<IpAddress, std::size_t> connections;
+  if (!draining.empty()) {
+    std::vector<IpAddress> ips;
+    for (const auto& [ip, _] : draining) ips.push_back(ip);
+    try {
+      connections = kernel.CountEstablished(ips);
+    } catch (const KernelError& e) {
+      std::fprintf(stderr, "check: %s; showing the agent's last counts\n", e.what());
+    }
+  }
+  auto lines = Audit(desired, observed);
+  for (auto& l : DrainAudit(node_drain, draining, connections, observed)) lines.push_back(std::move(l));
   if (output == "json")
     std::printf("%s\n", AuditJson(lines).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   else

@@ -7,6 +7,7 @@ namespace lvsrs {
 int RunCommand(int argc, char** argv);
 int CheckCommand(int argc, char** argv);
 int CleanupCommand(int argc, char** argv);
+int DrainCommand(int argc, char** argv);
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNotConformant = 1;

@@ -18,6 +18,8 @@ Usage:
   lvs-rs-operator check [--file PATH | --vip ADDR ...] [--output text|json]
                                              audit this node without changing anything
   lvs-rs-operator cleanup [--state-dir DIR]  remove everything the operator owns, restore sysctls
+  lvs-rs-operator drain [--undo] [--state-dir DIR]
+                                             drain every VIP of this node, then withdraw them (--undo: serve again)
   lvs-rs-operator version
 
 Run a subcommand with --help for its flags.
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return lvsrs::RunCommand(argc, argv);
     if (cmd == "check") return lvsrs::CheckCommand(argc, argv);
     if (cmd == "cleanup") return lvsrs::CleanupCommand(argc, argv);
+    if (cmd == "drain") return lvsrs::DrainCommand(argc, argv);
     if (cmd == "version" || cmd == "--version") {
       std::printf("lvs-rs-operator %s\n", LVSRS_VERSION);
       return lvsrs::kExitOk;

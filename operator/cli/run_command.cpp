@@ -10,14 +10,17 @@
 #include <string>
 
 #include "agent/agent_loop.h"
+#include "agent/drain_record.h"
 #include "agent/file_source.h"
 #include "agent/last_good_specs.h"
 #include "agent/log.h"
 #include "agent/reconciler.h"
 #include "agent/state_dir_lock.h"
+#include "agent/vip_health_board.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/node_identity.h"
+#include "director/director_listeners.h"
 #include "kernel/rtnl_kernel.h"
 #include "kube/kube_mode.h"
 #include "metrics/monitoring.h"
@@ -37,7 +40,8 @@ std::vector<FlagSpec> RunFlags() {
       {"resync-period", true,
        "ARP sysctl poll interval (they have no netlink notification); a full pass runs when one changed", "2s"},
       {"full-resync-period", true, "full pass even without any notification, as a safety net", "5m"},
-      {"state-dir", true, "where original sysctl values (and, on kernels before 5.18, added addresses) are recorded",
+      {"state-dir", true,
+       "where original sysctl values, drains (and, on kernels before 5.18, added addresses) are recorded",
        "/var/lib/lvs-rs-operator"},
       {"once", false, "converge, verify and exit (0 conformant, 1 not)", ""},
       {"dry-run", false, "print the plan and change nothing", ""},
@@ -46,6 +50,11 @@ std::vector<FlagSpec> RunFlags() {
        kDefaultMetricsBindAddress},
       {"health-probe-bind-address", true, "/healthz and /readyz listener, [HOST]:PORT or 0 to disable",
        kDefaultHealthProbeBindAddress},
+      {"director-health-bind-address", true,
+       "per-VIP health for directors over HTTP (GET /vips/ADDRESS, GET /), [HOST]:PORT or \"\" to disable",
+       kDefaultDirectorHealthBindAddress},
+      {"agent-check-bind-address", true, "per-VIP health for HAProxy agent-check, [HOST]:PORT or \"\" to disable",
+       kDefaultAgentCheckBindAddress},
       {"help", false, "show this help", ""},
   };
 }
@@ -55,6 +64,7 @@ struct RunOptions {
   AgentLoop::Options loop;
   NodeInfo node;
   MonitoringOptions monitoring;
+  DirectorOptions director;
   std::optional<std::string> file;  // file mode; Kubernetes mode without it
   std::string kubeconfig;           // empty: $KUBECONFIG, else in-cluster
   std::chrono::milliseconds watch_timeout{std::chrono::minutes(5)};
@@ -106,7 +116,15 @@ std::optional<UsageError> OptionsFromFlags(const Flags& flags, RunOptions& o) {
   if (!MonitoringOptionsFromFlags(flags.Get("metrics-bind-address"), flags.Get("health-probe-bind-address"),
                                   o.loop.resync_period, o.monitoring, err))
     return UsageError{err};
-  if (o.loop.once) o.monitoring = MonitoringOptions::Disabled();  // nothing to scrape or probe
+  if (!DirectorOptionsFromFlags(
+          flags.Get("director-health-bind-address"), flags.Get("agent-check-bind-address"),
+          {{"--metrics-bind-address", o.monitoring.metrics}, {"--health-probe-bind-address", o.monitoring.health}},
+          o.monitoring.live_within, o.director, err))
+    return UsageError{err};
+  if (o.loop.once) {  // nothing to scrape, probe or check
+    o.monitoring = MonitoringOptions::Disabled();
+    o.director = DirectorOptions::Disabled();
+  }
   o.file = flags.Get("file");
   if (o.file && flags.Has("kubeconfig")) return UsageError{"--file and --kubeconfig exclude each other"};
   o.kubeconfig = flags.Get("kubeconfig").value_or("");
@@ -236,6 +254,18 @@ int RunLoop(const RunOptions& o, Sources& sources, Reconciler& reconciler, LastG
   }
   TrimHeapWhenQuiet(loop);
   const auto serving = monitoring.Serve(loop);
+  // What directors are told, after every pass. A pass that could not read the kernel takes every
+  // VIP down rather than leave the last answers standing.
+  VipHealthBoard board;
+  loop.AddObserver([&board](const ReconcileOutcome& outcome) {
+    if (outcome.error.empty()) {
+      board.Publish(outcome.vip_health);
+    } else {
+      const auto last = board.Current();
+      board.Publish(Unjudged(last ? *last : VipHealthBoard::Table{}, outcome.error));
+    }
+  });
+  const DirectorListeners director(o.director, board, loop.health());
   const int rc = loop.Run();
   if (sources.kube) sources.kube->Stop();  // before the loop it wakes goes away
   return rc;
@@ -284,6 +314,8 @@ int RunCommand(int argc, char** argv) {
   Reconciler reconciler(kernel, store, addresses, options.dry_run);
   reconciler.LoadRecords();
   reconciler.SetAcceptedSpecs(last_good.applied);
+  DrainFile drains(options.state_dir);
+  reconciler.EnableDrain(drains);
   if (options.dry_run) return PrintPlan(reconciler, sources.desired());
   LogOwnershipMark(kernel, addresses);
   LastGoodRecorder recorder(last_good_file, std::move(last_good));

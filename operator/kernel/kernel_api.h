@@ -49,6 +49,10 @@ class KernelApi {
   // (agent/address_record.h), and recognises its addresses by the record and their properties.
   // May probe the kernel on the first call.
   virtual bool KeepsAddressProtocol() = 0;
+  // ESTABLISHED TCP connections per local address, for each of `addresses` (0 when none): what a
+  // draining VIP waits for (kernel/connection_count.h). Throws KernelError when they cannot be
+  // counted.
+  virtual std::map<IpAddress, std::size_t> CountEstablished(const std::vector<IpAddress>& addresses) = 0;
   // Netlink requests sent so far (dumps count one each): benchmarks count them.
   virtual std::size_t RequestCount() const = 0;
 };

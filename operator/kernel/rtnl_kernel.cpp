@@ -1,6 +1,7 @@
 #include "kernel/rtnl_kernel.h"
 
 #include "kernel/address_request.h"
+#include "kernel/connection_count.h"
 #include "kernel/netlink_socket.h"
 
 #include <linux/if.h>
@@ -205,6 +206,10 @@ bool BenignRemoveError(int err) { return err == EADDRNOTAVAIL || err == ESRCH ||
 
 RtnlKernel::RtnlKernel(SysctlProcfs procfs) : sock_(std::make_unique<NetlinkSocket>()), procfs_(std::move(procfs)) {}
 RtnlKernel::~RtnlKernel() = default;
+
+std::map<IpAddress, std::size_t> RtnlKernel::CountEstablished(const std::vector<IpAddress>& addresses) {
+  return CountEstablishedConnections(addresses);
+}
 
 std::size_t RtnlKernel::RequestCount() const { return sock_->requests_sent(); }
 

@@ -25,6 +25,7 @@ class RtnlKernel : public KernelApi {
   // any other interface's keys through one link dump, which carries every interface's values.
   SysctlValues ObserveSysctls(const std::vector<SysctlKey>& keys) override;
   ApplyResult Apply(const Plan& plan) override;
+  std::map<IpAddress, std::size_t> CountEstablished(const std::vector<IpAddress>& addresses) override;
   std::size_t RequestCount() const override;
   bool KeepsAddressProtocol() override { return AddressProtocol().kept; }
   // The IFA_PROTO probe (ProbeAddressProtocol), run once, on the first call.

@@ -50,12 +50,32 @@ void Informer::Start() {
 void Informer::Stop() { worker_.Stop(); }
 
 std::map<std::string, json> Informer::Objects() const {
+  std::map<std::string, json> out;
+  if (options_.project) return out;
   std::lock_guard<std::mutex> lock(mutex_);
-  return objects_;
+  for (const auto& [name, kept] : objects_) out.emplace(name, kept.object);
+  return out;
+}
+
+bool Informer::Kept::operator==(const Kept& other) const {
+  if (object != other.object) return false;
+  if (!projected || !other.projected) return !projected && !other.projected;
+  return projected->Equals(*other.projected);
+}
+
+Informer::Kept Informer::Keep(const json& object) const {
+  if (!options_.project) return Kept{object, nullptr};
+  return Kept{json(), options_.project(object)};
+}
+
+Informer::Kept Informer::Keep(json&& object) const {
+  if (!options_.project) return Kept{std::move(object), nullptr};
+  return Kept{json(), options_.project(object)};
 }
 
 bool Informer::List() {
-  std::map<std::string, json> fresh;
+  std::map<std::string, Kept> fresh;  // under a projection, only the projections: a list of thousands
+                                      // of objects is never held whole, only one page of it
   std::string cont, version;
   for (;;) {
     std::string path = options_.collection_path + "?limit=" + std::to_string(options_.page_size);
@@ -99,7 +119,7 @@ bool Informer::List() {
         return false;
       }
       const std::string name = NameOf(item);
-      fresh[name] = std::move(item);
+      fresh[name] = Keep(std::move(item));
     }
     const auto meta = r.body.find("metadata");
     if (meta != r.body.end() && meta->is_object()) {
@@ -162,13 +182,15 @@ void Informer::Run() {
       const std::string name = NameOf(obj);
       const std::string version = VersionOf(obj);
       bool changed = false;
+      const bool upsert = type == "ADDED" || type == "MODIFIED";
+      Kept kept = upsert ? Keep(obj) : Kept{};
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!version.empty()) resource_version_ = version;
-        if (type == "ADDED" || type == "MODIFIED") {
+        if (upsert) {
           auto it = objects_.find(name);
-          if (it == objects_.end() || it->second != obj) {
-            objects_[name] = obj;
+          if (it == objects_.end() || !(it->second == kept)) {
+            objects_[name] = std::move(kept);
             changed = true;
           }
         } else if (type == "DELETED") {

@@ -16,11 +16,44 @@ std::chrono::seconds FollowerWait(std::time_t renewed, std::chrono::seconds dura
   return std::clamp(until_expiry, period, std::max(period, duration)) + jitter;
 }
 
-LeaseElection::LeaseElection(ApiClient& client, std::string identity, Options options, TimeSource& time)
-    : client_(client), identity_(std::move(identity)), options_(std::move(options)), time_(time) {}
+LeaseElection::LeaseElection(ApiClient& client, std::string identity, Options options, TimeSource& time,
+                             LeaseWatch watch)
+    : client_(client),
+      identity_(std::move(identity)),
+      options_(std::move(options)),
+      time_(time),
+      watch_(std::move(watch)) {}
+
+bool LeaseElection::WatchShowsLiveHolder() const {
+  if (!watch_) return false;
+  const WatchedLease watched = watch_();
+  if (!watched.synced || !watched.lease) return false;
+  const LeaseFacts facts = DecodeLease(*watched.lease);
+  if (facts.holder.empty() || facts.holder == identity_) return false;  // free, or ours to renew
+  const std::int64_t duration =
+      std::min(facts.duration_seconds.value_or(options_.lease_duration.count()), options_.lease_duration.count());
+  return std::chrono::system_clock::to_time_t(time_.Wall()) <= facts.renewed + duration;
+}
 
 bool LeaseElection::TryLead(std::chrono::seconds* wait) {
   *wait = options_.period;  // errors and contention: try again soon
+  if (!leading_) {
+    // A follower: the watched copy is free to read, so it looks every period and hands over
+    // within a period of the expiry; it asks the server only when the copy shows the Lease free
+    // or expired (to confirm, and to take over with the current resourceVersion), and then not
+    // before the last GET said the holder could have expired.
+    if (WatchShowsLiveHolder()) return false;
+    const auto now = time_.Steady();
+    if (now < next_get_) {
+      *wait = std::max(options_.period, std::chrono::ceil<std::chrono::seconds>(next_get_ - now));
+      return false;
+    }
+  }
+  leading_ = Decide(wait);
+  return leading_;
+}
+
+bool LeaseElection::Decide(std::chrono::seconds* wait) {
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + options_.lease_namespace + "/leases";
   const ApiResponse got = client_.Get(path + "/" + options_.lease_name);
   const auto wall = time_.Wall();  // read once: the Lease's times and its expiry agree
@@ -55,6 +88,11 @@ bool LeaseElection::TryLead(std::chrono::seconds* wait) {
     // Never longer than our own lease duration, whatever a holder wrote into the Lease.
     const auto d = std::min(std::chrono::seconds(duration), options_.lease_duration);
     *wait = FollowerWait(renewed, d, now_s, options_.period, jitter);
+    if (watch_) {
+      // Watching: look at the copy again every period (free), GET again only after this wait.
+      next_get_ = time_.Steady() + *wait;
+      *wait = options_.period;
+    }
     return false;
   }
   if (holder != identity_) spec["acquireTime"] = now;

@@ -29,7 +29,12 @@ std::optional<int> EventRateLimiter::Allow(const std::string& key, std::chrono::
 }
 
 NodeReporter::NodeReporter(const ApiClientFactory& clients, std::string node_name, KubeSource& source, TimeSource& time)
-    : node_name_(std::move(node_name)), source_(source), time_(time), client_(clients({})) {}
+    : node_name_(std::move(node_name)),
+      source_(source),
+      time_(time),
+      client_(clients({})),
+      write_backoff_(RetryBackoff::Policy{std::chrono::seconds(2), std::chrono::seconds(30), true},
+                     std::hash<std::string>{}(node_name_)) {}
 
 NodeReporter::~NodeReporter() { Stop(); }
 
@@ -71,6 +76,26 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
     for (const auto& [item, why] : o.applied.errors) msg += (msg.empty() ? "" : "; ") + item.Subject() + ": " + why;
     Queue({"RealServer", node_name_, "Warning", "ApplyFailed", msg});
   }
+  // Drains, on the node's RealServer: directors' operators read them as "rs1 is being taken out".
+  auto who = [](const Drain& d) {
+    return d.address.ToString() + (d.virtual_ip.empty() ? "" : " (VirtualIP " + d.virtual_ip + ")");
+  };
+  if (!o.drain.started.empty()) {
+    std::string msg;
+    for (const auto& d : o.drain.started)
+      msg += (msg.empty() ? "" : "; ") + who(d) + ": " + d.reason + "; " + DrainText(d);
+    Queue({"RealServer", node_name_, "Normal", "DrainStarted", msg});
+  }
+  if (!o.drain.withdrawn.empty()) {
+    std::string msg;
+    for (const auto& w : o.drain.withdrawn) msg += (msg.empty() ? "" : "; ") + who(w.drain) + " withdrawn: " + w.reason;
+    Queue({"RealServer", node_name_, "Normal", "DrainFinished", msg});
+  }
+  if (!o.drain.undone.empty()) {
+    std::string msg;
+    for (const auto& d : o.drain.undone) msg += (msg.empty() ? "" : "; ") + who(d) + " serving again";
+    Queue({"RealServer", node_name_, "Normal", "DrainCancelled", msg});
+  }
   // A refusal is announced once when it appears (and again if it goes away and comes back).
   std::set<std::string> refused;
   auto refuse = [&](const std::string& name, const std::string& reason, const std::string& why) {
@@ -94,6 +119,7 @@ void NodeReporter::Observe(const ReconcileOutcome& o) {
 
 void NodeReporter::Refresh() {
   if (!unwritten_ || !last_observed_) return;
+  if (time_.Steady().time_since_epoch() < std::chrono::nanoseconds(retry_after_ns_.load())) return;
   {
     std::lock_guard<std::mutex> lock(worker_.mutex());
     if (!pending_status_) pending_status_ = *last_observed_;
@@ -132,7 +158,7 @@ bool NodeReporter::EnsureRealServer() {
 
 void NodeReporter::WriteStatus(const PendingStatus& st) {
   unwritten_ = true;  // until it is written or found unchanged
-  if (!exists_ && !EnsureRealServer()) return;
+  if (!exists_ && !EnsureRealServer()) return WriteFailed();
   std::map<std::string, int> contested;
   for (const auto& [item, n] : st.contested) contested[item.ToString()] = n;
   const json status =
@@ -148,12 +174,19 @@ void NodeReporter::WriteStatus(const PendingStatus& st) {
   }
   if (!r.ok()) {
     LogWarning("update RealServer " + node_name_ + " status: " + r.error);
-    return;
+    return WriteFailed();
   }
   unwritten_ = false;
+  write_backoff_.Reset();
+  retry_after_ns_ = 0;
   // Keep the status as we sent it: comparing against the server's echo would differ only in
   // formatting and cause a write on every pass.
   last_status_ = status;
+}
+
+void NodeReporter::WriteFailed() {
+  const auto at = time_.Steady() + write_backoff_.NextDelay();
+  retry_after_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
 }
 
 void NodeReporter::SendEvent(const Event& e) {
@@ -177,8 +210,8 @@ void NodeReporter::SendEvent(const Event& e) {
 
 void NodeReporter::Run() {
   // Failed writes are not retried here: the loop hands over a status after every pass and, while
-  // a write is outstanding, after every unchanged ARP poll (Refresh), and the latest is written
-  // then (latest wins, nothing queues up while the API server is away).
+  // a write is outstanding, after unchanged ARP polls once the backoff allows (Refresh), and the
+  // latest is written then (latest wins, nothing queues up while the API server is away).
   for (;;) {
     if (!worker_.WaitUntil([&] { return pending_status_ || !events_.empty(); })) return;
     ReportPending();

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/reconciler.h"
+#include "agent/retry_backoff.h"
 #include "agent/time_source.h"
 #include "kube/api_client.h"
 #include "kube/kube_source.h"
@@ -54,8 +55,8 @@ class NodeReporter {
   void Stop();
   void Observe(const ReconcileOutcome& outcome);  // loop thread
   // Loop thread, after an ARP poll found nothing changed: hands the last status to the writer
-  // again if its last write did not go through (API server away, RealServer deleted), so the
-  // write is retried every resync period as when every period ran a full pass.
+  // again if its last write did not go through (API server away, RealServer deleted), once the
+  // retry backoff since that failure has passed.
   void Refresh();
   // Sends the Events queued and writes the status handed over since the last call, on the calling
   // thread. The worker that Start() runs calls it whenever there is something to send; without
@@ -75,6 +76,7 @@ class NodeReporter {
     SourceRefusals refused;  // of the same pass as status
   };
   void WriteStatus(const PendingStatus& st);
+  void WriteFailed();  // schedules the next retry (worker thread)
   void SendEvent(const Event& e);
   void Queue(Event e);  // rate-limited
 
@@ -90,7 +92,12 @@ class NodeReporter {
   std::set<std::string> refused_seen_;          // loop thread only
   std::optional<PendingStatus> last_observed_;  // loop thread only
   std::atomic<bool> unwritten_{false};          // the last status write did not go through
+  // When an unchanged poll may hand the unwritten status over again (steady clock, ns since its
+  // epoch): a failed write backs off (2 s doubling to 30 s, jittered per node), so that a fleet
+  // whose API server is down or shedding load (429) does not retry every ARP poll in step.
+  std::atomic<std::int64_t> retry_after_ns_{0};
   // worker thread only:
+  RetryBackoff write_backoff_;
   bool exists_ = false;
   nlohmann::json last_status_;  // what the server has, as far as we know
 };

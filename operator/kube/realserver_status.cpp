@@ -1,6 +1,9 @@
 #include "kube/realserver_status.h"
 
+#include <algorithm>
+
 #include "kube/object_decode.h"
+#include "model/rfc3339.h"
 
 namespace lvsrs::kube {
 namespace {
@@ -50,6 +53,8 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   struct PerVirtualIp {
     std::size_t wanted = 0, configured = 0;
     std::string state, message;  // state set only for a refused VirtualIP
+    std::size_t draining = 0, connections = 0;
+    std::int64_t drain_deadline_unix_ms = 0;  // the latest of its draining addresses
   };
   std::map<std::string, PerVirtualIp> per_vip;
   std::size_t wanted = 0, configured = 0, refused = 0, failed = 0, edit_refused = 0;
@@ -57,7 +62,15 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   json addresses = json::array();  // only those not as wanted, at most kMaxListed
   std::size_t addresses_not_listed = 0;
   for (const auto& v : status.vips) {
+    if (v.state == VipState::Draining && v.virtual_ip.empty()) continue;  // no VirtualIP known to report it under
     PerVirtualIp& p = per_vip[v.virtual_ip];
+    if (v.state == VipState::Draining) {  // not wanted any more: not counted in wanted/configured
+      ++p.draining;
+      p.connections += v.connections;
+      p.drain_deadline_unix_ms = std::max(p.drain_deadline_unix_ms, v.drain_deadline_unix_ms);
+      if (p.message.empty()) p.message = v.address + ": " + v.message;
+      continue;
+    }
     if (v.state == VipState::Refused) {
       ++refused;
       p.state = "Refused";
@@ -106,10 +119,19 @@ json BuildRealServerStatus(const NodeStatus& status, const SourceRefusals& sourc
   }
   json vips = json::array();
   for (const auto& [name, p] : per_vip) {
-    const std::string state = !p.state.empty() ? p.state : p.configured == p.wanted ? "Ready" : "NotReady";
+    const std::string state = !p.state.empty()           ? p.state
+                              : p.draining               ? "Draining"
+                              : p.configured == p.wanted ? "Ready"
+                                                         : "NotReady";
     json e{
         {"name", name}, {"state", state}, {"addresses", std::to_string(p.configured) + "/" + std::to_string(p.wanted)}};
     if (!p.message.empty()) e["message"] = Bounded(p.message);
+    if (p.draining) {
+      e["connections"] = p.connections;
+      e["drainDeadline"] = FormatRfc3339(
+          std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::milliseconds(p.drain_deadline_unix_ms))));
+    }
     vips.push_back(std::move(e));
   }
 

@@ -16,46 +16,62 @@ using nlohmann::json;
 
 }  // namespace
 
-std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std::int64_t>& generations,
-                                                const std::map<std::string, json>& realservers) {
-  struct Tally {
-    int selected = 0, ready = 0;
-    std::string message;
-  };
-  std::map<std::string, Tally> tally;
-  for (const auto& [node, rs] : realservers) {
-    std::map<std::string, std::string> problems;  // VirtualIP -> first problem on this node
-    std::map<std::string, bool> listed;
-    // Anyone with write access to RealServers can put anything there: mistyped fields read as absent.
-    for (const auto& v : DecodeRealServerVips(rs)) {
-      listed[v.name] = true;
-      // "Ready": one entry per VirtualIP; "Configured"/"Adopted": per address, as agents before
-      // the bounded status wrote it (a rolling update has both for a while).
-      if (v.state != "Ready" && v.state != "Configured" && v.state != "Adopted" && !problems.count(v.name))
-        problems[v.name] = v.state + (v.message ? ": " + *v.message : "");
-    }
-    for (const auto& [name, _] : listed) {
-      Tally& t = tally[name];
-      ++t.selected;
-      auto p = problems.find(name);
-      if (p == problems.end())
-        ++t.ready;
-      else if (t.message.empty())
-        t.message = "node " + node + ": " + p->second;
-    }
+RealServerReadiness ReadinessOf(const json& realserver) {
+  constexpr std::size_t kMaxProblem = 1000;  // the summary's message is cut there anyway
+  std::map<std::string, RealServerReadiness::Vip> by_name;
+  for (auto& v : DecodeRealServerVips(realserver)) {
+    auto [it, added] = by_name.try_emplace(v.name);
+    RealServerReadiness::Vip& vip = it->second;
+    if (added) vip.name = std::move(v.name);
+    if (v.state == "Ready" || v.state == "Configured" || v.state == "Adopted" || !vip.ready) continue;
+    vip.ready = false;
+    vip.problem = (v.state + (v.message ? ": " + *v.message : "")).substr(0, kMaxProblem);
   }
+  RealServerReadiness out;
+  out.vips.reserve(by_name.size());
+  for (auto& [_, vip] : by_name) out.vips.push_back(std::move(vip));
+  return out;
+}
+
+void VipReadinessTally::Add(const std::string& node, const RealServerReadiness& readiness) {
+  for (const auto& vip : readiness.vips) {
+    Count& c = counts_[vip.name];
+    ++c.selected;
+    if (vip.ready)
+      ++c.ready;
+    else if (c.message.empty())
+      c.message = "node " + node + ": " + vip.problem;
+  }
+}
+
+std::map<std::string, json> VipReadinessTally::Statuses(const std::map<std::string, std::int64_t>& generations) const {
+  static const Count kNoNode;
   std::map<std::string, json> out;
   for (const auto& [name, generation] : generations) {
-    const Tally t = tally.count(name) ? tally[name] : Tally{};
+    const auto it = counts_.find(name);
+    const Count& c = it != counts_.end() ? it->second : kNoNode;
     json s{{"observedGeneration", generation},
-           {"selectedNodes", t.selected},
-           {"readyNodes", t.ready},
-           {"ready", std::to_string(t.ready) + "/" + std::to_string(t.selected)}};
-    if (!t.message.empty()) s["message"] = t.message.substr(0, 1000);
+           {"selectedNodes", c.selected},
+           {"readyNodes", c.ready},
+           {"ready", std::to_string(c.ready) + "/" + std::to_string(c.selected)}};
+    if (!c.message.empty()) s["message"] = c.message.substr(0, 1000);
     out[name] = std::move(s);
   }
   return out;
 }
+
+namespace {
+
+InformerOptions LeaseWatchOptions(const LeaseElection::Options& o) {
+  InformerOptions w;
+  w.collection_path = "/apis/coordination.k8s.io/v1/namespaces/" + o.lease_namespace + "/leases";
+  w.api_version = "coordination.k8s.io/v1";
+  w.kind = "Lease";
+  w.field_selector = "metadata.name=" + o.lease_name;
+  return w;
+}
+
+}  // namespace
 
 VipSummariser::VipSummariser(ApiClientFactory clients, std::string identity, KubeSource& source, Options options,
                              TimeSource& time)
@@ -63,16 +79,27 @@ VipSummariser::VipSummariser(ApiClientFactory clients, std::string identity, Kub
       source_(source),
       options_(std::move(options)),
       client_(clients_({})),
-      election_(*client_, std::move(identity), options_, time) {}
+      lease_watch_(clients_, LeaseWatchOptions(options_), [] {}),
+      election_(*client_, std::move(identity), options_, time, [this] {
+        WatchedLease w;
+        w.synced = lease_watch_.synced();
+        if (!w.synced) return w;
+        auto objects = lease_watch_.Objects();
+        const auto it = objects.find(options_.lease_name);
+        if (it != objects.end()) w.lease = std::move(it->second);
+        return w;
+      }) {}
 
 VipSummariser::~VipSummariser() { Stop(); }
 
 void VipSummariser::Start() {
+  lease_watch_.Start();
   worker_.Start([this] { Run(); }, [this] { client_->Cancel(); });
 }
 
 void VipSummariser::Stop() {
   worker_.Stop();
+  lease_watch_.Stop();
   if (realservers_) realservers_->Stop();
 }
 
@@ -82,6 +109,10 @@ void VipSummariser::Summarise() {
     o.collection_path = std::string("/apis/") + kApiVersion + "/realservers";
     o.api_version = kApiVersion;
     o.kind = "RealServer";
+    // Only what the summary reads is kept of each RealServer; and a page of 100 bounded
+    // statuses (at most some 4 KiB each) is what the list holds whole at a time.
+    o.project = ProjectTo<RealServerReadiness>(ReadinessOf);
+    o.page_size = 100;
     realservers_ = std::make_unique<Informer>(clients_, o, [] {});
     realservers_->Start();
   }
@@ -91,7 +122,10 @@ void VipSummariser::Summarise() {
   for (const auto& [name, vip] : vips) {
     generations[name] = GenerationOf(vip);
   }
-  for (const auto& [name, want] : SummariseVirtualIps(generations, realservers_->Objects())) {
+  VipReadinessTally tally;
+  realservers_->ForEachProjected<RealServerReadiness>(
+      [&tally](const std::string& node, const RealServerReadiness& readiness) { tally.Add(node, readiness); });
+  for (const auto& [name, want] : tally.Statuses(generations)) {
     if (vips.at(name).value("status", json::object()) == want) continue;  // steady state: no write
     const ApiResponse r = client_->MergePatch(std::string("/apis/") + kApiVersion + "/virtualips/" + name + "/status",
                                               json{{"status", want}});

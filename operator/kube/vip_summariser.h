@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,12 +24,42 @@
 
 namespace lvsrs::kube {
 
-// The status each VirtualIP (name -> metadata.generation) should have, from all RealServers
-// (name -> object), in one pass over the RealServers. Pure.
-// selectedNodes: RealServers with an entry for the VirtualIP; readyNodes: those whose every entry
-// for it is Ready (or, written by older agents, Configured or Adopted).
-std::map<std::string, nlohmann::json> SummariseVirtualIps(const std::map<std::string, std::int64_t>& generations,
-                                                          const std::map<std::string, nlohmann::json>& realservers);
+// What the summariser keeps of one RealServer (its informer's projection, Informer::ForEachProjected):
+// per VirtualIP the node lists, ready or not, and the first problem. Some 100 bytes a node instead
+// of the whole object, so that 5,000 RealServers fit in the agent's memory limit.
+struct RealServerReadiness {
+  struct Vip {
+    std::string name;
+    bool ready = true;
+    std::string problem;  // when not ready: "<state>: <message>", at most 1000 bytes
+    bool operator==(const Vip&) const = default;
+  };
+  std::vector<Vip> vips;  // one per VirtualIP, by name
+  bool operator==(const RealServerReadiness&) const = default;
+};
+
+// Pure; reads both status forms: one entry per VirtualIP ("Ready"), and, as agents before the
+// bounded status wrote it, one per address ("Configured" or "Adopted"); a rolling update has both
+// for a while. A VirtualIP is ready on the node when its every entry is. Anyone with write access
+// to RealServers can put anything there: mistyped fields read as absent (not ready).
+RealServerReadiness ReadinessOf(const nlohmann::json& realserver);
+
+// Pure: the VirtualIPs' status from every node's readiness, one Add per node, in node-name order
+// (the message names the first node that is not ready).
+class VipReadinessTally {
+ public:
+  void Add(const std::string& node, const RealServerReadiness& readiness);
+  // The status each VirtualIP (name -> metadata.generation) should have. selectedNodes: nodes with
+  // an entry for it; readyNodes: those where it is ready.
+  std::map<std::string, nlohmann::json> Statuses(const std::map<std::string, std::int64_t>& generations) const;
+
+ private:
+  struct Count {
+    int selected = 0, ready = 0;
+    std::string message;
+  };
+  std::map<std::string, Count> counts_;
+};
 
 class VipSummariser {
  public:
@@ -51,7 +82,10 @@ class VipSummariser {
   KubeSource& source_;
   Options options_;
   std::unique_ptr<ApiClient> client_;
-  LeaseElection election_;  // on client_
+  // The Lease, watched: followers judge it from this copy and send no request while the holder
+  // renews (at 5,000 nodes even one GET per node per minute is most of the fleet's traffic).
+  Informer lease_watch_;
+  LeaseElection election_;  // on client_, reads lease_watch_
   std::unique_ptr<Informer> realservers_;
   WorkerThread worker_;
   bool leading_ = false;  // summariser thread only

@@ -1,9 +1,10 @@
-// --metrics-bind-address / --health-probe-bind-address values, checked before anything starts
+// --metrics-bind-address / --health-probe-bind-address / --director-health-bind-address /
+// --agent-check-bind-address values, checked before anything starts
 // (a typo is a usage error, not a silent listener on the wrong address).
 //   ":8470"         every address of the node (IPv4; IPv6 too where civetweb is built with it,
 //                   which Debian's is not)
 //   "127.0.0.1:8470", "[::1]:8470"   one address
-//   "0"             disabled
+//   "0"             disabled (the director-facing flags take "" too: DirectorOptionsFromFlags)
 #pragma once
 
 #include <optional>

@@ -105,6 +105,18 @@ OperatorMetrics::OperatorMetrics(const std::string& version)
                              "own solicitations carry it as source). Absent when none is: the conformant state.")
                        .Register(*registry_),
                    {"address", "interface", "how"}),
+      vip_connections_(BuildGauge()
+                           .Name("lvs_rs_vip_connections")
+                           .Help("ESTABLISHED TCP connections whose local address is the VIP, counted (through "
+                                 "NETLINK_SOCK_DIAG, about once a second) while the VIP drains: it is withdrawn at "
+                                 "0 or at its VirtualIP's drainTimeout. Absent for VIPs that do not drain.")
+                           .Register(*registry_),
+                       {"address"}),
+      vips_draining_(&BuildGauge()
+                          .Name("lvs_rs_vips_draining")
+                          .Help("VIPs no longer wanted on this node that stay while connections to them remain.")
+                          .Register(*registry_)
+                          .Add({})),
       kernel_writes_(&BuildCounter()
                           .Name("lvs_rs_kernel_writes_total")
                           .Help("Changes (address, route, sysctl) the kernel accepted.")
@@ -170,6 +182,8 @@ void OperatorMetrics::Apply(const OutcomeMetrics& m, std::chrono::system_clock::
   arp_conformant_.Sync(Keyed(m.arp_conformant));
   contested_.Sync(Keyed(m.contested));
   arp_exposed_.Sync(m.arp_exposed);
+  vip_connections_.Sync(Keyed(m.vip_connections));
+  vips_draining_->Set(m.vips_draining);
 }
 
 void OperatorMetrics::Unchanged(std::chrono::system_clock::time_point now) {

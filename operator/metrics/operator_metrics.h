@@ -74,6 +74,8 @@ class OperatorMetrics {
   GaugeSeries arp_conformant_;
   GaugeSeries contested_;
   GaugeSeries arp_exposed_;
+  GaugeSeries vip_connections_;
+  prometheus::Gauge* vips_draining_;
   std::map<std::string, prometheus::Counter*> repairs_;
   std::map<std::string, prometheus::Counter*> errors_;
   prometheus::Counter* kernel_writes_;

@@ -43,6 +43,11 @@ OutcomeMetrics MetricsOfOutcome(const ReconcileOutcome& o) {
       m.edit_refused_virtualips.insert(v.virtual_ip);
       continue;
     }
+    if (v.state == VipState::Draining) {  // not wanted any more: its own series below
+      m.vip_connections[v.address] = static_cast<double>(v.connections);
+      m.vips_draining += 1;
+      continue;
+    }
     const bool ok = v.state == VipState::Configured || v.state == VipState::Adopted;
     m.vip_conformant[{v.virtual_ip, v.address}] = ok ? 1 : 0;
   }

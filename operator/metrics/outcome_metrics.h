@@ -36,6 +36,10 @@ struct OutcomeMetrics {
   // Items another tool keeps undoing right after each repair ("sysctl:net.ipv4.conf.all.arp_ignore",
   // "ip:192.0.2.10", "route:192.0.2.10") -> repairs in the last 30 s (ReconcileOutcome::contested).
   std::map<std::string, double> contested;
+  // VIPs draining (reconcile/drain.h): address -> ESTABLISHED TCP connections at the last count
+  // (lvs_rs_vip_connections), and how many drain (lvs_rs_vips_draining).
+  std::map<std::string, double> vip_connections;
+  double vips_draining = 0;
   // Counter increments of this pass; only kinds/reasons from the lists above, zeros left out.
   std::map<std::string, double> repairs;
   std::map<std::string, double> errors;

@@ -2,6 +2,7 @@
 // virtual_ip_parse.h; everything downstream works only on these types.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct ArpSpec {
   bool operator==(const ArpSpec&) const = default;
 };
 
+inline constexpr std::chrono::milliseconds kDefaultDrainTimeout{30000};
+
 struct VirtualIp {
   std::string name;
   std::string uid;  // metadata.uid: tells a re-created object from an edited one
@@ -37,6 +40,10 @@ struct VirtualIp {
   std::string interface = "lo";
   bool host_route = true;  // the manual `route add -host VIP dev lo:1`
   ArpSpec arp;
+  // spec.drainTimeout: how long an address of this VirtualIP that stops being wanted on a node is
+  // kept there (draining) while established TCP connections to it remain; 0 withdraws at once.
+  // The default is a pod's termination grace period.
+  std::chrono::milliseconds drain_timeout{kDefaultDrainTimeout};
   bool operator==(const VirtualIp&) const = default;
 };
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <set>
 
+#include "model/duration.h"
+
 namespace lvsrs {
 namespace {
 
@@ -189,6 +191,12 @@ ParsedVirtualIp ParseVirtualIp(const json& object) {
         vip.host_route = value.get<bool>();
     } else if (key == "arp") {
       ParseArp(value, vip.arp, errors);
+    } else if (key == "drainTimeout") {
+      const auto d = value.is_string() ? ParseDuration(value.get<std::string>()) : std::nullopt;
+      if (!d)
+        errors.push_back("spec.drainTimeout: must be a duration from 0s to 1000h, like \"30s\" or \"5m\"");
+      else
+        vip.drain_timeout = *d;
     } else {
       errors.push_back("spec." + Shown(key) + ": unknown field");
     }
@@ -208,7 +216,8 @@ json VirtualIpObject(const VirtualIp& vip) {
   json spec{{"addresses", std::move(addresses)},
             {"interface", vip.interface},
             {"hostRoute", vip.host_route},
-            {"arp", {{"ignore", vip.arp.ignore}, {"announce", vip.arp.announce}, {"scope", ToString(vip.arp.scope)}}}};
+            {"arp", {{"ignore", vip.arp.ignore}, {"announce", vip.arp.announce}, {"scope", ToString(vip.arp.scope)}}},
+            {"drainTimeout", std::to_string(vip.drain_timeout.count()) + "ms"}};
   if (!(vip.node_selector == LabelSelector{})) spec["nodeSelector"] = LabelSelectorObject(vip.node_selector);
   return json{
       {"apiVersion", kApiVersion}, {"kind", "VirtualIP"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};

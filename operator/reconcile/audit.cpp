@@ -150,6 +150,38 @@ bool AllOk(const std::vector<AuditLine>& lines) {
   return std::all_of(lines.begin(), lines.end(), [](const AuditLine& l) { return l.ok || l.informational; });
 }
 
+std::vector<AuditLine> DrainAudit(const std::string& node_drain, const Drains& draining,
+                                  const std::map<IpAddress, std::size_t>& connections, const ObservedState& observed) {
+  std::vector<AuditLine> out;
+  if (!node_drain.empty()) {
+    AuditLine l;
+    l.step = "node drain";
+    l.manual = "ipvsadm -e ... -w 0 on the directors, then remove the VIPs";
+    l.expected = "requested";
+    l.actual = node_drain;
+    l.ok = true;
+    l.result = "draining";
+    out.push_back(std::move(l));
+  }
+  for (const auto& entry : draining) {
+    const IpAddress& ip = entry.first;  // not a structured binding: clang 14 cannot capture one
+    auto d = entry.second;
+    if (auto it = connections.find(ip); it != connections.end()) d.connections = it->second;
+    const bool present = std::any_of(observed.addresses.begin(), observed.addresses.end(),
+                                     [&](const KernelAddress& a) { return a.ip == ip && a.owned(); });
+    AuditLine l;
+    l.step = "drain " + ip.ToString() + (d.virtual_ip.empty() ? "" : " (VirtualIP " + d.virtual_ip + ")");
+    l.manual = "ss -tn state established src " + ip.ToString();
+    l.expected = "withdrawn when no connection is left";
+    l.actual = present ? DrainText(d) + " on " + d.interface : "address already gone";
+    l.ok = true;
+    l.result = "draining";
+    l.detail = d.reason;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 std::string AuditText(const std::vector<AuditLine>& lines) {
   std::size_t w = 4, we = 9, wa = 9;
   for (const auto& l : lines) {
@@ -163,7 +195,10 @@ std::string AuditText(const std::vector<AuditLine>& lines) {
   };
   std::string out = pad("STEP", w) + "  " + pad("EXPECTED", we) + "  " + pad("ACTUAL", wa) + "  RESULT\n";
   for (const auto& l : lines) {
-    const char* result = l.ok ? "ok" : l.informational ? "differs (see the ARP lines)" : "FAIL";
+    const std::string result = !l.result.empty() ? l.result
+                               : l.ok            ? "ok"
+                               : l.informational ? "differs (see the ARP lines)"
+                                                 : "FAIL";
     out += pad(l.step, w) + "  " + pad(l.expected, we) + "  " + pad(l.actual, wa) + "  " + result + "\n";
     if (!l.ok && !l.informational && !l.detail.empty()) {
       std::size_t start = 0;
@@ -190,6 +225,7 @@ nlohmann::json AuditJson(const std::vector<AuditLine>& lines) {
     nlohmann::json c{{"step", l.step},     {"manual", l.manual}, {"expected", l.expected},
                      {"actual", l.actual}, {"ok", l.ok},         {"informational", l.informational}};
     if (!l.detail.empty()) c["detail"] = l.detail;
+    if (!l.result.empty()) c["result"] = l.result;
     // The per-interface verdicts: "arp" on an IPv4 VIP's line, "ndp" on an IPv6 VIP's.
     const bool ndp = l.step.rfind("NDP for ", 0) == 0;
     if (!l.arp.empty() || ndp || l.step.rfind("ARP for ", 0) == 0) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reconcile/desired_state.h"
+#include "reconcile/drain.h"
 #include "reconcile/observed_state.h"
 
 namespace lvsrs {
@@ -31,9 +32,15 @@ struct AuditLine {
   bool informational = false;
   std::string detail;               // why it failed, in kernel terms
   std::vector<ArpVerdictLine> arp;  // ARP and NDP lines: one per interface that answers ARP/NDP ("ndp" in JSON)
+  std::string result{};             // shown instead of "ok" when set ("draining")
 };
 
 std::vector<AuditLine> Audit(const DesiredState& desired, const ObservedState& observed);
+// One line for the node's drain request, when there is one, and one per VIP that drains
+// (reconcile/drain.h): where it is, its connections now (counted; a VIP without a count shows the
+// last one the agent saw) and its deadline. They never fail the check: draining is wanted.
+std::vector<AuditLine> DrainAudit(const std::string& node_drain, const Drains& draining,
+                                  const std::map<IpAddress, std::size_t>& connections, const ObservedState& observed);
 bool AllOk(const std::vector<AuditLine>& lines);
 std::string AuditText(const std::vector<AuditLine>& lines);
 nlohmann::json AuditJson(const std::vector<AuditLine>& lines);

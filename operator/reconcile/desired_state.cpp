@@ -26,7 +26,7 @@ bool IsSubnetBroadcastOf(const IpAddress& ip, const KernelAddress& a) {
 // reordered file, or a spec read back after a restart, is no edit.
 bool SameSpec(const VirtualIp& a, const VirtualIp& b) {
   return a.addresses == b.addresses && a.node_selector == b.node_selector && a.interface == b.interface &&
-         a.host_route == b.host_route && a.arp == b.arp;
+         a.host_route == b.host_route && a.arp == b.arp && a.drain_timeout == b.drain_timeout;
 }
 
 // How much each arp_ignore value answers, least first (see net/ipv4/arp.c, arp_ignore()).

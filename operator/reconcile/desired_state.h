@@ -31,6 +31,10 @@ struct DesiredState {
   // By ObjectIdentity: the spec applied of each VirtualIP in `selected` (its current one, or the
   // kept one). What the caller passes as last_accepted next time.
   std::map<std::string, VirtualIp> accepted;
+  // Addresses no longer wanted that drain (reconcile/drain.h): the plan leaves their address and
+  // host route as they are (it never adds them back) and restores no recorded sysctl while any
+  // drains. Not in `addresses`: nothing judges them as wanted.
+  std::map<IpAddress, DesiredAddress> draining;
 };
 
 // Why an address must never be a VIP on this node, or "" when it may be.

@@ -14,6 +14,7 @@ const char* ToString(VipState s) {
     case VipState::Refused: return "Refused";
     case VipState::Failed: return "Failed";
     case VipState::EditRefused: return "EditRefused";
+    case VipState::Draining: return "Draining";
   }
   return "Unknown";
 }

@@ -14,8 +14,9 @@
 namespace lvsrs {
 
 // EditRefused: a VirtualIP as a whole (no address) whose current spec this node refuses while it
-// serves the spec it accepted before (DesiredState::kept).
-enum class VipState { Configured, Adopted, Pending, Refused, Failed, EditRefused };
+// serves the spec it accepted before (DesiredState::kept). Draining: an address no longer wanted
+// that stays while connections to it remain (reconcile/drain.h).
+enum class VipState { Configured, Adopted, Pending, Refused, Failed, EditRefused, Draining };
 const char* ToString(VipState s);
 
 struct VipAddressStatus {
@@ -24,6 +25,8 @@ struct VipAddressStatus {
   std::string interface;
   VipState state = VipState::Pending;
   std::string message;
+  std::size_t connections = 0;              // Draining: ESTABLISHED TCP connections to it
+  std::int64_t drain_deadline_unix_ms = 0;  // Draining: withdrawn at the latest then
 };
 
 struct InterfaceArpStatus {

@@ -84,13 +84,21 @@ Plan ComputePlan(const DesiredState& desired, const NodeJudgement& judgement, co
     if (v.needs_route()) plan.add_routes.push_back(RouteChange{ip, v.link->index, v.link->name});
   }
 
+  // Draining VIPs stay as they are: never added back, never removed (reconcile/drain.h).
+  for (const auto& [ip, want] : desired.draining)
+    if (const Link* l = observed.LinkByName(want.interface)) kept_addresses.insert({ip, l->index});
+
   // Owned routes nobody wants any more (or that point at the wrong interface).
   for (const auto& r : observed.routes) {
     if (!r.owned() || r.table != kMainTable) continue;
-    auto it = desired.addresses.find(r.dst);
-    const Link* want_link = it != desired.addresses.end() ? observed.LinkByName(it->second.interface) : nullptr;
-    const bool wanted = it != desired.addresses.end() && it->second.host_route && want_link &&
-                        want_link->index == r.oif && r.prefix == r.dst.host_prefix();
+    const DesiredAddress* want = nullptr;
+    if (auto it = desired.addresses.find(r.dst); it != desired.addresses.end())
+      want = &it->second;
+    else if (auto d = desired.draining.find(r.dst); d != desired.draining.end())
+      want = &d->second;
+    const Link* want_link = want ? observed.LinkByName(want->interface) : nullptr;
+    const bool wanted =
+        want && want->host_route && want_link && want_link->index == r.oif && r.prefix == r.dst.host_prefix();
     if (!wanted) {
       const Link* l = observed.LinkByIndex(r.oif);
       plan.remove_routes.push_back(RouteChange{r.dst, r.oif, l ? l->name : std::to_string(r.oif)});
@@ -113,8 +121,10 @@ Plan ComputePlan(const DesiredState& desired, const NodeJudgement& judgement, co
     if (!recorded.count(change.key)) change.record_original = *current;
     plan.set_sysctls.push_back(change);
   }
+  // While a VIP drains, the ARP settings it was served with stay: restoring them could let a
+  // neighbour learn the VIP from this node while its connections finish.
   for (const auto& [key, rec] : recorded) {
-    if (wanted_keys.count(key)) continue;
+    if (wanted_keys.count(key) || !desired.draining.empty()) continue;
     const auto current = observed.Sysctl(key.conf, key.key);
     const Link* link = observed.LinkByName(key.conf);
     const bool procfs = key.conf == "all" || key.conf == "default" || key.conf == "lo";

@@ -21,11 +21,12 @@ if grep -q '"skipped"' "$OUT/kube.json" 2>/dev/null; then
   grep -qF 'skipped: ' "$table" || fail "skipped Kubernetes figures not reported"
 else
   for figure in '`kubectl apply` of a VirtualIP' 'HTTPS POST (curl)' 'fleet: `kubectl apply`' \
-    'API requests at steady state' 'fleet: API requests per node per minute'; do
+    'API requests at steady state' 'fleet: API requests per node per minute' 'summariser with 20 RealServers' \
+    'summariser: lg-0 flipped on all 20 nodes' 'one VirtualIP changed to not ready on 20 nodes'; do
     grep -qF "$figure" "$table" || fail "row missing: $figure"
   done
 fi
 grep -qw 'nan' "$table" && fail "a figure has no samples"
 grep -q '<svg' "$OUT/converge.svg" || fail "no plot"
-[ -z "$(ip netns list | grep -E '^lvsrs-(b|f)-' || true)" ] || fail "namespaces left behind"
+[ -z "$(ip netns list | grep -E '^lvsrs-(b|f|s)-' || true)" ] || fail "namespaces left behind"
 echo "benchmark smoke run ok"

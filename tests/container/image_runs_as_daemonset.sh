@@ -126,7 +126,7 @@ eventually() {  # eventually COMMAND...: true within 30 s (a bound for a loaded 
 # The DaemonSet's listener flags (manifests/daemonset.yaml), once the binary has them (metrics).
 listeners=()
 if podman run --rm "$IMAGE" run --help | grep -q -- '--health-probe-bind-address'; then
-  listeners=(--metrics-bind-address=:8470 --health-probe-bind-address=:8471)
+  listeners=(--metrics-bind-address=:8470 --health-probe-bind-address=127.0.0.1:8471)
 fi
 daemonset_run -d --name "lvsrs-p-ct-$$" "$IMAGE" run --file /etc/lvs-rs-operator/vips.yaml \
   --state-dir=/var/lib/lvs-rs-operator --resync-period 500ms "${listeners[@]}" >/dev/null

@@ -12,10 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "support/files.h"
+#include "support/held_connection.h"
 #include "support/kube_cluster.h"
 
 namespace lvsrs::testing {
@@ -46,6 +48,7 @@ std::string Join(const std::vector<std::string>& items) {
 // One agent in one node namespace, with its own state directory and log.
 struct Node {
   std::string name;
+  std::string ip;  // on the cluster's bridge: the source address of its API requests
   std::unique_ptr<TestNetns> ns;
   std::string state_dir, log;
   std::unique_ptr<Process> agent;
@@ -57,10 +60,12 @@ class KubeE2E : public ::testing::Test {
     std::string why;
     if (!KubeCluster::Available(&why)) return;
     try {
-      // The audit log tells which requests reached the API server (RealServers only: small).
-      std::ofstream(AuditPolicy()) << "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
-                                      "rules:\n- level: Metadata\n  resources:\n  - group: lvsdr.io\n"
-                                      "    resources: [realservers, realservers/status]\n- level: None\n";
+      // The audit log tells which requests reached the API server (RealServers, Leases: small).
+      std::ofstream(AuditPolicy())
+          << "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
+             "rules:\n- level: Metadata\n  resources:\n  - group: lvsdr.io\n"
+             "    resources: [realservers, realservers/status]\n- level: Metadata\n  resources:\n"
+             "  - group: coordination.k8s.io\n    resources: [leases]\n- level: None\n";
       cluster_ = new KubeCluster(kPrefix, {"--audit-policy-file=" + AuditPolicy(), "--audit-log-path=" + AuditLog()});
       cluster_->InstallProduct();
     } catch (const std::exception& e) {
@@ -107,6 +112,7 @@ class KubeE2E : public ::testing::Test {
     n.log = cluster_->dir() + "/agent-" + n.name + ".log";
     std::map<std::string, std::string> labels;
     if (labelled) labels[kRealServerLabel] = "true";
+    n.ip = "198.51.100." + std::to_string(10 + next_index_);  // KubeCluster::AddNode's address
     cluster_->AddNode(*n.ns, next_index_++, n.name, labels);
     nodes_.push_back(std::move(n));
     return nodes_.back();
@@ -162,6 +168,22 @@ class KubeE2E : public ::testing::Test {
         ++writes;
     }
     return writes;
+  }
+
+  // Requests for Leases from n's address with one of `verbs` that the API server answered with
+  // `code`, from its audit log.
+  static int LeaseRequests(const Node& n, const std::set<std::string>& verbs, int code = 200) {
+    std::ifstream in(AuditLog());
+    int count = 0;
+    for (std::string line; std::getline(in, line);) {
+      const json e = json::parse(line, nullptr, false);
+      if (!e.is_object() || e.value("stage", "") != "ResponseComplete") continue;
+      const json ips = e.value("sourceIPs", json::array());
+      if (e.value("objectRef", json::object()).value("resource", "") == "leases" && verbs.count(e.value("verb", "")) &&
+          !ips.empty() && ips[0] == n.ip && e.value("responseStatus", json::object()).value("code", 0) == code)
+        ++count;
+    }
+    return count;
   }
 
   static KubeCluster* cluster_;
@@ -243,6 +265,60 @@ TEST_F(KubeE2E, VirtualIpLifecycleOnLabelledNodes) {
   EXPECT_FALSE(HasVip(a, "192.0.2.11/32"));
   EXPECT_TRUE(Has(a.ns->Addresses("lo"), "127.0.0.1/8")) << "foreign addresses stay";
   EXPECT_TRUE(EventuallySlow([&] { return a.ns->Sysctl("net.ipv4.conf.all.arp_ignore") == 0; }, 30s));
+}
+
+// Drain, then withdraw, in Kubernetes mode: a VIP with a live connection stays after its
+// VirtualIP is deleted (no finalizer: the delete returns at once), the RealServer shows Draining
+// with the connection, and the VIP goes when the connection closes. The exclude label drains
+// every VIP of the node; removing it serves again with nothing removed.
+TEST_F(KubeE2E, DeletingAVirtualIpAndTheExcludeLabelDrainThenWithdraw) {
+  Node& a = AddNode("rs-drain", true);
+  StartAgent(a);
+  const std::string web = VipYaml("web", {"192.0.2.10"}) + "  drainTimeout: 1h\n";
+  ASSERT_EQ(cluster_->Apply(web).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.10/32"); }, 60s)) << ReadFile(a.log);
+  const auto draining = [&](std::int64_t connections) {
+    for (const auto& v : RealServerStatus(a).value("virtualIPs", json::array()))
+      if (v.value("name", "") == "web" && v.value("state", "") == "Draining" &&
+          v.value("connections", std::int64_t{-1}) == connections && !v.value("drainDeadline", "").empty())
+        return true;
+    return false;
+  };
+  const std::filesystem::path dir = a.state_dir + "-conn";
+
+  {
+    HeldConnection conn(*a.ns, dir / "1", "192.0.2.10", a.ip);
+    ASSERT_TRUE(conn.connected()) << conn.Log();
+    ASSERT_EQ(cluster_->Kubectl("delete vip web").exit_code, 0);
+    ASSERT_TRUE(EventuallySlow([&] { return draining(1); }, 30s)) << RealServerStatus(a).dump(2);
+    EXPECT_TRUE(HasVip(a, "192.0.2.10/32"));
+    EXPECT_TRUE(conn.RoundTrip()) << conn.Log();
+    conn.Close();
+    EXPECT_TRUE(EventuallySlow([&] { return !HasVip(a, "192.0.2.10/32"); }, 30s));
+    EXPECT_TRUE(EventuallySlow([&] { return RealServerStatus(a).value("virtualIPs", json::array()).empty(); }, 30s))
+        << RealServerStatus(a).dump(2);
+  }
+
+  ASSERT_EQ(cluster_->Apply(web).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.10/32"); }, 60s)) << ReadFile(a.log);
+  HeldConnection conn(*a.ns, dir / "2", "192.0.2.10", a.ip);
+  ASSERT_TRUE(conn.connected()) << conn.Log();
+  const std::string exclude = "node.kubernetes.io/exclude-from-external-load-balancers";
+  ASSERT_EQ(cluster_->Kubectl("label node " + a.name + " " + exclude + "=true").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return draining(1); }, 30s)) << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(HasVip(a, "192.0.2.10/32"));
+  ASSERT_EQ(cluster_->Kubectl("label node " + a.name + " " + exclude + "-").exit_code, 0);
+  EXPECT_TRUE(EventuallySlow([&] { return ListsVirtualIp(a, "web", "Ready", ""); }, 30s))
+      << RealServerStatus(a).dump(2);
+  EXPECT_TRUE(conn.RoundTrip()) << conn.Log();
+  ASSERT_EQ(cluster_->Kubectl("label node " + a.name + " " + exclude + "=").exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return draining(1); }, 30s)) << RealServerStatus(a).dump(2);
+  conn.Close();
+  EXPECT_TRUE(EventuallySlow([&] { return !HasVip(a, "192.0.2.10/32"); }, 30s));
+  const auto events = cluster_->Kubectl("get events -n default --field-selector involvedObject.name=" + a.name);
+  EXPECT_NE(events.output.find("DrainStarted"), std::string::npos) << events.output;
+  EXPECT_NE(events.output.find("DrainFinished"), std::string::npos) << events.output;
+  lvsrs::testing::Run("rm -rf " + Quote(dir.string()));
 }
 
 // The API server stopped for a while: nothing is withdrawn, drift is still repaired, and the agent
@@ -606,6 +682,39 @@ TEST_F(KubeE2E, AgentRequestsAreClassifiedByTheProductsFlowSchema) {
       << "no request of the agent under the FlowSchema; "
       << cluster_->Kubectl("get flowschema lvs-rs-operator -o yaml").output;
   cluster_->Kubectl("delete -f " + Quote(SourceDir() + "/manifests/flowcontrol/flowcontrol.yaml"));
+}
+
+// At rest a follower sends nothing about the summariser's Lease: it watches the Lease and judges
+// the holder's renewals from the watched copy. Without the watch it would GET the Lease about once
+// a lease duration (60 s); the window is longer than that. Counted from the API server's audit log
+// by the follower's source address; the holder's renewals in the same log show it sees Leases.
+// (With the watch broken, the listed copy would show the Lease expired within the window and the
+// follower would GET it.)
+TEST_F(KubeE2E, AFollowerSendsNoLeaseRequestWhileTheHolderRenews) {
+  Node& lead = AddNode("lease-a", true);
+  StartAgent(lead);
+  const std::string lease = "lease lvs-rs-operator-summariser -n lvs-rs-operator";
+  auto holder = [&] {
+    const json l = cluster_->GetJson(lease);
+    return l.is_object() ? l.value("spec", json::object()).value("holderIdentity", "") : "";
+  };
+  ASSERT_TRUE(EventuallySlow([&] { return holder() == lead.name; }, 90s))
+      << cluster_->GetJson(lease).dump(2) << ReadFile(lead.log);
+  Node& follow = AddNode("lease-b", true);
+  StartAgent(follow);
+  WaitReported(follow);
+  // Its list of the Lease (by name) was served; a watch that RBAC refused would leave the listed
+  // copy to go stale, and the follower would GET within the window below.
+  ASSERT_TRUE(EventuallySlow([&] { return LeaseRequests(follow, {"list"}) > 0; }, 30s))
+      << "the follower's list of the Lease was not served (RBAC?); refused: "
+      << LeaseRequests(follow, {"list", "watch"}, 403) << "\n"
+      << ReadFile(follow.log);
+  const int follower_before = LeaseRequests(follow, {"get", "create", "update"});
+  const int renewals_before = LeaseRequests(lead, {"update"});
+  std::this_thread::sleep_for(75s);
+  EXPECT_EQ(LeaseRequests(follow, {"get", "create", "update"}), follower_before);
+  EXPECT_GE(LeaseRequests(lead, {"update"}) - renewals_before, 5) << "the holder's renewals are not in the log";
+  EXPECT_EQ(holder(), lead.name);
 }
 
 TEST(KubeWatchExpiry, GoneRelistsWithoutKernelChange) {

@@ -27,6 +27,14 @@ NodeStatus Healthy() {
   return s;
 }
 
+// The summary of whole RealServers, as the summariser makes it from what its informer keeps.
+std::map<std::string, json> SummariseVirtualIps(const std::map<std::string, std::int64_t>& generations,
+                                                const std::map<std::string, json>& realservers) {
+  VipReadinessTally tally;
+  for (const auto& [node, rs] : realservers) tally.Add(node, ReadinessOf(rs));
+  return tally.Statuses(generations);
+}
+
 std::string Condition(const json& status, const std::string& type, const std::string& field) {
   for (const auto& c : status["conditions"])
     if (c["type"] == type) return c[field].get<std::string>();

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 
+#include "kube/kube_source.h"
+#include "kube/vip_summariser.h"
 #include "model/rfc3339.h"
 #include "support/fake_api_client.h"
 #include "support/fake_time.h"
@@ -142,6 +144,91 @@ TEST_F(LeaseElectionTest, FollowersAskOncePerLeaseDurationAndReplaceADeadHolder)
   // twice: the README's "another takes over within ~70 s".
   EXPECT_LE(*taken - last_renewal, options.lease_duration + 3 * options.period);
   EXPECT_EQ(Holder(), "rs1");
+}
+
+// A follower that watches the Lease asks the server nothing while the watched copy shows the
+// holder renewing; when the holder dies it confirms the expiry with one GET and takes over within
+// a period of the expiry.
+TEST_F(LeaseElectionTest, AFollowerWatchingTheLeaseAsksNothingWhileTheHolderRenews) {
+  WatchedLease watched{true, std::nullopt};
+  LeaseElection rs3(*client, "rs3", options, time, [&] { return watched; });
+  const auto start = time.Steady();
+  const auto holder_dies = start + std::chrono::minutes(10);
+  std::optional<std::chrono::steady_clock::time_point> taken;
+  auto last_renewal = start;
+  auto next_renewal = start, next_check = start;
+  int requests_while_alive = -1;
+  while (!taken) {
+    ASSERT_LT(time.Steady() - start, std::chrono::minutes(20)) << "never taken over";
+    const bool renewing = next_renewal < holder_dies;
+    time.Advance((renewing ? std::min(next_renewal, next_check) : next_check) - time.Steady());
+    if (renewing && time.Steady() == next_renewal) {  // rs2 renews; the watch delivers it
+      HeldBy("rs2", seconds(0));
+      watched.lease = server.Object(kLeasePath);
+      last_renewal = next_renewal;
+      next_renewal += options.period;
+    }
+    if (time.Steady() != next_check) continue;
+    if (time.Steady() >= holder_dies && requests_while_alive < 0)
+      requests_while_alive = static_cast<int>(server.Requests().size());
+    if (rs3.TryLead(&wait)) taken = time.Steady();
+    next_check += wait;
+  }
+  EXPECT_EQ(requests_while_alive, 0) << "a follower asked while the watch showed a live holder";
+  EXPECT_GT(*taken, last_renewal + options.lease_duration) << "took a live holder's Lease";
+  EXPECT_LE(*taken - last_renewal, options.lease_duration + 2 * options.period);
+  EXPECT_EQ(server.Count("GET", kLeasePath), 1) << "one GET to confirm the expiry";
+  EXPECT_EQ(Holder(), "rs3");
+}
+
+// A watch that is not synced (the API server restarting) or lags behind the Lease: the follower
+// falls back to GETs, but no more often than the holder could have expired.
+TEST_F(LeaseElectionTest, AFollowerWhoseWatchLagsGetsNoMoreOftenThanWithoutAWatch) {
+  HeldBy("rs2", seconds(300));
+  WatchedLease watched{true, server.Object(kLeasePath)};  // a copy that shows it expired
+  LeaseElection rs3(*client, "rs3", options, time, [&] { return watched; });
+  HeldBy("rs2", seconds(0));      // renewed, but the watch never delivered it
+  for (int i = 0; i < 60; ++i) {  // 10 minutes in periods, the holder renewing
+    EXPECT_FALSE(rs3.TryLead(&wait));
+    HeldBy("rs2", seconds(0));
+    time.Advance(options.period);
+  }
+  const int gets = server.Count("GET", kLeasePath);
+  EXPECT_GE(gets, 5);
+  EXPECT_LE(gets, 11) << "a lagging watch made the follower GET every period";
+  watched.synced = false;
+  for (int i = 0; i < 60; ++i) {
+    EXPECT_FALSE(rs3.TryLead(&wait));
+    HeldBy("rs2", seconds(0));
+    time.Advance(options.period);
+  }
+  EXPECT_LE(server.Count("GET", kLeasePath) - gets, 11) << "an unsynced watch made the follower GET every period";
+  EXPECT_EQ(server.Count("PUT", kLeasePath), 0);
+  EXPECT_EQ(Holder(), "rs2");
+}
+
+// The summariser of a follower node watches the Lease: one list and one watch of it by name,
+// and while the holder renews (seen through the watch) not a single GET.
+TEST(VipSummariserLease, AFollowerWatchesTheLeaseAndDoesNotGetIt) {
+  FakeApiServer server;
+  const LeaseElection::Options options;
+  const std::string leases = "/apis/coordination.k8s.io/v1/namespaces/" + kNamespace + "/leases";
+  server.PutLease(kNamespace, kLease, {"rs2", std::chrono::system_clock::now(), options.lease_duration});
+  KubeSource source(server.Clients(), "rs1", KubeSource::Options{});
+  VipSummariser summariser(server.Clients(), "rs1", source, options);
+  summariser.Start();
+  ASSERT_TRUE(server.WaitFor([&] { return server.open_watches() > 0; }));
+  const int gets = server.Count("GET", kLeasePath);
+  EXPECT_LE(gets, 1) << "at most the first look, before the watch synced";
+  int lists = 0;
+  for (const auto& r : server.Requests()) {
+    if (r.method == "GET" && r.path.starts_with(leases + "?") && r.path.find("watch=") == std::string::npos) {
+      ++lists;
+      EXPECT_NE(r.path.find("fieldSelector=metadata.name%3D" + kLease), std::string::npos) << r.path;
+    }
+  }
+  EXPECT_EQ(lists, 1) << "one list of the Lease, by name";
+  summariser.Stop();
 }
 
 }  // namespace

@@ -116,11 +116,16 @@ TEST_F(NodeReporterTest, AFailedWriteIsRetriedAndNotLost) {
     server.Fail("PATCH", kRealServer, fault);
     Pass(ArpExposed());
     EXPECT_EQ(Condition(RealServer(), "Ready"), "True") << "the write was refused";
-    // Every unchanged ARP poll hands the status over again while it is unwritten.
+    // An unchanged ARP poll hands the status over again while it is unwritten, once the backoff
+    // (2 s, then 4 s, jittered by up to 1.5x) has passed.
     const int attempts = StatusWrites();
+    UnchangedPoll();
+    EXPECT_EQ(StatusWrites(), attempts) << "retried at once, without backoff";
+    time.Advance(seconds(3));
     UnchangedPoll();
     EXPECT_EQ(StatusWrites(), attempts + 1);
     server.ClearFaults();
+    time.Advance(seconds(6));
     UnchangedPoll();
     EXPECT_EQ(Condition(RealServer(), "Ready"), "False") << "the change was lost";
     const int written = StatusWrites();
@@ -130,12 +135,35 @@ TEST_F(NodeReporterTest, AFailedWriteIsRetriedAndNotLost) {
   }
 }
 
+// A fleet whose API server is down (or shedding load with 429) must not retry every ARP poll:
+// over 10 minutes of polls every 2 s (300) a node tries a few dozen times at most (30 s cap), and once the
+// server is back the status is written within the backoff's cap.
+TEST_F(NodeReporterTest, RetriesOfAFailedWriteBackOff) {
+  Pass(Healthy());
+  server.Fail("PATCH", kRealServer, ApiFault{429, "too many requests"});
+  Pass(ArpExposed());
+  for (int i = 0; i < 300; ++i) {
+    time.Advance(seconds(2));
+    UnchangedPoll();
+  }
+  const int attempts = StatusWrites() - 1;
+  EXPECT_LE(attempts, 45) << "retried about every poll";
+  EXPECT_GE(attempts, 10) << "stopped retrying";
+  server.ClearFaults();
+  for (int i = 0; i < 45 && Condition(RealServer(), "Ready") != "False"; ++i) {
+    time.Advance(seconds(2));
+    UnchangedPoll();
+  }
+  EXPECT_EQ(Condition(RealServer(), "Ready"), "False") << "not written within 90 s of the server's return";
+}
+
 TEST_F(NodeReporterTest, WhileTheServerIsAwayTheLatestStatusWins) {
   Pass(Healthy());
   server.Fail("", "/apis/", ApiFault{0, "no route to host"});
   Pass(ArpExposed());
   Pass(VipMissing());  // the exposure is gone again before the server is back, another problem came
   server.ClearFaults();
+  time.Advance(seconds(6));  // the retry backoff after two failures
   UnchangedPoll();
   EXPECT_EQ(Condition(RealServer(), "ARPConformant"), "True") << "an outdated status was written last";
   EXPECT_EQ(Condition(RealServer(), "VIPsConfigured"), "False");

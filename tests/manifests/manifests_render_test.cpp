@@ -57,6 +57,10 @@ class RenderedManifests : public ::testing::Test {
     const auto colon = bind_address.rfind(':');
     return colon == std::string::npos ? -1 : std::stoi(bind_address.substr(colon + 1));
   }
+  static std::string HostOf(const std::string& bind_address) {
+    const auto colon = bind_address.rfind(':');
+    return colon == std::string::npos ? "" : bind_address.substr(0, colon);
+  }
 
   static CommandResult* render_;
   static std::vector<YAML::Node>* docs_;
@@ -192,6 +196,17 @@ TEST_F(RenderedManifests, ProbesAndScrapeAnnotationsMatchTheListeners) {
   EXPECT_GT(metrics, 0);
   EXPECT_EQ(ContainerPort("health"), health);
   EXPECT_EQ(ContainerPort("metrics"), metrics);
+  // hostNetwork: the probes are on loopback, where no pod and nothing on the network can reach
+  // (and starve) them; the kubelet must then probe 127.0.0.1, not the node IP.
+  EXPECT_EQ(HostOf(Arg("health-probe-bind-address")), "127.0.0.1");
+  EXPECT_EQ(c["livenessProbe"]["httpGet"]["host"].as<std::string>(""), "127.0.0.1");
+  EXPECT_EQ(c["readinessProbe"]["httpGet"]["host"].as<std::string>(""), "127.0.0.1");
+  // The director-facing listeners are declared, on ports of their own.
+  const int director = PortOf(Arg("director-health-bind-address"));
+  const int agent = PortOf(Arg("agent-check-bind-address"));
+  EXPECT_EQ(ContainerPort("director-http"), director);
+  EXPECT_EQ(ContainerPort("agent-check"), agent);
+  EXPECT_EQ((std::set<int>{health, metrics, director, agent}.size()), 4u);
   EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"].as<std::string>(""), "/healthz");
   EXPECT_EQ(c["livenessProbe"]["httpGet"]["port"].as<std::string>(""), "health");
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"].as<std::string>(""), "/readyz");

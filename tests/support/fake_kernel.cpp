@@ -100,6 +100,17 @@ SysctlValues FakeKernel::ObserveSysctls(const std::vector<SysctlKey>& keys) {
   return out;
 }
 
+std::map<IpAddress, std::size_t> FakeKernel::CountEstablished(const std::vector<IpAddress>& addresses) {
+  ++count_calls_;
+  if (count_error_) throw KernelError(*count_error_);
+  std::map<IpAddress, std::size_t> out;
+  for (const auto& ip : addresses) {
+    auto it = connections_.find(ip);
+    out[ip] = it == connections_.end() ? 0 : it->second;
+  }
+  return out;
+}
+
 ApplyResult FakeKernel::Apply(const Plan& plan) {
   ++apply_calls_;
   requests_ += plan.WriteCount();
@@ -111,6 +122,13 @@ void FakeAddressRecordStore::Save(const AddressRecord& record) const {
   saved = record;
   ++saves;
   if (journal) journal->push_back("record addresses");
+}
+
+void FakeDrainStore::Save(const Drains& drains) const {
+  if (fail_saves) throw std::runtime_error("state file /fake/draining.json.tmp: No space left on device");
+  saved = drains;
+  ++saves;
+  if (journal) journal->push_back("save drains");
 }
 
 void FakeRecordStore::Save(const SysctlRecord& record) const {

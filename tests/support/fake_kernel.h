@@ -19,6 +19,8 @@
 //  - Failure injection: a per-item errno on every write of that item (FailItem), a failing
 //    Observe()/ObserveSysctls() (FailObserve), and in FakeRecordStore a failing Save().
 //  - Drift: tests change state() directly, as another tool would.
+//  - Connections: CountEstablished() answers what SetConnections() set (0 for other addresses),
+//    or throws KernelError while FailCount() holds a message.
 // What it does NOT implement: local-table routes, lifetimes running out, routes removed
 // with their interface or address, link state changes, the effective max(all, dev) ARP value
 // (ObservedState's helpers compute that), extended acks, request batching and races. Those are
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "agent/address_record.h"
+#include "agent/drain_record.h"
 #include "agent/sysctl_record.h"
 #include "kernel/kernel_api.h"
 #include "reconcile/item_key.h"
@@ -52,6 +55,7 @@ class FakeKernel : public KernelApi {
   ObservedState Observe() override;
   SysctlValues ObserveSysctls(const std::vector<SysctlKey>& keys) override;
   ApplyResult Apply(const Plan& plan) override;
+  std::map<IpAddress, std::size_t> CountEstablished(const std::vector<IpAddress>& addresses) override;
   std::size_t RequestCount() const override { return requests_; }
   bool KeepsAddressProtocol() override { return keeps_address_protocol_; }
 
@@ -60,6 +64,11 @@ class FakeKernel : public KernelApi {
   void ClearFailure(const ItemKey& item) { failures_.erase(item); }
   // Observe() and ObserveSysctls() throw KernelError(message) until called with nullopt.
   void FailObserve(std::optional<std::string> message) { observe_error_ = std::move(message); }
+
+  // ESTABLISHED connections to ip, as CountEstablished() will report them.
+  void SetConnections(const IpAddress& ip, std::size_t n) { connections_[ip] = n; }
+  void FailCount(std::optional<std::string> message) { count_error_ = std::move(message); }
+  int count_calls() const { return count_calls_; }
 
   // The kernel's state: read it to assert outcomes, change it to simulate drift.
   ObservedState& state() { return state_; }
@@ -72,6 +81,9 @@ class FakeKernel : public KernelApi {
   ObservedState state_;
   std::map<ItemKey, int> failures_;
   std::optional<std::string> observe_error_;
+  std::map<IpAddress, std::size_t> connections_;
+  std::optional<std::string> count_error_;
+  int count_calls_ = 0;
   std::vector<std::string>* journal_ = nullptr;
   bool keeps_address_protocol_;
   std::size_t requests_ = 0;
@@ -101,6 +113,20 @@ class FakeAddressRecordStore : public AddressRecordStore {
   mutable AddressRecord saved;
   mutable int saves = 0;
   std::vector<std::string>* journal = nullptr;  // gets "record addresses" per successful save
+};
+
+// draining.json and the drain request in memory; Save() fails while fail_saves is set.
+class FakeDrainStore : public DrainStore {
+ public:
+  Drains Load() const override { return saved; }
+  void Save(const Drains& drains) const override;
+  bool Requested() const override { return requested; }
+
+  bool fail_saves = false;
+  bool requested = false;
+  mutable Drains saved;
+  mutable int saves = 0;
+  std::vector<std::string>* journal = nullptr;  // gets "save drains" per successful save
 };
 
 }  // namespace lvsrs::testing
