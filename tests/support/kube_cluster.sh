@@ -36,6 +36,8 @@ LVSRS_CACHE=${LVSRS_CACHE:-/var/cache/lvs-rs-operator}
 KUBE_APISERVER=${KUBE_APISERVER:-$LVSRS_CACHE/kube-apiserver}
 CP_IP=198.51.100.1
 PORT=6443
+# Node,RBAC where kubelets join (tests/node); a list flag, so extra flags cannot override it.
+AUTHORIZATION_MODE=${KUBE_APISERVER_AUTHORIZATION_MODE:-RBAC}
 
 die() { echo "kube_cluster.sh: $*" >&2; exit 1; }
 load() { [ -f "$1/env" ] || die "$1/env missing: run up first"; source "$1/env"; }
@@ -67,7 +69,7 @@ start_apiserver() {  # DIR
     --insecure-port=0 --endpoint-reconciler-type=none \
     --tls-cert-file="$dir/apiserver.crt" --tls-private-key-file="$dir/apiserver.key" \
     --client-ca-file="$dir/ca.crt" \
-    --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC \
+    --token-auth-file="$dir/tokens.csv" --authorization-mode="$AUTHORIZATION_MODE" \
     --service-account-key-file="$dir/sa.pub" --service-account-signing-key-file="$dir/sa.key" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --api-audiences=https://kubernetes.default.svc.cluster.local \
@@ -122,8 +124,10 @@ make_certs() {  # DIR
     -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
     -keyout "$dir/apiserver.key" -out "$dir/apiserver.csr" 2>/dev/null
-  printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' \
-    "$CP_IP" >"$dir/apiserver.ext"
+  # KUBE_APISERVER_EXTRA_SANS (e.g. "IP:203.0.113.1", the `kubernetes` Service's ClusterIP, which
+  # pods with in-cluster config dial): more subjectAltNames, comma-separated.
+  printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc%s\nextendedKeyUsage=serverAuth\n' \
+    "$CP_IP" "${KUBE_APISERVER_EXTRA_SANS:+,$KUBE_APISERVER_EXTRA_SANS}" >"$dir/apiserver.ext"
   openssl x509 -req -in "$dir/apiserver.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
     -days 2 -extfile "$dir/apiserver.ext" -out "$dir/apiserver.crt" 2>/dev/null
   openssl genrsa -out "$dir/sa.key" 2048 2>/dev/null
