@@ -133,7 +133,7 @@ expect "the pod on $N1 was replaced" test "$(kn get pod "$(pod_on "$N1")" -o jso
 expect "no VIP left $N1 during the rolling update (ip monitor saw no Deleted)" sh -c "! grep -E '^Deleted.*(192\\.0\\.2\\.10|2001:db8::10)' '$WORK/monitor-n1.txt'"
 expect "$N1 still carries 192.0.2.10" has_addr "$N1" 192.0.2.10
 
-echo "== pod delete and container kill keep the VIPs"
+echo "== pod delete, container kill and a liveness failure keep the VIPs"
 p1=$(pod_on "$N1")
 kn delete pod "$p1" --wait=true >/dev/null
 eventually 120 "a new pod on $N1 is Ready after the delete" ds_rolled_out
@@ -142,7 +142,23 @@ cid=$(kn get pod "$p1" -o jsonpath='{.status.containerStatuses[0].containerID}')
 ctr -a "$WORK/nodes/n1/containerd.sock" -n k8s.io tasks kill -s SIGKILL "${cid#containerd://}" >/dev/null
 eventually 120 "the kubelet restarted the killed container" sh -c "test \"\$(bash '$CLUSTER' kubectl '$WORK' -n lvs-rs-operator get pod '$p1' -o jsonpath='{.status.containerStatuses[0].restartCount}')\" -ge 1"
 eventually 120 "the pod on $N1 is Ready again" ds_rolled_out
-expect "no VIP left $N1 through update, delete and kill (ip monitor)" sh -c "! grep -E '^Deleted.*(192\\.0\\.2\\.10|2001:db8::10)' '$WORK/monitor-n1.txt'"
+# A liveness failure: the agent stops answering /healthz (SIGSTOP, as a hung process would), the
+# kubelet's probe fails three times, it kills the container (SIGKILL after the grace period) and
+# starts a new one.
+restart_count() { kn get pod "$p1" -o jsonpath='{.status.containerStatuses[0].restartCount}'; }
+restarts=$(restart_count)
+cid=$(kn get pod "$p1" -o jsonpath='{.status.containerStatuses[0].containerID}')
+agent_pid=$(ctr -a "$WORK/nodes/n1/containerd.sock" -n k8s.io tasks ls | awk -v id="${cid#containerd://}" '$1 == id {print $2}')
+if [ -n "$agent_pid" ] && kill -STOP "$agent_pid"; then
+  eventually 180 "the kubelet restarted the container whose liveness probe failed" \
+    sh -c "test \"\$(bash '$CLUSTER' kubectl '$WORK' -n lvs-rs-operator get pod '$p1' -o jsonpath='{.status.containerStatuses[0].restartCount}')\" -gt $restarts"
+  expect "the pod's events say the liveness probe failed" \
+    sh -c "bash '$CLUSTER' kubectl '$WORK' -n lvs-rs-operator get events --field-selector involvedObject.name=$p1 -o jsonpath='{.items[*].message}' | grep -q 'Liveness probe failed'"
+  eventually 120 "the pod on $N1 is Ready again after the liveness restart" ds_rolled_out
+else
+  fail "no running agent process found for container $cid"
+fi
+expect "no VIP left $N1 through update, delete, kill and liveness failure (ip monitor)" sh -c "! grep -E '^Deleted.*(192\\.0\\.2\\.10|2001:db8::10)' '$WORK/monitor-n1.txt'"
 if kn exec "$p1" -- "${CHECK[@]}" >"$WORK/check2.txt" 2>&1; then
   ok "$N1 conformant again (check from the new pod)"
 else
