@@ -21,8 +21,8 @@
 #include "model/virtual_ip.h"
 #include "reconcile/desired_state.h"
 #include "reconcile/node_status.h"
-#include "reconcile/vip_health.h"
 #include "reconcile/observed_state.h"
+#include "reconcile/vip_health.h"
 
 namespace lvsrs {
 
