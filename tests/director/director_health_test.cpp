@@ -45,23 +45,6 @@ spec:
   interface: r0
 )";
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/lvsrs-dh-XXXXXX";
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 bool Within(seconds timeout, const std::function<bool()>& cond) {
   return Eventually(
       [&] {
@@ -80,7 +63,7 @@ struct Http {
 };
 
 struct DirectorLab {
-  TempDir dir;
+  TempDir dir{"lvsrs-dh"};
   TestNetns rs{"lvsrs-dh"};
   TestNetns director{"lvsrs-dd"};
   TestNetns pod{"lvsrs-dp"};

@@ -27,24 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class TempDir {
- public:
-  TempDir()
-      : path_(fs::temp_directory_path() /
-              ("lvsrs-faults-" + std::to_string(getpid()) + "-" + std::to_string(counter_++))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
-
 std::string VipFile(const std::string& name, const std::vector<std::string>& addresses, const std::string& extra = "") {
   std::string y = "apiVersion: lvsdr.io/v1alpha1\nkind: VirtualIP\nmetadata: {name: " + name + "}\nspec:\n";
   y += extra;
@@ -97,7 +79,7 @@ std::vector<std::string> AgentArgs(const TestNetns& ns, const std::string& file,
 // original sysctls must survive every kill (cleanup restores them at the end).
 TEST(Faults, SigkillDuringThousandVipConverge) {
   TestNetns ns("lvsrs-r");
-  TempDir tmp;
+  TempDir tmp{"lvsrs-faults"};
   ASSERT_EQ(ns.Exec("ip addr add 192.0.2.99/32 dev lo && ip route add 203.0.113.99 dev lo").exit_code, 0);
   const auto foreign_routes = ns.Routes(4);
   const int rounds = std::getenv("LVSRS_FAULT_KILLS") ? std::atoi(std::getenv("LVSRS_FAULT_KILLS")) : 50;
@@ -167,7 +149,7 @@ TEST(Faults, SigkillDuringThousandVipConverge) {
 // was deleted inside the burst.
 TEST(Faults, NotificationOverflowTriggersFullResync) {
   TestNetns ns("lvsrs-r");
-  TempDir tmp;
+  TempDir tmp{"lvsrs-faults"};
   const std::string file = tmp / "vips.yaml", log = tmp / "agent.log";
   ReplaceFile(file, VipFile("web", {"192.0.2.10"}));
   Process agent(AgentArgs(ns, file, tmp / "state", "1h"), log);
@@ -195,7 +177,7 @@ TEST(Faults, NotificationOverflowTriggersFullResync) {
 // bench/run.sh "storm"; a CPU budget here would make the test depend on the machine's load.)
 TEST(Faults, DriftStormIsRepairedWithBackoff) {
   TestNetns ns("lvsrs-r");
-  TempDir tmp;
+  TempDir tmp{"lvsrs-faults"};
   const std::string file = tmp / "vips.yaml", log = tmp / "agent.log";
   ReplaceFile(file, VipFile("web", {"192.0.2.10", "192.0.2.11"}));
   Process agent(AgentArgs(ns, file, tmp / "state", "2s"), log);
@@ -231,7 +213,7 @@ TEST(Faults, DriftStormIsRepairedWithBackoff) {
 // a silent tug of war, and wins once the other tool stops.
 TEST(Faults, FightOverArpIgnoreIsReported) {
   TestNetns ns("lvsrs-r");
-  TempDir tmp;
+  TempDir tmp{"lvsrs-faults"};
   const std::string file = tmp / "vips.yaml", log = tmp / "agent.log";
   ReplaceFile(file, VipFile("web", {"192.0.2.10"}));
   Process agent(AgentArgs(ns, file, tmp / "state", "100ms"), log);
@@ -261,7 +243,7 @@ TEST(Faults, FightOverArpIgnoreIsReported) {
 // address of a NIC. Each is handled (converged where it can be) and reported.
 TEST(Faults, InterfaceChangesAreHandledAndReported) {
   TestNetns ns("lvsrs-r");
-  TempDir tmp;
+  TempDir tmp{"lvsrs-faults"};
   const std::string file = tmp / "vips.yaml", log = tmp / "agent.log";
   ReplaceFile(file, VipFile("web", {"192.0.2.10", "192.0.2.11"}, "  arp: {scope: PerInterface}\n"));
   Process agent(AgentArgs(ns, file, tmp / "state", "200ms"), log);
@@ -314,7 +296,7 @@ TEST(Faults, InterfaceChangesAreHandledAndReported) {
 // fails with EROFS and is reported, the addresses and routes are still configured.
 TEST(Faults, ReadOnlyProcSys) {
   TestNetns ns("lvsrs-r");
-  TempDir tmp;
+  TempDir tmp{"lvsrs-faults"};
   ASSERT_EQ(ns.Exec("ip link add eth0 type veth peer name eth1").exit_code, 0);
   auto run_ro = [&](const std::string& file) {
     return ns.Exec(

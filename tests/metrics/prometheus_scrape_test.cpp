@@ -50,23 +50,6 @@ spec:
   addresses: ["192.0.2.10", "2001:db8::10"]
 )";
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/lvsrs-m-XXXXXX";
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 // Polls without hammering: every check spawns `ip netns exec` and curl.
 bool Within(seconds timeout, const std::function<bool()>& cond) {
   return Eventually(
@@ -81,7 +64,7 @@ bool Within(seconds timeout, const std::function<bool()>& cond) {
 // A netns with two ARP-capable interfaces (a veth pair, both ends inside) and the operator
 // running in it with both listeners on loopback.
 struct OperatorInNetns {
-  TempDir dir;
+  TempDir dir{"lvsrs-m"};
   TestNetns ns{"lvsrs-m"};
   std::unique_ptr<Process> op;
 

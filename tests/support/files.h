@@ -13,4 +13,18 @@ std::string ReadFile(const std::string& path);
 void ReplaceFile(const std::string& path, const std::string& text);
 bool Has(const std::vector<std::string>& items, const std::string& item);
 
+// A directory of its own under /tmp ("/tmp/<prefix>-XXXXXX"), removed with everything in it.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace lvsrs::testing
