@@ -7,6 +7,8 @@
 #include "cli/flags.h"
 #include "cli/node_identity.h"
 #include "kernel/rtnl_kernel.h"
+#include "kube/kube_config.h"
+#include "kube/kube_mode.h"
 #include "model/virtual_ip_parse.h"
 #include "reconcile/audit.h"
 
@@ -16,6 +18,9 @@ int CheckCommand(int argc, char** argv) {
   Flags flags({
       {"file", true, "VirtualIP documents to check against", ""},
       {"vip", true, "a VIP address to check (repeatable), instead of --file", ""},
+      {"kubeconfig", true,
+       "without --file and --vip: the VirtualIPs and this node's labels from the API server, with this kubeconfig",
+       "$KUBECONFIG, else in-cluster"},
       {"interface", true, "with --vip: interface holding the VIPs", "lo"},
       {"no-host-route", false, "with --vip: do not expect host routes", ""},
       {"arp-ignore", true, "with --vip: expected arp_ignore", "1"},
@@ -36,19 +41,41 @@ int CheckCommand(int argc, char** argv) {
   if (!flags.Parse(argc, argv, 2, err)) return usage(err);
   if (!flags.positional().empty()) return usage("unexpected argument " + flags.positional().front());
   if (flags.Has("help")) {
-    std::printf("Usage: lvs-rs-operator check [--file PATH | --vip ADDR ...] [flags]\n\nFlags:\n%s",
+    std::printf("Usage: lvs-rs-operator check [--file PATH | --vip ADDR ... | --kubeconfig PATH] [flags]\n\nFlags:\n%s",
                 flags.Help().c_str());
     return kExitOk;
   }
   const std::string output = flags.Get("output").value_or("text");
   if (output != "text" && output != "json") return usage("--output must be text or json");
-  if (flags.Has("file") == flags.Has("vip")) return usage("give either --file or --vip");
+  if (flags.Has("file") && flags.Has("vip")) return usage("give --file or --vip, not both");
+  if (flags.Has("kubeconfig") && (flags.Has("file") || flags.Has("vip")))
+    return usage("--kubeconfig reads the VirtualIPs from the API server: not with --file or --vip");
 
   NodeInfo node;
   if (!NodeFromFlags(flags, node, err)) return usage(err);
 
   std::vector<VirtualIp> vips;
-  if (auto file = flags.Get("file")) {
+  if (!flags.Has("file") && !flags.Has("vip")) {
+    // What the agent on this node is asked to do: the VirtualIPs and the Node's labels as the API
+    // server has them (in a pod: in-cluster config and NODE_NAME, so that `kubectl exec ... check`
+    // needs no arguments). Read only: no RealServer, no Event, no Lease.
+    std::unique_ptr<kube::KubernetesMode> api;
+    try {
+      api = std::make_unique<kube::KubernetesMode>(flags.Get("kubeconfig").value_or(""), node.name);
+    } catch (const kube::ConfigError& e) {
+      return usage("give --file or --vip, or reach the API server (Kubernetes mode: " + std::string(e.what()) + ")");
+    }
+    if (!api->WaitForSync(std::chrono::seconds(30))) {
+      std::fprintf(stderr, "check: no complete list of VirtualIPs and Node %s from %s within 30s\n", node.name.c_str(),
+                   api->origin().c_str());
+      api->Stop();
+      return kExitNotConformant;
+    }
+    DesiredSource::Snapshot snap = api->source().Get();
+    api->Stop();
+    vips = std::move(snap.vips);
+    node.labels = std::move(snap.node.labels);
+  } else if (auto file = flags.Get("file")) {
     try {
       vips = LoadVirtualIpFile(*file);
     } catch (const FileError& e) {

@@ -717,6 +717,30 @@ TEST_F(KubeE2E, AFollowerSendsNoLeaseRequestWhileTheHolderRenews) {
   EXPECT_EQ(holder(), lead.name);
 }
 
+// `check` with no --file or --vip judges the node against what the API server asks of it (the
+// VirtualIPs and the Node's labels), as `kubectl exec ... lvs-rs-operator check` does in a pod:
+// conformant while the agent keeps the VIP; not conformant, naming the VIP, once it is gone.
+TEST_F(KubeE2E, CheckReadsTheVirtualIpsFromTheApiServer) {
+  Node& a = AddNode("check", true);
+  StartAgent(a);
+  ASSERT_EQ(cluster_->Apply(VipYaml("checked", {"192.0.2.95"})).exit_code, 0);
+  ASSERT_TRUE(EventuallySlow([&] { return HasVip(a, "192.0.2.95/32"); }, 60s)) << ReadFile(a.log);
+  const std::string check = OperatorBinary() + " check --kubeconfig " + Quote(cluster_->operator_kubeconfig()) +
+                            " --node-name " + a.name + " --state-dir " + Quote(a.state_dir);
+  const auto good = a.ns->Exec(check);
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_NE(good.output.find("192.0.2.95"), std::string::npos) << good.output;
+  a.agent.reset();  // SIGTERM: the VIP stays
+  ASSERT_EQ(a.ns->Exec("ip addr del 192.0.2.95/32 dev lo").exit_code, 0);
+  const auto bad = a.ns->Exec(check);
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("192.0.2.95"), std::string::npos) << bad.output;
+  // An unlabelled node is not selected: nothing is expected of it.
+  cluster_->Kubectl("label node " + a.name + " " + kRealServerLabel + "-");
+  const auto unselected = a.ns->Exec(check);
+  EXPECT_EQ(unselected.exit_code, 0) << unselected.output;
+}
+
 TEST(KubeWatchExpiry, GoneRelistsWithoutKernelChange) {
   std::string why;
   if (!KubeCluster::Available(&why)) GTEST_SKIP() << why;

@@ -113,6 +113,13 @@ else
   fail "kubectl exec $p1 -- lvs-rs-operator check"; cat "$WORK/check1.txt"
 fi
 expect "check on $N1 reports the VIP" grep -q 192.0.2.10 "$WORK/check1.txt"
+# With no arguments, check reads what the API server asks of this node (in-cluster config,
+# NODE_NAME): the VIPs on the selected node, nothing on the other.
+if kn exec "$p1" -- lvs-rs-operator check >"$WORK/check-api.txt" 2>&1 && grep -q 192.0.2.10 "$WORK/check-api.txt"; then
+  ok "kubectl exec $p1 -- lvs-rs-operator check (no arguments): the VirtualIPs from the API server, conformant"
+else
+  fail "kubectl exec $p1 -- lvs-rs-operator check (no arguments)"; cat "$WORK/check-api.txt"
+fi
 # The negative: check on the unselected node says the VIP is missing there (exit 1).
 if kn exec "$(pod_on "$N2")" -- "${CHECK[@]}" >"$WORK/check-n2.txt" 2>&1; then
   fail "check on $N2 (not selected) should fail: the VIPs are not there"
