@@ -45,16 +45,6 @@ spec:
   interface: r0
 )";
 
-bool Within(seconds timeout, const std::function<bool()>& cond) {
-  return Eventually(
-      [&] {
-        if (cond()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        return false;
-      },
-      timeout);
-}
-
 std::string Client() { return SourceDir() + "/tests/director/director_client.py"; }
 
 struct Http {

@@ -50,17 +50,6 @@ spec:
   addresses: ["192.0.2.10", "2001:db8::10"]
 )";
 
-// Polls without hammering: every check spawns `ip netns exec` and curl.
-bool Within(seconds timeout, const std::function<bool()>& cond) {
-  return Eventually(
-      [&] {
-        if (cond()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        return false;
-      },
-      timeout);
-}
-
 // A netns with two ARP-capable interfaces (a veth pair, both ends inside) and the operator
 // running in it with both listeners on loopback.
 struct OperatorInNetns {

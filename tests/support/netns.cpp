@@ -156,4 +156,14 @@ bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
   return cond();
 }
 
+bool Within(std::chrono::milliseconds timeout, const std::function<bool()>& cond) {
+  return Eventually(
+      [&] {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        return false;
+      },
+      timeout);
+}
+
 }  // namespace lvsrs::testing

@@ -69,5 +69,7 @@ class Process {
 
 // Polls cond every 10 ms until it is true or timeout passes; returns whether it became true.
 bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// The same every 200 ms, for conditions that spawn processes (`ip netns exec`, curl) per check.
+bool Within(std::chrono::milliseconds timeout, const std::function<bool()>& cond);
 
 }  // namespace lvsrs::testing
