@@ -58,7 +58,7 @@ std::optional<std::string> ReadStateFile(const std::string& path) {
   return text;
 }
 
-void ReplaceStateFile(const std::string& dir, const std::string& path, const std::string& text) {
+void ReplaceStateFile(const std::string& dir, const std::string& path, const std::string& text, Persist persist) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("state dir " + dir + ": " + ec.message());
@@ -81,8 +81,9 @@ void ReplaceStateFile(const std::string& dir, const std::string& path, const std
     unlink(tmp.c_str());
     throw std::runtime_error("state file " + path + ": " + std::strerror(saved));
   }
-  // The rename is durable only once the directory is: without this a crash can bring back the
-  // old file (or none) although the kernel was already changed.
+  // The rename is durable only once the directory is: without this a node crash can bring back
+  // the old file (or none). That matters only for what outlives the kernel's state (Persist).
+  if (persist == Persist::kUntilReboot) return;
   const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) {
     const int saved = errno;
