@@ -59,6 +59,15 @@ std::optional<std::string> ReadStateFile(const std::string& path) {
 }
 
 void ReplaceStateFile(const std::string& dir, const std::string& path, const std::string& text, Persist persist) {
+  // The same bytes already there: nothing to replace, and two fsyncs saved (a restart re-derives
+  // the last-good specs and records it already holds). That file was fsynced before its rename by
+  // whoever wrote it, so it is whole; only its rename could still be uncommitted, if its writer
+  // died before the directory fsync, and the journal commits it within seconds while the node
+  // runs. Unreadable (or too large): replaced as before.
+  try {
+    if (ReadStateFile(path) == text) return;
+  } catch (const std::runtime_error&) {
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("state dir " + dir + ": " + ec.message());

@@ -33,8 +33,8 @@ enum class Persist {
 // Replaces path (a file directly in dir, which is created if missing) with text: written to a
 // temporary file with a unique name (a concurrent `cleanup` and `run` never write the same one),
 // fsynced, renamed over the old one, and (kAcrossReboot) the directory fsynced, so a crash leaves
-// the old file or the new one, never a torn one. Throws std::runtime_error naming the file on
-// failure.
+// the old file or the new one, never a torn one. Writes nothing when the file already holds
+// text. Throws std::runtime_error naming the file on failure.
 void ReplaceStateFile(const std::string& dir, const std::string& path, const std::string& text,
                       Persist persist = Persist::kAcrossReboot);
 
