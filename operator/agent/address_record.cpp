@@ -51,7 +51,7 @@ void AddressRecordFile::Save(const AddressRecord& record) const {
   for (const auto& r : record)
     j["addresses"].push_back(
         {{"address", r.ip.ToString()}, {"ifindex", r.ifindex}, {"interface", EscapeInterfaceName(r.interface)}});
-  ReplaceStateFile(dir_, path_, j.dump(2) + "\n");
+  ReplaceStateFile(dir_, path_, j.dump(2) + "\n", Persist::kUntilReboot);
 }
 
 }  // namespace lvsrs

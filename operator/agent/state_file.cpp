@@ -58,7 +58,16 @@ std::optional<std::string> ReadStateFile(const std::string& path) {
   return text;
 }
 
-void ReplaceStateFile(const std::string& dir, const std::string& path, const std::string& text) {
+void ReplaceStateFile(const std::string& dir, const std::string& path, const std::string& text, Persist persist) {
+  // The same bytes already there: nothing to replace, and two fsyncs saved (a restart re-derives
+  // the last-good specs and records it already holds). That file was fsynced before its rename by
+  // whoever wrote it, so it is whole; only its rename could still be uncommitted, if its writer
+  // died before the directory fsync, and the journal commits it within seconds while the node
+  // runs. Unreadable (or too large): replaced as before.
+  try {
+    if (ReadStateFile(path) == text) return;
+  } catch (const std::runtime_error&) {
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("state dir " + dir + ": " + ec.message());
@@ -81,8 +90,9 @@ void ReplaceStateFile(const std::string& dir, const std::string& path, const std
     unlink(tmp.c_str());
     throw std::runtime_error("state file " + path + ": " + std::strerror(saved));
   }
-  // The rename is durable only once the directory is: without this a crash can bring back the
-  // old file (or none) although the kernel was already changed.
+  // The rename is durable only once the directory is: without this a node crash can bring back
+  // the old file (or none). That matters only for what outlives the kernel's state (Persist).
+  if (persist == Persist::kUntilReboot) return;
   const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) {
     const int saved = errno;

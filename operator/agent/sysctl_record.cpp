@@ -147,7 +147,8 @@ void SysctlRecordFile::Save(const SysctlRecord& record) const {
     if (r.written) entry["written"] = *r.written;
     j["sysctls"][escaped.ToString()] = std::move(entry);
   }
-  ReplaceStateFile(dir_, path_, j.dump(2) + "\n");  // valid UTF-8 by construction (names escaped)
+  ReplaceStateFile(dir_, path_, j.dump(2) + "\n",
+                   Persist::kUntilReboot);  // valid UTF-8 by construction (names escaped)
 }
 
 }  // namespace lvsrs

@@ -2,8 +2,9 @@
 // and the value the operator wrote, so that the original is restored when no VIP remains (or on
 // `cleanup`), only if the key still holds our value, and never on a mere restart.
 // <state-dir>/sysctl-originals.json, replaced atomically (ReplaceStateFile in state_file.h): written to a temporary
-// file with a unique name (a concurrent `cleanup` and `run` never write the same one), fsynced, renamed over the old
-// one, and the directory fsynced, so a crash leaves the old file or the new one.
+// file with a unique name (a concurrent `cleanup` and `run` never write the same one), fsynced and renamed over the old
+// one, so a crash leaves the old file or the new one, never a torn one. The directory is not
+// fsynced (Persist::kUntilReboot): a node crash that loses the rename also reverts the sysctls.
 //
 // Format (version 2):
 //   {"version": 2, "sysctls": {"net.ipv4.conf.<dev>.arp_ignore": {"original": 0, "written": 1}}}
