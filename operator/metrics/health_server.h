@@ -12,9 +12,7 @@
 
 #include "agent/agent_loop.h"
 #include "metrics/bind_address.h"
-
-struct mg_context;
-struct mg_connection;
+#include "metrics/bounded_tcp_server.h"
 
 namespace lvsrs {
 
@@ -31,6 +29,8 @@ ProbeResult Liveness(std::int64_t now_unix_ms, std::int64_t last_loop_unix_ms, s
 // Ready once the desired state has synced and a first reconcile pass is done.
 ProbeResult Readiness(bool ready);
 
+// A BoundedTcpServer of its own (one thread, sleeping in poll() while idle), separate from the
+// /metrics one: a probe never waits behind a scrape's serialisation or a slow scraper's socket.
 class HealthServer {
  public:
   // Throws std::runtime_error naming the address when it cannot listen.
@@ -41,24 +41,10 @@ class HealthServer {
   std::vector<int> ports() const;  // the bound ports (tests)
 
  private:
-  static int HandleHealthz(mg_connection* conn, void* self);
-  static int HandleReadyz(mg_connection* conn, void* self);
-
-  // civetweb's library-wide state, counted: taken before the context starts, released after
-  // it stops.
-  struct LibraryRef {
-    LibraryRef();
-    ~LibraryRef();
-    LibraryRef(const LibraryRef&) = delete;
-    LibraryRef& operator=(const LibraryRef&) = delete;
-  } library_;
   const AgentHealth& health_;
   std::chrono::milliseconds max_age_;
   std::int64_t started_unix_ms_;
-  struct ContextStopper {
-    void operator()(mg_context* ctx) const;
-  };
-  std::unique_ptr<mg_context, ContextStopper> ctx_;
+  std::unique_ptr<BoundedTcpServer> server_;
 };
 
 }  // namespace lvsrs
