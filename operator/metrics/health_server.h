@@ -21,8 +21,9 @@ struct ProbeResult {
   std::string body;  // one line, for whoever reads `kubectl describe pod`
 };
 
-// Alive while the loop turned within max_age. The loop turns at least once a second even when
-// idle, so only a pass stuck in the kernel (or a deadlock) makes it stale. Before the loop's
+// Alive while the loop turned within max_age. The loop turns at least once a resync period even
+// when idle (max_age is at least 3 of them), so only a pass stuck in the kernel (or a deadlock)
+// makes it stale. Before the loop's
 // first turn, the server's own start time stands in for it.
 ProbeResult Liveness(std::int64_t now_unix_ms, std::int64_t last_loop_unix_ms, std::int64_t started_unix_ms,
                      std::chrono::milliseconds max_age);
