@@ -11,7 +11,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ make cmake pkg-config \
       libnl-3-dev libnl-route-3-dev nlohmann-json3-dev libyaml-cpp-dev \
-      libcpprest-dev libssl-dev prometheus-cpp-dev libcivetweb-dev \
+      libcpprest-dev libssl-dev prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # .dockerignore lets in only CMakeLists.txt, operator/ and cmake/ (tests are not built here).

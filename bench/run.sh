@@ -188,7 +188,7 @@ ip netns exec "$NS" "$KBENCH" arp --netns "$NS" --trials "$ARP_TRIALS" >"$OUT/ar
 
 rm -f "$OUT/metrics.json"
 if ((${#METRICS[@]})); then
-  log "/metrics scrape with $DRIFT_VIPS VIPs ($DRIFT_TRIALS scrapes, one keep-alive connection like Prometheus)"
+  log "/metrics scrape with $DRIFT_VIPS VIPs ($DRIFT_TRIALS scrapes, one curl; the server closes each connection after its answer)"
   args=()
   for _ in $(seq "$DRIFT_TRIALS"); do args+=(-o /dev/null http://127.0.0.1:18080/metrics); done
   ip netns exec "$NS" curl -sf -w '%{time_total} %{size_download}\n' "${args[@]}" |

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -23,7 +24,22 @@ std::int64_t UnixMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-constexpr int kDrainRequestPollMs = 1000;
+constexpr std::chrono::milliseconds kPollEvery{1000};
+
+// Watches dir's entries so that the drain request file appearing or going away (written by
+// `lvs-rs-operator drain` with a rename, removed by `drain --undo`) wakes the loop at once,
+// instead of the loop waking every second to stat it. -1 when dir is empty or inotify is not
+// available (no instances left, a filesystem without it): the caller polls then.
+UniqueFd WatchDirectory(const std::string& dir) {
+  if (dir.empty()) return UniqueFd{-1};
+  UniqueFd fd{inotify_init1(IN_NONBLOCK | IN_CLOEXEC)};
+  if (fd.fd < 0) return fd;
+  if (inotify_add_watch(fd.fd, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR) < 0) {
+    LogWarning("cannot watch " + dir + " for drain requests (" + std::strerror(errno) + "); looking every second");
+    return UniqueFd{-1};
+  }
+  return fd;
+}
 
 sigset_t StopSignals() {
   sigset_t set;
@@ -119,6 +135,11 @@ int AgentLoop::Run() {
     return o.status.conformant() ? 0 : 1;
   }
 
+  const UniqueFd drain_watch = WatchDirectory(reconciler_.DrainRequestDir());
+  // A file source, or a drain request file without inotify, is seen only by looking.
+  const bool must_poll = source_.NeedsPolling() || (reconciler_.drain_enabled() && drain_watch.fd < 0);
+  const std::chrono::milliseconds max_sleep = must_poll ? kPollEvery : std::max(kPollEvery, options_.resync_period);
+
   bool last_conformant = true;
   bool pass_requested = true;  // first pass right away
   LoopTimers timers{time_.Steady(), time_.Steady(), std::nullopt};
@@ -159,12 +180,13 @@ int AgentLoop::Run() {
     }
 
     timers.next_retry = reconciler_.NextRetry();
-    int timeout_ms = static_cast<int>(TimeToSleep(time_.Steady(), timers, waiting_for_sync).count());
-    // The drain request file has no notification: look at it at least once a second.
-    if (reconciler_.drain_enabled()) timeout_ms = std::min(timeout_ms, kDrainRequestPollMs);
+    const int timeout_ms = static_cast<int>(TimeToSleep(time_.Steady(), timers, waiting_for_sync, max_sleep).count());
 
-    pollfd fds[3] = {{sig.fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {events ? events->fd() : -1, POLLIN, 0}};
-    const int n = poll(fds, 3, timeout_ms);
+    pollfd fds[4] = {{sig.fd, POLLIN, 0},
+                     {wake_fd_, POLLIN, 0},
+                     {events ? events->fd() : -1, POLLIN, 0},
+                     {drain_watch.fd, POLLIN, 0}};
+    const int n = poll(fds, 4, timeout_ms);
     if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     if (n <= 0) continue;
     if (fds[0].revents & POLLIN) {
@@ -183,6 +205,13 @@ int AgentLoop::Run() {
       std::uint64_t v;
       (void)!read(wake_fd_, &v, sizeof v);
       pass_requested = true;
+    }
+    if (fds[3].revents & POLLIN) {
+      // Only a wake-up: the next turn asks DrainRequestChanged() (any entry of the state dir
+      // changing costs one cheap turn; the agent writes its own state files only after passes).
+      alignas(inotify_event) char buf[4096];
+      while (read(drain_watch.fd, buf, sizeof buf) > 0) {
+      }
     }
     if (events && (fds[2].revents & POLLIN)) {
       const auto d = events->Drain();

@@ -39,6 +39,9 @@ class DesiredSource {
   virtual Snapshot Get() = 0;
   // Called on every loop turn and timer; returns true when the input changed.
   virtual bool Poll() { return false; }
+  // Whether Poll() is the only way to see a change (a file): the loop then turns at least once a
+  // second. A source that wakes the loop itself (Kubernetes watches) lets it sleep until a timer.
+  virtual bool NeedsPolling() const { return false; }
 };
 
 }  // namespace lvsrs

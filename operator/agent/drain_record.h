@@ -29,6 +29,9 @@ class DrainStore {
   virtual void Save(const Drains& drains) const = 0;
   // Whether the drain request file exists.
   virtual bool Requested() const = 0;
+  // The directory whose entries to watch (inotify) for the request file to appear or go away;
+  // empty: none, the loop looks every second.
+  virtual std::string RequestDir() const { return {}; }
 };
 
 class DrainFile : public DrainStore {
@@ -38,6 +41,7 @@ class DrainFile : public DrainStore {
   Drains Load() const override;
   void Save(const Drains& drains) const override;
   bool Requested() const override;
+  std::string RequestDir() const override { return dir_; }
   const std::string& path() const { return path_; }
   const std::string& request_path() const { return request_path_; }
 

@@ -24,6 +24,7 @@ class FileSource : public DesiredSource {
   FileSource(std::string path, NodeInfo node);
   Snapshot Get() override;
   bool Poll() override;
+  bool NeedsPolling() const override { return true; }
 
  private:
   std::string path_;

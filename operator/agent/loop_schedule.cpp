@@ -23,13 +23,13 @@ LoopAction DecideTurn(std::chrono::steady_clock::time_point now, const LoopTimer
 }
 
 std::chrono::milliseconds TimeToSleep(std::chrono::steady_clock::time_point now, const LoopTimers& timers,
-                                      bool waiting_for_sync) {
-  constexpr std::chrono::milliseconds kMaxSleep{1000};
-  if (waiting_for_sync) return kMaxSleep;
+                                      bool waiting_for_sync, std::chrono::milliseconds max_sleep) {
+  constexpr std::chrono::milliseconds kSyncTick{1000};
+  if (waiting_for_sync) return std::min(kSyncTick, max_sleep);
   auto deadline = std::min(timers.next_poll, timers.next_full);
   if (timers.next_retry) deadline = std::min(deadline, *timers.next_retry);
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-  return std::clamp(wait, std::chrono::milliseconds(0), kMaxSleep);
+  return std::clamp(wait, std::chrono::milliseconds(0), max_sleep);
 }
 
 }  // namespace lvsrs

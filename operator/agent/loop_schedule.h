@@ -29,10 +29,13 @@ const char* ToString(LoopAction action);
 LoopAction DecideTurn(std::chrono::steady_clock::time_point now, const LoopTimers& timers, bool pass_requested);
 
 // How long to wait for an event (signal, Wake(), netlink) before the next turn: until the earliest
-// timer, but never more than a second, so that the liveness stamp keeps moving and a file source
-// is polled even when idle. While a pass waits for the source to sync only an event or that
-// one-second tick can help, so timers do not shorten the wait then.
+// timer, but never more than max_sleep: a second when something must be polled (a file source,
+// the drain request file without inotify), else the resync period, which also bounds how stale
+// the liveness stamp gets (/healthz allows 3 periods). Every idle wake costs CPU on every node,
+// so a Kubernetes agent turns only for the ARP sysctl poll. While a pass waits for the source to
+// sync only an event or a one-second tick can help, so timers do not shorten the wait then.
 std::chrono::milliseconds TimeToSleep(std::chrono::steady_clock::time_point now, const LoopTimers& timers,
-                                      bool waiting_for_sync);
+                                      bool waiting_for_sync,
+                                      std::chrono::milliseconds max_sleep = std::chrono::milliseconds(1000));
 
 }  // namespace lvsrs

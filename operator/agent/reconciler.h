@@ -81,8 +81,10 @@ class Reconciler {
   // The VIPs draining after the last pass, with their last connection counts and deadlines.
   const Drains& drains() const { return drains_; }
   // Whether the drain request file appeared or went away since the last pass read it (the loop
-  // asks every turn, at least once a second, so `lvs-rs-operator drain` acts within ~1 s).
+  // asks every turn: at once when inotify says RequestDir() changed, else at least once a second,
+  // so `lvs-rs-operator drain` acts within ~1 s).
   bool DrainRequestChanged() const;
+  std::string DrainRequestDir() const { return drain_store_ ? drain_store_->RequestDir() : std::string(); }
   ReconcileOutcome Reconcile(const std::vector<VirtualIp>& vips, const NodeInfo& node,
                              Clock::time_point now = Clock::now());
   // Between full passes (the loop calls it every --resync-period): re-reads only the ARP sysctls

@@ -11,8 +11,8 @@
 
 #include "agent/agent_loop.h"
 #include "agent/vip_health_board.h"
-#include "director/bounded_tcp_server.h"
 #include "metrics/bind_address.h"
+#include "metrics/bounded_tcp_server.h"
 
 namespace lvsrs {
 

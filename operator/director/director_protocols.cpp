@@ -1,21 +1,9 @@
 #include "director/director_protocols.h"
 
+#include "metrics/http_exchange.h"
+
 namespace lvsrs {
 namespace {
-
-std::string HttpResponse(int status, const std::string& body, bool head) {
-  const char* text = status == 200   ? "OK"
-                     : status == 400 ? "Bad Request"
-                     : status == 404 ? "Not Found"
-                     : status == 405 ? "Method Not Allowed"
-                     : status == 431 ? "Request Header Fields Too Large"
-                                     : "Service Unavailable";
-  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + text +
-                  "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
-                  "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
-  if (!head) r += body;
-  return r;
-}
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -52,35 +40,19 @@ std::string_view Trim(std::string_view s) {
 
 std::optional<std::string> HttpExchange(std::string_view received, bool ended, const IpAddress& local,
                                         const AnswerLookup& answer) {
-  const bool head_complete =
-      received.find("\r\n\r\n") != std::string_view::npos || received.find("\n\n") != std::string_view::npos;
-  const auto eol = received.find('\n');
-  if (!head_complete && !ended) return std::nullopt;
-  if (eol == std::string_view::npos) {
-    if (received.empty()) return std::nullopt;  // connected and went away, or said nothing in time
-    return HttpResponse(received.size() > 2048 ? 431 : 400, "bad request\n", false);
-  }
-  // "GET /vips/198.51.100.10 HTTP/1.1"
-  const std::string_view line = Trim(received.substr(0, eol));
-  const auto sp1 = line.find(' ');
-  const auto sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp2 == sp1) return HttpResponse(400, "bad request\n", false);
-  const std::string_view method = line.substr(0, sp1);
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const bool head = method == "HEAD";
-  if (method != "GET" && !head) return HttpResponse(405, "only GET and HEAD\n", false);
-  if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-  if (target == "/") {
-    const DirectorAnswer a = answer(local);
-    return HttpResponse(a.http_status, a.http_body, head);
-  }
-  constexpr std::string_view kVips = "/vips/";
-  if (target.substr(0, kVips.size()) != kVips) return HttpResponse(404, "not found: GET /vips/<address> or /\n", head);
-  const auto text = PercentDecode(target.substr(kVips.size()));
-  const auto ip = text ? IpAddress::Parse(*text) : std::nullopt;
-  if (!ip) return HttpResponse(404, "down: not an IP address\n", head);
-  const DirectorAnswer a = answer(*ip);
-  return HttpResponse(a.http_status, a.http_body, head);
+  return ServeHttp(received, ended, [&](std::string_view target) -> HttpAnswer {
+    if (target == "/") {
+      const DirectorAnswer a = answer(local);
+      return {a.http_status, a.http_body};
+    }
+    constexpr std::string_view kVips = "/vips/";
+    if (target.substr(0, kVips.size()) != kVips) return {404, "not found: GET /vips/<address> or /\n"};
+    const auto text = PercentDecode(target.substr(kVips.size()));
+    const auto ip = text ? IpAddress::Parse(*text) : std::nullopt;
+    if (!ip) return {404, "down: not an IP address\n"};
+    const DirectorAnswer a = answer(*ip);
+    return {a.http_status, a.http_body};
+  });
 }
 
 std::optional<std::string> AgentCheckExchange(std::string_view received, bool ended, const IpAddress& local,

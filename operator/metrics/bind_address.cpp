@@ -42,14 +42,6 @@ std::optional<BindAddress> ParseBindAddress(const std::string& text, std::string
   return b;
 }
 
-std::vector<std::string> BindAddress::CivetListeningPorts() const {
-  if (disabled) return {};
-  const std::string p = std::to_string(port);
-  if (host.empty()) return {"+" + p, p};
-  if (host.find(':') != std::string::npos) return {"[" + host + "]:" + p};
-  return {host + ":" + p};
-}
-
 std::string BindAddress::ToString() const {
   if (disabled) return "0";
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);

@@ -1,15 +1,14 @@
 // --metrics-bind-address / --health-probe-bind-address / --director-health-bind-address /
 // --agent-check-bind-address values, checked before anything starts
 // (a typo is a usage error, not a silent listener on the wrong address).
-//   ":8470"         every address of the node (IPv4; IPv6 too where civetweb is built with it,
-//                   which Debian's is not)
+//   ":8470"         every address of the node: one IPv6 dual-stack socket (IPv4 too), or IPv4
+//                   alone where the node has no IPv6
 //   "127.0.0.1:8470", "[::1]:8470"   one address
 //   "0"             disabled (the director-facing flags take "" too: DirectorOptionsFromFlags)
 #pragma once
 
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace lvsrs {
 
@@ -17,9 +16,6 @@ struct BindAddress {
   bool disabled = false;
   std::string host;  // IP literal, "" for every address
   int port = 0;
-  // civetweb "listening_ports" values to try in order: for every address first the dual-stack
-  // "+PORT", then IPv4 "PORT" (civetweb without IPv6, or a node booted with IPv6 disabled).
-  std::vector<std::string> CivetListeningPorts() const;
   std::string ToString() const;
 };
 

@@ -12,9 +12,7 @@
 
 #include "agent/agent_loop.h"
 #include "metrics/bind_address.h"
-
-struct mg_context;
-struct mg_connection;
+#include "metrics/bounded_tcp_server.h"
 
 namespace lvsrs {
 
@@ -23,14 +21,17 @@ struct ProbeResult {
   std::string body;  // one line, for whoever reads `kubectl describe pod`
 };
 
-// Alive while the loop turned within max_age. The loop turns at least once a second even when
-// idle, so only a pass stuck in the kernel (or a deadlock) makes it stale. Before the loop's
+// Alive while the loop turned within max_age. The loop turns at least once a resync period even
+// when idle (max_age is at least 3 of them), so only a pass stuck in the kernel (or a deadlock)
+// makes it stale. Before the loop's
 // first turn, the server's own start time stands in for it.
 ProbeResult Liveness(std::int64_t now_unix_ms, std::int64_t last_loop_unix_ms, std::int64_t started_unix_ms,
                      std::chrono::milliseconds max_age);
 // Ready once the desired state has synced and a first reconcile pass is done.
 ProbeResult Readiness(bool ready);
 
+// A BoundedTcpServer of its own (one thread, sleeping in poll() while idle), separate from the
+// /metrics one: a probe never waits behind a scrape's serialisation or a slow scraper's socket.
 class HealthServer {
  public:
   // Throws std::runtime_error naming the address when it cannot listen.
@@ -41,24 +42,10 @@ class HealthServer {
   std::vector<int> ports() const;  // the bound ports (tests)
 
  private:
-  static int HandleHealthz(mg_connection* conn, void* self);
-  static int HandleReadyz(mg_connection* conn, void* self);
-
-  // civetweb's library-wide state, counted: taken before the context starts, released after
-  // it stops.
-  struct LibraryRef {
-    LibraryRef();
-    ~LibraryRef();
-    LibraryRef(const LibraryRef&) = delete;
-    LibraryRef& operator=(const LibraryRef&) = delete;
-  } library_;
   const AgentHealth& health_;
   std::chrono::milliseconds max_age_;
   std::int64_t started_unix_ms_;
-  struct ContextStopper {
-    void operator()(mg_context* ctx) const;
-  };
-  std::unique_ptr<mg_context, ContextStopper> ctx_;
+  std::unique_ptr<BoundedTcpServer> server_;
 };
 
 }  // namespace lvsrs

@@ -33,9 +33,6 @@ struct MonitoringOptions {
   static MonitoringOptions Disabled();
 };
 
-// Whether the HTTP server library (civetweb) was built with IPv6; Debian's is not.
-bool HttpServerSupportsIpv6();
-
 // Flag values (nullopt: the default) -> options. False with error set on a bad value, and when
 // both listeners would share one port.
 bool MonitoringOptionsFromFlags(const std::optional<std::string>& metrics_bind,

@@ -1,6 +1,6 @@
 // Every lvs_rs_* series in one prometheus-cpp registry, updated from the loop thread through
 // Observe() (an AgentLoop observer) and ObserveKube(). Scrapes run on
-// the exposer's threads; prometheus-cpp guards each family with its own short lock and values
+// the metrics listener's thread (monitoring.cpp); prometheus-cpp guards each family with its own short lock and values
 // are atomics, so a scrape never waits for a reconcile pass and a pass never waits for a slow
 // scraper's socket.
 //

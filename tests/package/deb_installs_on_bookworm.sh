@@ -84,7 +84,7 @@ expect "the state directory /var/lib/lvs-rs-operator" has_path ./var/lib/lvs-rs-
 dpkg-deb -e "$WORK/pkg/$DEB" "$WORK/control"
 expect "vips.yaml is a conffile" grep -qx /etc/lvs-rs-operator/vips.yaml "$WORK/control/conffiles"
 depends=$(dpkg-deb -f "$WORK/pkg/$DEB" Depends)
-for lib in libnl-3 libcpprest libprometheus-cpp libyaml-cpp libcivetweb; do
+for lib in libnl-3 libcpprest libprometheus-cpp libyaml-cpp; do
   expect "Depends names the $lib runtime package (\${shlibs:Depends})" grep -q "$lib" <<<"$depends"
 done
 dpkg-deb -x "$WORK/pkg/$DEB" "$WORK/root"

@@ -2,7 +2,7 @@
 # "No shell-outs in the product" (SECURITY.md), checked two ways:
 #  1. the product's sources call no process-spawning function;
 #  2. the linked binary imports none (covers statically linked code too; shared libraries such
-#     as civetweb are not scanned).
+#     as cpprestsdk are not scanned).
 #   no_shell_outs.sh SOURCE_DIR BINARY
 set -euo pipefail
 src=$1 bin=$2

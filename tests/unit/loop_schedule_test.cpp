@@ -136,6 +136,34 @@ TEST(LoopSchedule, AnIdleHourIsAPollEveryPeriodAndAPassEveryFullPeriod) {
   EXPECT_EQ(count[LoopAction::Nothing], 12 * 150);
 }
 
+// A Kubernetes agent (nothing to poll, drain requests through inotify) sleeps up to the resync
+// period: the same polls and passes as above, without the once-a-second turns in between.
+TEST(LoopSchedule, WithNothingToPollAnIdleHourHasNoTurnButPollsAndPasses) {
+  const milliseconds resync(2000), full_resync(300000);
+  Time now = t0;
+  LoopTimers timers{now, now, std::nullopt};
+  bool pass_requested = true;
+  std::map<LoopAction, int> count;
+  while (now < t0 + std::chrono::hours(1)) {
+    const LoopAction action = DecideTurn(now, timers, pass_requested);
+    ++count[action];
+    pass_requested = false;
+    if (action == LoopAction::PollSysctls) timers.next_poll = now + resync;
+    if (action == LoopAction::FullPass) {
+      timers.next_poll = now + resync;
+      timers.next_full = now + full_resync;
+    }
+    const milliseconds sleep = TimeToSleep(now, timers, false, resync);
+    ASSERT_GT(sleep, milliseconds(0)) << "a busy loop at turn " << count[action];
+    now += sleep;
+  }
+  EXPECT_EQ(count[LoopAction::FullPass], 12);
+  EXPECT_EQ(count[LoopAction::PollSysctls], 12 * 149);
+  EXPECT_EQ(count[LoopAction::Nothing], 0);
+  // Waiting for the first sync still looks every second.
+  EXPECT_EQ(TimeToSleep(t0, timers, true, resync), milliseconds(1000));
+}
+
 // A retry that comes due wakes the loop for a pass on time, not at the next poll.
 TEST(LoopSchedule, ARetryIsRunWhenItComesDue) {
   Time now = t0;

@@ -1,9 +1,11 @@
-// A TCP listener for short request/answer exchanges (the director-facing health endpoints) that
-// nobody on the network can starve: one thread polls every connection, the number of connections
-// is bounded overall and per peer address, and each connection has a deadline from accept to the
-// last byte of its answer. When a bound is reached the oldest connection (of that peer, else of
-// all) is closed to make room, so a fresh check is answered even while someone holds hundreds of
-// idle connections open: a thread-per-connection server (civetweb) queues it behind them instead.
+// A TCP listener for short request/answer exchanges (/metrics, the kubelet's probes, the
+// director-facing health endpoints) that nobody on the network can starve: one thread polls every
+// connection, the number of connections is bounded overall and per peer address, and each
+// connection has a deadline from accept to the last byte of its answer. When a bound is reached
+// the oldest connection (of that peer, else of all) is closed to make room, so a fresh check is
+// answered even while someone holds hundreds of idle connections open: a thread-per-connection
+// server (civetweb, which served /metrics and the probes before) queues it behind them instead.
+// Idle, the thread sleeps in poll() without a timeout: no periodic wakeups.
 #pragma once
 
 #include <chrono>

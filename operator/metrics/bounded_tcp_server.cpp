@@ -1,4 +1,4 @@
-#include "director/bounded_tcp_server.h"
+#include "metrics/bounded_tcp_server.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
