@@ -14,7 +14,7 @@ namespace lvsrs {
 
 void NetlinkEvents::SockDeleter::operator()(nl_sock* s) const { nl_socket_free(s); }
 
-NetlinkEvents::NetlinkEvents() : sock_(nl_socket_alloc()), buf_(std::size_t{64} * 1024) {
+NetlinkEvents::NetlinkEvents() : sock_(nl_socket_alloc()) {
   if (!sock_) throw KernelError("netlink events: cannot allocate a socket");
   nl_socket_disable_seq_check(sock_.get());
   if (int err = nl_connect(sock_.get(), NETLINK_ROUTE); err < 0)
@@ -34,10 +34,10 @@ int NetlinkEvents::fd() const { return nl_socket_get_fd(sock_.get()); }
 NetlinkEvents::Drained NetlinkEvents::Drain() {
   Drained d;
   for (;;) {
-    const ssize_t n = recv(fd(), buf_.data(), buf_.size(), MSG_DONTWAIT);
+    const ssize_t n = recv(fd(), buf_.get(), kReceiveBytes, MSG_DONTWAIT);
     if (n > 0) {
       int len = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.data()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) ++d.events;
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.get()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) ++d.events;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

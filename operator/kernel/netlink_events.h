@@ -6,8 +6,8 @@
 // ARP sysctls have no netlink notification at all; they are polled every resync period.
 #pragma once
 
+#include <cstddef>
 #include <memory>
-#include <vector>
 
 struct nl_sock;
 
@@ -29,7 +29,9 @@ class NetlinkEvents {
     void operator()(nl_sock* s) const;
   };
   std::unique_ptr<nl_sock, SockDeleter> sock_;
-  std::vector<char> buf_;
+  // Not zero-filled, so that only the pages recv() writes become resident (NetlinkSocket's note).
+  static constexpr std::size_t kReceiveBytes = std::size_t{64} * 1024;
+  std::unique_ptr<char[]> buf_ = std::make_unique_for_overwrite<char[]>(kReceiveBytes);
 };
 
 }  // namespace lvsrs

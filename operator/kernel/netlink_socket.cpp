@@ -63,7 +63,7 @@ void PutAddress(nl_msg* m, int type, const IpAddress& ip) {
   if (nla_put(m, type, static_cast<int>(ip.size()), ip.bytes()) < 0) throw KernelError("netlink: message too large");
 }
 
-NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()), buf_(std::size_t{256} * 1024) {
+NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()) {
   if (!sock_) throw KernelError("netlink: cannot allocate a socket");
   nl_socket_disable_seq_check(sock_.get());
   nl_socket_disable_auto_ack(sock_.get());
@@ -82,7 +82,7 @@ NetlinkSocket::NetlinkSocket() : sock_(nl_socket_alloc()), buf_(std::size_t{256}
 long NetlinkSocket::Receive() {
   const int fd = nl_socket_get_fd(sock_.get());
   for (;;) {
-    const ssize_t n = recv(fd, buf_.data(), buf_.size(), 0);
+    const ssize_t n = recv(fd, buf_.get(), kReceiveBytes, 0);
     if (n >= 0) return n;
     if (errno == EINTR) continue;
     return -errno;
@@ -133,7 +133,7 @@ std::vector<AckResult> NetlinkSocket::Transact(std::vector<NlMsgPtr>& requests) 
         break;
       }
       int len = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.data()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.get()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
         if (h->nlmsg_type != NLMSG_ERROR) continue;
         auto it = pending.find(h->nlmsg_seq);
         if (it == pending.end()) continue;
@@ -160,7 +160,7 @@ void NetlinkSocket::Dump(NlMsgPtr request, const std::function<void(nlmsghdr*)>&
       const long n = Receive();
       if (n < 0) throw KernelError("netlink dump: recv: " + ErrnoText(static_cast<int>(-n)));
       int len = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.data()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.get()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
         if (h->nlmsg_seq != req->nlmsg_seq) continue;  // a late ack from an earlier exchange
         if (h->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
         if (h->nlmsg_type == NLMSG_DONE) {
@@ -191,7 +191,7 @@ int NetlinkSocket::Request(NlMsgPtr request, const std::function<void(nlmsghdr*)
     const long n = Receive();
     if (n < 0) throw KernelError("netlink request: recv: " + ErrnoText(static_cast<int>(-n)));
     int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.data()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.get()); nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
       if (h->nlmsg_seq != req->nlmsg_seq) continue;  // a late ack from an earlier exchange
       if (h->nlmsg_type == NLMSG_ERROR) return -static_cast<const nlmsgerr*>(nlmsg_data(h))->error;
       on_reply(h);

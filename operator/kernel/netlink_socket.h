@@ -68,7 +68,10 @@ class NetlinkSocket {
   long Receive();
 
   NlSockPtr sock_;
-  std::vector<char> buf_;
+  // Not zero-filled: a std::vector<char> wrote all 256 KiB, so every page stayed resident for the
+  // life of the agent, where recv() writes one datagram at a time (a dump's are at most ~32 KiB).
+  static constexpr std::size_t kReceiveBytes = std::size_t{256} * 1024;
+  std::unique_ptr<char[]> buf_ = std::make_unique_for_overwrite<char[]>(kReceiveBytes);
   unsigned seq_ = 1;
   std::size_t requests_sent_ = 0;
 };
