@@ -270,6 +270,8 @@ EOF
   log "counting API requests in the window (audit log)"
   python3 "$ROOT/bench/kube_audit.py" "$KDIR/audit.log" "$WORK/steady.json" >"$OUT/kube-steady.json"
   ((SMOKE)) && cp "$KDIR/audit.log" "$OUT/kube-audit.log"  # small; kept for a look at what was counted
+  # KUBE_AUDIT_COPY=FILE keeps a full run's audit log (tens of MB at 200 nodes) for a closer look.
+  [ -z "${KUBE_AUDIT_COPY:-}" ] || cp "$KDIR/audit.log" "$KUBE_AUDIT_COPY"
   cp "$WORK/operator-steady.log" "$OUT/kube-steady-operator.log"
   kube_cleanup
 }
