@@ -66,8 +66,8 @@ kube_node() {  # kube_node NAME INDEX: namespace lvsrs-f-<pid>-NAME attached wit
   "$KCLUSTER" attach "$KDIR" "$KPREFIX-$1" "$2"
 }
 
-kube_operator() {  # kube_operator NAME: the operator of node NAME, Kubernetes mode, default flags
-  ip netns exec "$KPREFIX-$1" "$BIN" run --kubeconfig "$KDIR/operator.kubeconfig" --node-name "$1" \
+kube_operator() {  # kube_operator NAME [BINARY]: the operator of node NAME, Kubernetes mode, default flags
+  ip netns exec "$KPREFIX-$1" "${2:-$BIN}" run --kubeconfig "$KDIR/operator.kubeconfig" --node-name "$1" \
     --state-dir "$WORK/kstate-$1" >"$WORK/operator-$1.log" 2>&1 &
   KPIDS+=("$!")
   eval "KPID_${1//-/_}=$!"
@@ -91,6 +91,15 @@ fleet_cpu() {  # fleet_cpu: JSON of CPU ticks so far: every fleet operator, kube
   for i in $(seq "$FLEET_NODES"); do ops+=("$(cpu_ticks "$(eval echo "\$KPID_fleet_$i")")"); done
   printf '{"operators": [%s], "apiserver": %s, "etcd": %s}' "$(IFS=,; echo "${ops[*]}")" \
     "$(cpu_ticks "$(cat "$KDIR/apiserver.pid")")" "$(cpu_ticks "$(cat "$KDIR/etcd.pid")")"
+}
+
+fleet_passes() {  # fleet_passes: JSON list, each fleet operator's full passes so far (its /metrics; null without)
+  local i out=()
+  for i in $(seq "$FLEET_NODES"); do
+    out+=("$(ip netns exec "$KPREFIX-fleet-$i" curl -sf --max-time 5 http://127.0.0.1:8470/metrics 2>/dev/null |
+      awk '/^lvs_rs_reconcile_duration_seconds_count / {print $2; found=1} END {if (!found) print "null"}')")
+  done
+  printf '[%s]' "$(IFS=,; echo "${out[*]}")"
 }
 
 fleet_memory() {  # fleet_memory: JSON, KiB summed over the fleet's operators: VmRSS, and Pss
@@ -179,10 +188,16 @@ kube_start() {
 
   # ---- 2. fleet ----
   log "fleet: $FLEET_NODES node namespaces, one operator each"
-  local fleet_t0=$SECONDS fleet_up ready_pid names cpu0 cpu1 cpu2 t
+  local fleet_t0=$SECONDS fleet_up ready_pid names cpu0 cpu1 cpu2 cpu1b passes0 passes1 passes2 t before=()
   for i in $(seq "$FLEET_NODES"); do
     kube_node "fleet-$i" "$((256 + i))"
-    kube_operator "fleet-$i"
+    # FLEET_BEFORE_BIN: the odd-numbered nodes run that build instead, an anchor in the same run.
+    if [ -n "${FLEET_BEFORE_BIN:-}" ] && ((i % 2)); then
+      kube_operator "fleet-$i" "$FLEET_BEFORE_BIN"
+      before+=("$i")
+    else
+      kube_operator "fleet-$i"
+    fi
     nodes+=("$KPREFIX-fleet-$i")
   done
   # Every operator has listed and reported (RealServer created) before the clock starts.
@@ -202,20 +217,26 @@ kube_start() {
   KPIDS+=("$ready_pid")
   wait_for 30 "the READY watch" test -f "$WORK/ready-started"
   watch=$(IFS=,; echo "${nodes[*]}")
+  passes0=$(fleet_passes)
   cpu0=$(fleet_cpu)
   log "fleet: a VirtualIP applied with kubectl -> address on all $FLEET_NODES nodes ($FLEET_TRIALS trials)"
   "$KBENCH" apply --watch "$watch" --exec-netns "$KCP" --first 22000 --trials "$FLEET_TRIALS" -- \
     "${kubectl_cmd[@]}" "$WORK/kvip-{}.yaml" >"$OUT/kube-fleet.json"
   cpu1=$(fleet_cpu)
+  passes1=$(fleet_passes)
+  cpu1b=$(fleet_cpu)  # the scrapes above are in neither interval
   log "fleet: the same with an HTTPS POST (curl) ($FLEET_TRIALS trials)"
   "$KBENCH" apply --watch "$watch" --exec-netns "$KCP" --first 23000 --trials "$FLEET_TRIALS" -- \
     "${curl_cmd[@]}" "@$WORK/kvip-{}.json" >"$OUT/kube-fleet-curl.json"
   cpu2=$(fleet_cpu)
+  passes2=$(fleet_passes)
   log "fleet: waiting for the summariser's READY $FLEET_NODES/$FLEET_NODES on the $((2 * FLEET_TRIALS)) trial VirtualIPs"
   wait "$ready_pid" || { echo "bench: the READY watch failed" >&2; return 1; }
   cat >"$OUT/kube-fleet-extra.json" <<EOF
 {"nodes": $FLEET_NODES, "trials": $FLEET_TRIALS, "clk_tck": $(getconf CLK_TCK), "start_s": $fleet_up,
- "cpu": {"before": $cpu0, "after_kubectl": $cpu1, "after_curl": $cpu2},
+ "cpu": {"before": $cpu0, "after_kubectl": $cpu1, "before_curl": $cpu1b, "after_curl": $cpu2},
+ "passes": {"before": $passes0, "after_kubectl": $passes1, "after_curl": $passes2},
+ "before_bin": "${FLEET_BEFORE_BIN:-}", "before_nodes": [$(IFS=,; echo "${before[*]}")],
  "ready": $(cat "$WORK/ready.json")}
 EOF
 

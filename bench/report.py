@@ -231,6 +231,11 @@ for fname, how in (("kube-fleet.json", "`kubectl apply`"), ("kube-fleet-curl.jso
             f"p99 {ms(pct(recv, 99))}, max {ms(max(recv))}; the create itself (received → answered): p50 {ms(pct(server, 50))}, "
             f"max {ms(max(server))}; before it, the command's start → API server received: p50 {ms(pct(start, 50))}, "
             f"max {ms(max(start))}", "", "", "", "")
+        odd = set((load("kube-fleet-extra.json") or {}).get("before_nodes") or [])
+        if odd:  # FLEET_BEFORE_BIN on the odd-numbered nodes, this build on the even ones
+            for label, keep in (("this build, even nodes", lambda i: i + 1 not in odd), ("FLEET_BEFORE_BIN, odd nodes", lambda i: i + 1 in odd)):
+                xs = [x / 1e6 for t in f["trials"] for i, x in enumerate(t["address_us"]) if x is not None and keep(i)]
+                row(f"  of which: {label}", f"p50 {ms(pct(xs, 50))}", f"p99 {ms(pct(xs, 99))}, max {ms(max(xs))}", "", "", "", "")
         first = [min(x for x in t["address_us"] if x is not None) / 1e6 for t in f["trials"] if any(t["address_us"])]
         row("  of which: first node / last node per VirtualIP (from the command's start)",
             f"median {ms(statistics.median(first))} / {ms(statistics.median(last))}",
@@ -264,16 +269,26 @@ if fx:
             f"min {ms(min(from_start))}, max {ms(max(from_start))} ({len(from_start)} VirtualIPs, {missing} never){extra}; "
             "the holder summarises at most once per 10 s period", "", "", "reported", "")
     # CPU per VirtualIP event: utime+stime of the operators, kube-apiserver and etcd over the trials.
-    c = fx["cpu"]
-    for a, b, how in (("before", "after_kubectl", "`kubectl apply`"), ("after_kubectl", "after_curl", "HTTPS POST (curl)")):
-        ops = [y - x for x, y in zip(c[a]["operators"], c[b]["operators"])]
+    c, ps = fx["cpu"], fx.get("passes")
+    before_nodes = set(fx.get("before_nodes") or [])
+    groups = [("", [i for i in range(nodes) if i + 1 not in before_nodes])]
+    if before_nodes:  # FLEET_BEFORE_BIN: the odd-numbered nodes ran another build (the anchor)
+        groups = [(" (this build, even nodes)", groups[0][1]), (" (FLEET_BEFORE_BIN, odd nodes)", [i - 1 for i in sorted(before_nodes)])]
+    for a, b, pa, pb, how in (("before", "after_kubectl", "before", "after_kubectl", "`kubectl apply`"),
+                              ("before_curl" if "before_curl" in c else "after_kubectl", "after_curl", "after_kubectl",
+                               "after_curl", "HTTPS POST (curl)")):
         api, etcd = (c[b][k] - c[a][k] for k in ("apiserver", "etcd"))
-        per_event = sum(ops) / tck / (nodes * trials)
-        row(f"fleet: CPU per VirtualIP event during the {how} trials ({trials} VirtualIPs × {nodes} nodes)",
-            f"{per_event * 1e3:.1f} ms per operator",
-            f"all {nodes} operators: {sum(ops) / tck:.2f} s for {trials} VirtualIPs ({sum(ops) / tck / trials:.2f} s each); "
-            f"busiest operator {max(ops) / tck:.2f} s (10 ms ticks)",
-            f"kube-apiserver {api / tck:.2f} s, etcd {etcd / tck:.2f} s over the same trials", "", "", "")
+        for label, idx in groups:
+            ops = [c[b]["operators"][i] - c[a]["operators"][i] for i in idx]
+            per_event = sum(ops) / tck / (len(idx) * trials)
+            passes = ""
+            if ps and all(ps[pa][i] is not None and ps[pb][i] is not None for i in idx):
+                passes = f"; full passes per VirtualIP per node: {statistics.mean(ps[pb][i] - ps[pa][i] for i in idx) / trials:.1f}"
+            row(f"fleet: operator CPU per VirtualIP during the {how} trials{label} ({trials} VirtualIPs × {len(idx)} nodes)",
+                f"{per_event * 1e3:.1f} ms per operator",
+                f"these {len(idx)} operators: {sum(ops) / tck:.2f} s for {trials} VirtualIPs ({sum(ops) / tck / trials:.2f} s each); "
+                f"busiest operator {max(ops) / tck:.2f} s (10 ms ticks){passes}",
+                f"kube-apiserver {api / tck:.2f} s, etcd {etcd / tck:.2f} s over the same trials", "", "", "")
 
 st = load("kube-steady.json")
 if st:
