@@ -212,7 +212,7 @@ kube_start() {
   names=$(for t in $(seq 0 $((FLEET_TRIALS - 1))); do printf 'bench-%s,bench-%s,' $((22000 + t)) $((23000 + t)); done)
   rm -f "$WORK/ready-started"
   ip netns exec "$KCP" python3 "$ROOT/bench/vip_ready_watch.py" https://127.0.0.1:6443 "$KDIR/ca.crt" "$token" \
-    "$FLEET_NODES/$FLEET_NODES" "$names" $((120 + 10 * FLEET_TRIALS)) "$WORK/ready-started" >"$WORK/ready.json" &
+    "$FLEET_NODES/$FLEET_NODES" "$names" $((300 + 60 * FLEET_TRIALS)) "$WORK/ready-started" >"$WORK/ready.json" &
   ready_pid=$!
   KPIDS+=("$ready_pid")
   wait_for 30 "the READY watch" test -f "$WORK/ready-started"
