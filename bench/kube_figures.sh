@@ -10,17 +10,32 @@
 #                    command until the node's kernel announces the address (RTM_NEWADDR).
 #                 2. fleet: FLEET_NODES node namespaces, each with its own operator; FLEET_TRIALS
 #                    VirtualIPs applied with kubectl, each timed until every node has it; then
-#                    FLEET_TRIALS more with curl.
+#                    FLEET_TRIALS more with curl. Meanwhile bench/vip_ready_watch.py watches
+#                    VirtualIPs and times when each trial's status.ready (the summariser's READY
+#                    column) first reads FLEET_NODES/FLEET_NODES; the fleet's CPU (utime+stime of
+#                    every operator, of kube-apiserver and of etcd) is read before and after each
+#                    set of trials.
 #                 3. steady: one more node with STEADY_VIPS addresses (VirtualIPs of 100), and
 #                    prometheus-node-exporter beside it; opens the STEADY_WINDOW-second window.
 #   kube_finish   after the other figures: waits for the window to end, then records the steady
-#                 node's RSS and CPU, node_exporter's, and every operator's API requests in the
-#                 window from the audit log (bench/kube_audit.py); tears the cluster down.
+#                 node's RSS and CPU, node_exporter's, the fleet's memory (sum of VmRSS, and of Pss
+#                 from smaps_rollup: shared pages counted once) and CPU over the window, and every
+#                 operator's API requests in the window from the audit log (bench/kube_audit.py);
+#                 tears the cluster down.
 #   kube_cleanup  from run.sh's EXIT trap: stops every process and namespace of ours.
 #
-# Node addresses: fleet node i (1..FLEET_NODES) is 198.51.100.(10+i), the steady node .110, the
-# trial node .111 (kube_cluster.sh attach), so the audit log's sourceIPs tell the nodes apart
-# (they all use the same ServiceAccount). Trial VIPs: VipAddress(20000+t) etc. (198.18.78.x+).
+# Node addresses: fleet node i (1..FLEET_NODES, up to 65,000) is attach index 256+i, i.e.
+# 198.19.0.0 + 256 + i (198.19.1.1 for fleet-1, 198.19.1.200 for fleet-200), the steady node
+# 198.51.100.110, the trial node .111 (kube_cluster.sh attach), so the audit log's sourceIPs tell
+# the nodes apart (they all use the same ServiceAccount). Trial VIPs: VipAddress(20000+t) etc.
+# (198.18.78.x+), on the nodes' lo, so they never meet the node addresses.
+#
+# At 200 nodes: 200 ports on br0 (a bridge takes 1,024); ~400 neighbour entries (the control
+# plane's ARP entry for each node and each node's for the control plane) against the kernel's
+# neigh table gc_thresh2 of 512 (a global sysctl, not settable inside a namespace: it is left
+# alone); ~800 TLS connections and 400 watches on kube-apiserver (Go 1.19 raises its own file
+# limit; watches do not count against --max-requests-inflight); the operators are started one
+# after the other as their namespaces are made (~0.1 s apart), not staggered further.
 KCLUSTER=$ROOT/tests/support/kube_cluster.sh
 KPREFIX=lvsrs-f-$$
 KCP=$KPREFIX-cp
@@ -46,13 +61,13 @@ kube_cleanup() {
 
 kc() { "$KCLUSTER" kubectl "$KDIR" "$@"; }
 
-kube_node() {  # kube_node NAME INDEX: namespace lvsrs-f-<pid>-NAME attached as 198.51.100.(10+INDEX)
+kube_node() {  # kube_node NAME INDEX: namespace lvsrs-f-<pid>-NAME attached with that index
   fresh_netns "$KPREFIX-$1"
   "$KCLUSTER" attach "$KDIR" "$KPREFIX-$1" "$2"
 }
 
-kube_operator() {  # kube_operator NAME: the operator of node NAME, Kubernetes mode, default flags
-  ip netns exec "$KPREFIX-$1" "$BIN" run --kubeconfig "$KDIR/operator.kubeconfig" --node-name "$1" \
+kube_operator() {  # kube_operator NAME [BINARY]: the operator of node NAME, Kubernetes mode, default flags
+  ip netns exec "$KPREFIX-$1" "${2:-$BIN}" run --kubeconfig "$KDIR/operator.kubeconfig" --node-name "$1" \
     --state-dir "$WORK/kstate-$1" >"$WORK/operator-$1.log" 2>&1 &
   KPIDS+=("$!")
   eval "KPID_${1//-/_}=$!"
@@ -65,6 +80,36 @@ wait_for() {  # wait_for SECONDS WHAT CMD...: setup only (never a measurement): 
     ((SECONDS < until)) || { echo "bench: $what not reached in time" >&2; return 1; }
     sleep 0.2
   done
+}
+
+fleet_ip() {  # fleet_ip I: fleet node I's address (attach index 256+I)
+  echo "198.19.$(((256 + $1) / 256)).$(((256 + $1) % 256))"
+}
+
+fleet_cpu() {  # fleet_cpu: JSON of CPU ticks so far: every fleet operator, kube-apiserver, etcd
+  local i ops=()
+  for i in $(seq "$FLEET_NODES"); do ops+=("$(cpu_ticks "$(eval echo "\$KPID_fleet_$i")")"); done
+  printf '{"operators": [%s], "apiserver": %s, "etcd": %s}' "$(IFS=,; echo "${ops[*]}")" \
+    "$(cpu_ticks "$(cat "$KDIR/apiserver.pid")")" "$(cpu_ticks "$(cat "$KDIR/etcd.pid")")"
+}
+
+fleet_passes() {  # fleet_passes: JSON list, each fleet operator's full passes so far (its /metrics; null without)
+  local i out=()
+  for i in $(seq "$FLEET_NODES"); do
+    out+=("$(ip netns exec "$KPREFIX-fleet-$i" curl -sf --max-time 5 http://127.0.0.1:8470/metrics 2>/dev/null |
+      awk '/^lvs_rs_reconcile_duration_seconds_count / {print $2; found=1} END {if (!found) print "null"}')")
+  done
+  printf '[%s]' "$(IFS=,; echo "${out[*]}")"
+}
+
+fleet_memory() {  # fleet_memory: JSON, KiB summed over the fleet's operators: VmRSS, and Pss
+  local i pid rss=0 pss=0
+  for i in $(seq "$FLEET_NODES"); do
+    pid=$(eval echo "\$KPID_fleet_$i")
+    rss=$((rss + $(rss_kib "$pid")))
+    pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")))
+  done
+  printf '{"rss_kib": %s, "pss_kib": %s}' "$rss" "$pss"
 }
 
 kube_vips() {  # kube_vips FIRST COUNT PER_OBJECT ROLE NAME_PREFIX OUT_STEM: VirtualIP files
@@ -143,23 +188,57 @@ kube_start() {
 
   # ---- 2. fleet ----
   log "fleet: $FLEET_NODES node namespaces, one operator each"
+  local fleet_t0=$SECONDS fleet_up ready_pid names cpu0 cpu1 cpu2 cpu1b passes0 passes1 passes2 t before=()
   for i in $(seq "$FLEET_NODES"); do
-    kube_node "fleet-$i" "$i"
-    kube_operator "fleet-$i"
+    kube_node "fleet-$i" "$((256 + i))"
+    # FLEET_BEFORE_BIN: the odd-numbered nodes run that build instead, an anchor in the same run.
+    if [ -n "${FLEET_BEFORE_BIN:-}" ] && ((i % 2)); then
+      kube_operator "fleet-$i" "$FLEET_BEFORE_BIN"
+      before+=("$i")
+    else
+      kube_operator "fleet-$i"
+    fi
     nodes+=("$KPREFIX-fleet-$i")
   done
   # Every operator has listed and reported (RealServer created) before the clock starts.
-  wait_for 180 "$FLEET_NODES fleet RealServers" \
+  wait_for $((180 + FLEET_NODES)) "$FLEET_NODES fleet RealServers" \
     bash -c "[ \$(\"$KCLUSTER\" kubectl \"$KDIR\" get realservers -o name | grep -c fleet-) -ge $FLEET_NODES ]"
+  fleet_up=$((SECONDS - fleet_t0))
+  log "fleet: $FLEET_NODES RealServers after ${fleet_up}s"
+  sleep 5  # the start-up's status writes settle before the clock starts
   kube_vips 22000 "$FLEET_TRIALS" 1 fleet bench "$WORK/kvip"
+  kube_vips 23000 "$FLEET_TRIALS" 1 fleet bench "$WORK/kvip"
+  # The summariser's READY of every fleet trial, from a watch (bench/vip_ready_watch.py).
+  names=$(for t in $(seq 0 $((FLEET_TRIALS - 1))); do printf 'bench-%s,bench-%s,' $((22000 + t)) $((23000 + t)); done)
+  rm -f "$WORK/ready-started"
+  ip netns exec "$KCP" python3 "$ROOT/bench/vip_ready_watch.py" https://127.0.0.1:6443 "$KDIR/ca.crt" "$token" \
+    "$FLEET_NODES/$FLEET_NODES" "$names" $((300 + 60 * FLEET_TRIALS)) "$WORK/ready-started" >"$WORK/ready.json" &
+  ready_pid=$!
+  KPIDS+=("$ready_pid")
+  wait_for 30 "the READY watch" test -f "$WORK/ready-started"
   watch=$(IFS=,; echo "${nodes[*]}")
+  passes0=$(fleet_passes)
+  cpu0=$(fleet_cpu)
   log "fleet: a VirtualIP applied with kubectl -> address on all $FLEET_NODES nodes ($FLEET_TRIALS trials)"
   "$KBENCH" apply --watch "$watch" --exec-netns "$KCP" --first 22000 --trials "$FLEET_TRIALS" -- \
     "${kubectl_cmd[@]}" "$WORK/kvip-{}.yaml" >"$OUT/kube-fleet.json"
-  kube_vips 23000 "$FLEET_TRIALS" 1 fleet bench "$WORK/kvip"
+  cpu1=$(fleet_cpu)
+  passes1=$(fleet_passes)
+  cpu1b=$(fleet_cpu)  # the scrapes above are in neither interval
   log "fleet: the same with an HTTPS POST (curl) ($FLEET_TRIALS trials)"
   "$KBENCH" apply --watch "$watch" --exec-netns "$KCP" --first 23000 --trials "$FLEET_TRIALS" -- \
     "${curl_cmd[@]}" "@$WORK/kvip-{}.json" >"$OUT/kube-fleet-curl.json"
+  cpu2=$(fleet_cpu)
+  passes2=$(fleet_passes)
+  log "fleet: waiting for the summariser's READY $FLEET_NODES/$FLEET_NODES on the $((2 * FLEET_TRIALS)) trial VirtualIPs"
+  wait "$ready_pid" || { echo "bench: the READY watch failed" >&2; return 1; }
+  cat >"$OUT/kube-fleet-extra.json" <<EOF
+{"nodes": $FLEET_NODES, "trials": $FLEET_TRIALS, "clk_tck": $(getconf CLK_TCK), "start_s": $fleet_up,
+ "cpu": {"before": $cpu0, "after_kubectl": $cpu1, "before_curl": $cpu1b, "after_curl": $cpu2},
+ "passes": {"before": $passes0, "after_kubectl": $passes1, "after_curl": $passes2},
+ "before_bin": "${FLEET_BEFORE_BIN:-}", "before_nodes": [$(IFS=,; echo "${before[*]}")],
+ "ready": $(cat "$WORK/ready.json")}
+EOF
 
   # ---- 3. steady state: STEADY_VIPS addresses on one node, node_exporter beside it ----
   log "steady state: $STEADY_VIPS VIPs on node 'steady', ${STEADY_WINDOW}s window from now on"
@@ -177,6 +256,7 @@ kube_start() {
   KT0=$(date +%s.%N)
   KOP0=$(cpu_ticks "$KPID_steady")
   KNE0=$(cpu_ticks "$KNE_PID")
+  KFLEET_CPU0=$(fleet_cpu)
 }
 
 kube_finish() {
@@ -185,13 +265,13 @@ kube_finish() {
   left=$(python3 -c "import time; print(max(0, $KT0 + $STEADY_WINDOW - time.time()))")
   log "steady state: waiting ${left%.*}s for the end of the ${STEADY_WINDOW}s window"
   sleep "$left"
-  local t1 op1 ne1 fleet_rss=0 i
+  local t1 op1 ne1 fleet_mem fleet_cpu1 fleet_ips i
   t1=$(date +%s.%N)
   op1=$(cpu_ticks "$KPID_steady")
   ne1=$(cpu_ticks "$KNE_PID")
-  for i in $(seq "$FLEET_NODES"); do
-    fleet_rss=$((fleet_rss + $(rss_kib "$(eval echo "\$KPID_fleet_$i")")))
-  done
+  fleet_cpu1=$(fleet_cpu)
+  fleet_mem=$(fleet_memory)
+  fleet_ips=$(for i in $(seq "$FLEET_NODES"); do printf ',"%s"' "$(fleet_ip "$i")"; done)
   # Bytes a watcher receives per change: a VirtualIP (as in the fleet trials) and a RealServer.
   local vip_bytes rs1_bytes rsn_bytes holder
   vip_bytes=$(kc get virtualip bench-22000 -o json | wc -c)
@@ -203,13 +283,16 @@ kube_finish() {
  "operator": {"rss_kib": $(rss_kib "$KPID_steady"), "cpu_ticks": $((op1 - KOP0)),
               "threads": $(awk '/^Threads/ {print $2}' "/proc/$KPID_steady/status")},
  "node_exporter": {"rss_kib": $(rss_kib "$KNE_PID"), "cpu_ticks": $((ne1 - KNE0))},
- "fleet_nodes": $FLEET_NODES, "fleet_rss_kib_total": $fleet_rss, "steady_ip": "$STEADY_IP", "trial_ip": "$TRIAL_IP",
+ "fleet_nodes": $FLEET_NODES, "fleet_memory": $fleet_mem, "fleet_cpu": {"t0": $KFLEET_CPU0, "t1": $fleet_cpu1},
+ "fleet_ips": [${fleet_ips#,}], "steady_ip": "$STEADY_IP", "trial_ip": "$TRIAL_IP",
  "lease_holder": "$holder", "bytes": {"virtualip_1_address": $vip_bytes, "realserver_1_vip": $rs1_bytes,
  "realserver_${STEADY_VIPS}_vips": $rsn_bytes}}
 EOF
   log "counting API requests in the window (audit log)"
   python3 "$ROOT/bench/kube_audit.py" "$KDIR/audit.log" "$WORK/steady.json" >"$OUT/kube-steady.json"
   ((SMOKE)) && cp "$KDIR/audit.log" "$OUT/kube-audit.log"  # small; kept for a look at what was counted
+  # KUBE_AUDIT_COPY=FILE keeps a full run's audit log (tens of MB at 200 nodes) for a closer look.
+  [ -z "${KUBE_AUDIT_COPY:-}" ] || cp "$KDIR/audit.log" "$KUBE_AUDIT_COPY"
   cp "$WORK/operator-steady.log" "$OUT/kube-steady-operator.log"
   kube_cleanup
 }

@@ -69,7 +69,7 @@ with open(os.path.join(out, "converge.dat"), "w") as f:
     for d in dat:
         f.write(" ".join(f"{x:g}" for x in d) + "\n")
 
-key_n = 1000 if 1000 in conv else max(conv)
+key_n = 1000 if 1000 in conv else max(conv, default=None)
 for n in sorted(conv):
     t = conv[n]
     op, ib, man = (statistics.median(t[k]) for k in ("operator", "ip-batch", "manual"))
@@ -154,7 +154,8 @@ if mt:
     row(f"/metrics scrape with {mt['vips']:,} VIPs ({mt['bytes']:,} bytes)", f"p50 {ms(pct(s_, 50))}",
         f"p99 {ms(p99)}, max {ms(max(s_))} ({len(s_)} scrapes)", "", "", "p99 ≤ 5 ms",
         "met" if p99 <= 0.005 else f"missed: p99 {p99 / 0.005:.1f}× the goal")
-not_measured = [] if mt else [("/metrics scrape p99 with 1,000 VIPs", "this build has no --metrics-bind-address")]
+not_measured = [] if mt or machine.get("kube_only") == "1" else \
+    [("/metrics scrape p99 with 1,000 VIPs", "this build has no --metrics-bind-address")]
 
 # ---- Kubernetes figures (bench/kube_figures.sh) ----
 kube_skipped = (load("kube.json") or {}).get("skipped")
@@ -224,9 +225,70 @@ for fname, how in (("kube-fleet.json", "`kubectl apply`"), ("kube-fleet-curl.jso
         "met" if p99 <= 1 and not lost else f"missed: p99 {p99:.2f} s")
     recv, done, server = server_side(f)
     if recv:
+        creates = (load("kube-steady.json") or {}).get("creates", {})
+        start = [creates[f"bench-{t['tag']}"][0] - t["t0_unix_us"] / 1e6 for t in f["trials"] if f"bench-{t['tag']}" in creates]
         row("  of which: API server received the create → address, per node (audit log)", f"p50 {ms(pct(recv, 50))}",
-            f"p99 {ms(pct(recv, 99))}, max {ms(max(recv))}; the create itself: p50 {ms(pct(server, 50))}",
-            "", "", "", "")
+            f"p99 {ms(pct(recv, 99))}, max {ms(max(recv))}; the create itself (received → answered): p50 {ms(pct(server, 50))}, "
+            f"max {ms(max(server))}; before it, the command's start → API server received: p50 {ms(pct(start, 50))}, "
+            f"max {ms(max(start))}", "", "", "", "")
+        odd = set((load("kube-fleet-extra.json") or {}).get("before_nodes") or [])
+        if odd:  # FLEET_BEFORE_BIN on the odd-numbered nodes, this build on the even ones
+            for label, keep in (("this build, even nodes", lambda i: i + 1 not in odd), ("FLEET_BEFORE_BIN, odd nodes", lambda i: i + 1 in odd)):
+                xs = [x / 1e6 for t in f["trials"] for i, x in enumerate(t["address_us"]) if x is not None and keep(i)]
+                row(f"  of which: {label}", f"p50 {ms(pct(xs, 50))}", f"p99 {ms(pct(xs, 99))}, max {ms(max(xs))}", "", "", "", "")
+        first = [min(x for x in t["address_us"] if x is not None) / 1e6 for t in f["trials"] if any(t["address_us"])]
+        row("  of which: first node / last node per VirtualIP (from the command's start)",
+            f"median {ms(statistics.median(first))} / {ms(statistics.median(last))}",
+            "per VirtualIP: " + ", ".join(f"{ms(a)}–{ms(b)}" for a, b in zip(first, last)), "", "", "", "")
+
+fx = load("kube-fleet-extra.json")
+if fx:
+    nodes, tck, trials = fx["nodes"], fx["clk_tck"], fx["trials"]
+    # READY: the summariser's status.ready reads N/N, from the watch (bench/vip_ready_watch.py).
+    creates = (load("kube-steady.json") or {}).get("creates", {})
+    for fname, how in (("kube-fleet.json", "`kubectl apply`"), ("kube-fleet-curl.json", "HTTPS POST (curl)")):
+        f = load(fname)
+        if not f:
+            continue
+        from_start, from_recv, missing = [], [], 0
+        for t in f["trials"]:
+            name = f"bench-{t['tag']}"
+            r = fx["ready"]["names"].get(name, {}).get("ready_unix")
+            if r is None:
+                missing += 1
+                continue
+            from_start.append(r - t["t0_unix_us"] / 1e6)
+            if name in creates:
+                from_recv.append(r - creates[name][0])
+        if not from_start:
+            row(f"fleet: {how} → the summariser's READY {nodes}/{nodes} (`kubectl get vip`)", "never", f"{missing} of {len(f['trials'])} VirtualIPs not ready in time", "", "", "reported", "")
+            continue
+        extra = f"; from the API server receiving the create: median {ms(statistics.median(from_recv))}" if from_recv else ""
+        row(f"fleet: {how} → the summariser's READY {nodes}/{nodes} (`kubectl get vip`, from a watch)",
+            f"median {ms(statistics.median(from_start))}",
+            f"min {ms(min(from_start))}, max {ms(max(from_start))} ({len(from_start)} VirtualIPs, {missing} never){extra}; "
+            "the holder summarises at most once per 10 s period", "", "", "reported", "")
+    # CPU per VirtualIP event: utime+stime of the operators, kube-apiserver and etcd over the trials.
+    c, ps = fx["cpu"], fx.get("passes")
+    before_nodes = set(fx.get("before_nodes") or [])
+    groups = [("", [i for i in range(nodes) if i + 1 not in before_nodes])]
+    if before_nodes:  # FLEET_BEFORE_BIN: the odd-numbered nodes ran another build (the anchor)
+        groups = [(" (this build, even nodes)", groups[0][1]), (" (FLEET_BEFORE_BIN, odd nodes)", [i - 1 for i in sorted(before_nodes)])]
+    for a, b, pa, pb, how in (("before", "after_kubectl", "before", "after_kubectl", "`kubectl apply`"),
+                              ("before_curl" if "before_curl" in c else "after_kubectl", "after_curl", "after_kubectl",
+                               "after_curl", "HTTPS POST (curl)")):
+        api, etcd = (c[b][k] - c[a][k] for k in ("apiserver", "etcd"))
+        for label, idx in groups:
+            ops = [c[b]["operators"][i] - c[a]["operators"][i] for i in idx]
+            per_event = sum(ops) / tck / (len(idx) * trials)
+            passes = ""
+            if ps and all(ps[pa][i] is not None and ps[pb][i] is not None for i in idx):
+                passes = f"; full passes per VirtualIP per node: {statistics.mean(ps[pb][i] - ps[pa][i] for i in idx) / trials:.1f}"
+            row(f"fleet: operator CPU per VirtualIP during the {how} trials{label} ({trials} VirtualIPs × {len(idx)} nodes)",
+                f"{per_event * 1e3:.1f} ms per operator",
+                f"these {len(idx)} operators: {sum(ops) / tck:.2f} s for {trials} VirtualIPs ({sum(ops) / tck / trials:.2f} s each); "
+                f"busiest operator {max(ops) / tck:.2f} s (10 ms ticks){passes}",
+                f"kube-apiserver {api / tck:.2f} s, etcd {etcd / tck:.2f} s over the same trials", "", "", "")
 
 st = load("kube-steady.json")
 if st:
@@ -259,18 +321,47 @@ if st:
         "met" if writes == 0 and watches == sum(sc.values()) else
         f"missed: {sum(sc.values()) - watches} requests besides watches, {writes} writes"
         + (" (this node holds the summariser Lease)" if holder == "steady" else ""))
-    fleet_ips = [f"198.51.100.{10 + i}" for i in range(1, nodes + 1)]
+    fleet_ips = st.get("fleet_ips") or [f"198.51.100.{10 + i}" for i in range(1, nodes + 1)]
     per_min = [sum(reqs(ip).values()) * 60 / w for ip in fleet_ips]
-    everyone = {}
+    everyone, fleet_all = {}, {}
     for ip in fleet_ips + [st["steady_ip"], st["trial_ip"]]:
         for k, n in reqs(ip).items():
             everyone[k] = everyone.get(k, 0) + n
+            if ip in fleet_ips:
+                fleet_all[k] = fleet_all.get(k, 0) + n
     row(f"fleet: API requests per node per minute at steady state ({nodes} nodes, {w / 60:.1f} min)",
         f"{statistics.median(per_min):.2f}", f"{min(per_min):.2f} – {max(per_min):.2f}; all {nodes + 2} operators together: "
         + summary(everyone) + f" ({sum(everyone.values()) / w:.2f} requests/s; Lease holder: {holder or '?'})",
         "", "", "reported", "")
+    row(f"  of which, per fleet node per minute, by verb and resource",
+        ", ".join(f"{n * 60 / w / nodes:.3g} {k}" for k, n in sorted(fleet_all.items(), key=lambda kv: -kv[1])) or "none",
+        f"the {nodes} fleet nodes (followers{', the Lease holder among them' if holder.startswith('fleet-') else ''})",
+        "", "", "", "")
+    holder_ip = {"steady": st["steady_ip"], "trial": st["trial_ip"]}.get(holder)
+    if holder.startswith("fleet-") and holder[6:].isdigit() and int(holder[6:]) <= len(fleet_ips):
+        holder_ip = fleet_ips[int(holder[6:]) - 1]
+    followers = [ip for ip in fleet_ips + [st["steady_ip"], st["trial_ip"]] if ip != holder_ip]
+    besides = {ip: sum(n for k, n in reqs(ip).items() if not k.startswith("watch ")) for ip in followers}
+    fwrites = sum(n for ip in followers for k, n in reqs(ip).items() if k.split()[0] in ("create", "update", "patch", "delete"))
+    worst = max(besides.values()) * 600 / w if besides else 0
+    row(f"fleet: requests besides watches per follower per 10 min at steady state ({len(followers)} followers)",
+        f"max {worst:.2g}", f"median {statistics.median(besides.values()) * 600 / w:.2g}; "
+        f"{sum(1 for v in besides.values() if v)} of {len(followers)} followers sent any; writes by followers: {fwrites}",
+        "", "", "≤ 1 per node per 10 min, 0 writes",
+        "met" if worst <= 1 and fwrites == 0 else f"missed: max {worst:.2g} per 10 min, {fwrites} writes")
+    fm = st.get("fleet_memory") or {"rss_kib": st.get("fleet_rss_kib_total", 0)}
+    pss = f"; sum of Pss (shared library pages counted once): {fm['pss_kib'] / 1024:.0f} MiB, {fm['pss_kib'] / 1024 / nodes:.1f} MiB per node" \
+        if "pss_kib" in fm else ""
     row(f"fleet: memory of {nodes} operators (sum of VmRSS, end of the window)",
-        f"{st['fleet_rss_kib_total'] / 1024:.0f} MiB", f"{st['fleet_rss_kib_total'] / 1024 / nodes:.1f} MiB per node", "", "", "", "")
+        f"{fm['rss_kib'] / 1024:.0f} MiB", f"{fm['rss_kib'] / 1024 / nodes:.1f} MiB per node{pss}", "", "", "", "")
+    fc = st.get("fleet_cpu")
+    if fc:
+        ops = [b - a for a, b in zip(fc["t0"]["operators"], fc["t1"]["operators"])]
+        row(f"fleet: idle CPU of {nodes} operators over the {w:.0f} s window",
+            f"{sum(ops) / tck:.2f} s", f"per node: median {statistics.median(ops) / tck * 600 / w:.2f} s per 10 min, max "
+            f"{max(ops) / tck * 600 / w:.2f} s (10 ms ticks); kube-apiserver {(fc['t1']['apiserver'] - fc['t0']['apiserver']) / tck:.1f} s, "
+            f"etcd {(fc['t1']['etcd'] - fc['t0']['etcd']) / tck:.1f} s over the window (with everything else the suite runs)",
+            "", "", "", "")
     b = st["bytes"]
     fleet_vips = sum(len((load(n) or {}).get("trials", [])) for n in ("kube-fleet.json", "kube-fleet-curl.json"))
     row(f"bytes per object (`kubectl get -o json`): VirtualIP with 1 address; RealServer of a fleet node ({fleet_vips} VIPs); "

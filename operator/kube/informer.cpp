@@ -182,6 +182,7 @@ void Informer::Run() {
       const std::string name = NameOf(obj);
       const std::string version = VersionOf(obj);
       bool changed = false;
+      bool wake = true;
       const bool upsert = type == "ADDED" || type == "MODIFIED";
       Kept kept = upsert ? Keep(obj) : Kept{};
       {
@@ -190,6 +191,8 @@ void Informer::Run() {
         if (upsert) {
           auto it = objects_.find(name);
           if (it == objects_.end() || !(it->second == kept)) {
+            if (it != objects_.end() && options_.wakes && !options_.project)
+              wake = options_.wakes(it->second.object) != options_.wakes(kept.object);
             objects_[name] = std::move(kept);
             changed = true;
           }
@@ -199,7 +202,7 @@ void Informer::Run() {
       }
       if (changed) {
         ++version_;
-        on_change_();
+        if (wake) on_change_();
       }
     });
     if (w.http_status != 0) connected_ = true;

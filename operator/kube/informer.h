@@ -72,6 +72,10 @@ struct InformerOptions {
   std::chrono::milliseconds backoff_cap{15000};
   // Empty: keep whole objects (Objects()). Set: keep only project(object) (ForEachProjected).
   Projection project;
+  // Empty: every change of the store calls on_change. Set: a watched change for which wakes(old)
+  // == wakes(new) (say, a status someone else wrote) is stored, and version() moves, but
+  // on_change is not called. Lists always call it when they change the store.
+  std::function<nlohmann::json(const nlohmann::json&)> wakes;
 };
 
 class Informer {

@@ -23,6 +23,18 @@ KubeSource::KubeSource(const ApiClientFactory& clients, std::string node_name, O
   vo.watch_timeout_seconds = options.watch_timeout_seconds;
   vo.backoff_base = options.backoff_base;
   vo.backoff_cap = options.backoff_cap;
+  // What a pass reads of a VirtualIP: not its status (the summariser writes "ready" there after
+  // every change; in a 200-node fleet each such write woke 200 agents into a full pass), nor the
+  // metadata every write moves. The store keeps the whole object: the summariser reads the status.
+  vo.wakes = [](const json& object) {
+    json key = object;
+    key.erase("status");
+    if (auto meta = key.find("metadata"); meta != key.end() && meta->is_object()) {
+      meta->erase("resourceVersion");
+      meta->erase("managedFields");
+    }
+    return key;
+  };
   vips_ = std::make_unique<Informer>(clients, vo, on_change);
   InformerOptions no;
   no.collection_path = "/api/v1/nodes";

@@ -205,5 +205,29 @@ TEST_F(KubeSourceTest, AVanishedNodeKeepsItsLastLabels) {
   EXPECT_EQ(Served(source->Get()), Served_t{"web=192.0.2.10"}) << "the node lost its VIPs with its Node object";
 }
 
+// The summariser writes a VirtualIP's status after every change; each write reached every agent
+// watching VirtualIPs, and woke each into a full pass (a 200-node fleet: 200 passes per write).
+TEST_F(KubeSourceTest, AStatusWrittenBySomeoneElseAsksForNoPassButASpecChangeDoes) {
+  Start();
+  ASSERT_EQ(Served(Synced()), Served_t{"web=192.0.2.10"});
+  ASSERT_TRUE(server.WaitFor([&] { return server.open_watches() == 2; }));
+  source->Poll();  // the lists' changes, taken
+  json vip = VirtualIpObject("web", "192.0.2.10");
+  vip["status"] = json{{"ready", "1/1"}, {"observedGeneration", 1}};
+  auto delivered = server.events_delivered();
+  server.Replace(kVips + "/web", vip);
+  ASSERT_TRUE(server.WaitFor([&] { return server.events_delivered() > delivered; }));
+  EXPECT_FALSE(source->Poll()) << "a status-only change asked the agent for a pass";
+  EXPECT_EQ(source->VirtualIpObjects().at("web").value("status", json::object()), vip["status"])
+      << "the summariser no longer sees the status it wrote";
+
+  vip["spec"]["addresses"] = json::array({"192.0.2.11"});
+  delivered = server.events_delivered();
+  server.Replace(kVips + "/web", vip);
+  ASSERT_TRUE(server.WaitFor([&] { return server.events_delivered() > delivered; }));
+  EXPECT_TRUE(source->Poll()) << "a spec change asked for no pass";
+  EXPECT_EQ(Served(source->Get()), Served_t{"web=192.0.2.11"});
+}
+
 }  // namespace
 }  // namespace lvsrs::kube

@@ -11,8 +11,11 @@
 #       DIR/admin.kubeconfig (system:masters, server https://127.0.0.1:6443, for kubectl run with
 #       `ip netns exec NETNS`) and DIR/env (shell variables below).
 #   kube_cluster.sh attach DIR NODE_NETNS INDEX
-#       Connects an existing namespace (a "node") to the bridge: eth0 = 198.51.100.(10+INDEX)/24.
-#       The API server is then https://198.51.100.1:6443 from that namespace.
+#       Connects an existing namespace (a "node") to the bridge: eth0 = 198.51.100.(10+INDEX)/24
+#       for INDEX 0..244. INDEX 256..65279 (fleets larger than a /24 holds, bench/kube_figures.sh)
+#       is 198.19.(INDEX/256).(INDEX%256)/16 from the benchmark range, br0 then also carrying
+#       198.19.0.1/16, the node's gateway to 198.51.100.1. The API server is
+#       https://198.51.100.1:6443 from that namespace either way (its certificate names that IP).
 #   kube_cluster.sh operator-kubeconfig DIR
 #       After manifests/rbac.yaml is applied: requests a token for ServiceAccount
 #       lvs-rs-operator/lvs-rs-operator (TokenRequest, as the kubelet would) into
@@ -197,8 +200,17 @@ cmd_attach() {
   ip -n "$CP_NETNS" link del "$veth" 2>/dev/null || true
   ip link add "$veth" netns "$CP_NETNS" type veth peer name eth0 netns "$node"
   ip -n "$CP_NETNS" link set "$veth" master br0 up
-  ip -n "$node" addr add "198.51.100.$((10 + index))/24" dev eth0
-  ip -n "$node" link set eth0 up
+  if ((index <= 244)); then
+    ip -n "$node" addr add "198.51.100.$((10 + index))/24" dev eth0
+    ip -n "$node" link set eth0 up
+  elif ((index >= 256 && index < 65280)); then
+    ip -n "$CP_NETNS" addr replace 198.19.0.1/16 dev br0
+    ip -n "$node" addr add "198.19.$((index / 256)).$((index % 256))/16" dev eth0
+    ip -n "$node" link set eth0 up
+    ip -n "$node" route add "$CP_IP/32" via 198.19.0.1 dev eth0
+  else
+    die "attach: INDEX $index is neither 0..244 nor 256..65279"
+  fi
   ip -n "$node" link set lo up
 }
 
