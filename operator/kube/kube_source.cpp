@@ -44,6 +44,13 @@ KubeSource::KubeSource(const ApiClientFactory& clients, std::string node_name, O
   no.watch_timeout_seconds = options.watch_timeout_seconds;
   no.backoff_base = options.backoff_base;
   no.backoff_cap = options.backoff_cap;
+  // Of its Node a pass reads only the uid and the labels (DecodeNode). The kubelet rewrites the
+  // Node's status (conditions, heartbeats, images) every few minutes, and controllers its
+  // annotations: none of that asks for a pass.
+  no.wakes = [](const json& object) {
+    const NodeFacts facts = DecodeNode(object);
+    return json{{"uid", facts.uid}, {"labels", facts.labels}};
+  };
   node_ = std::make_unique<Informer>(clients, no, on_change);
 }
 

@@ -229,5 +229,29 @@ TEST_F(KubeSourceTest, AStatusWrittenBySomeoneElseAsksForNoPassButASpecChangeDoe
   EXPECT_EQ(Served(source->Get()), Served_t{"web=192.0.2.11"});
 }
 
+// The kubelet rewrites its Node's status every few minutes on every node: that is no reason for a
+// pass, while a label (which decides the VirtualIPs that apply) is.
+TEST_F(KubeSourceTest, ANodeStatusUpdateAsksForNoPassButALabelChangeDoes) {
+  Start();
+  ASSERT_EQ(Served(Synced()), Served_t{"web=192.0.2.10"});
+  ASSERT_TRUE(server.WaitFor([&] { return server.open_watches() == 2; }));
+  source->Poll();  // the lists' changes, taken
+  json node{{"metadata", {{"name", "rs1"}, {"labels", {{"lvsdr.io/real-server", "true"}}}}},
+            {"status", {{"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+  node["metadata"]["annotations"] = {{"node.alpha.kubernetes.io/ttl", "0"}};
+  auto delivered = server.events_delivered();
+  server.Replace(kNodes + "/rs1", node);
+  ASSERT_TRUE(server.WaitFor([&] { return server.events_delivered() > delivered; }));
+  EXPECT_FALSE(source->Poll()) << "a Node status or annotation update asked the agent for a pass";
+  EXPECT_EQ(source->Get().node.labels.count("lvsdr.io/real-server"), 1U);
+
+  node["metadata"]["labels"] = json::object();  // the label that selects "web" removed
+  delivered = server.events_delivered();
+  server.Replace(kNodes + "/rs1", node);
+  ASSERT_TRUE(server.WaitFor([&] { return server.events_delivered() > delivered; }));
+  EXPECT_TRUE(source->Poll()) << "a label change asked for no pass";
+  EXPECT_TRUE(source->Get().node.labels.empty()) << "the pass would not see the label removed";
+}
+
 }  // namespace
 }  // namespace lvsrs::kube
