@@ -161,7 +161,10 @@ json Memory(int pid) {  // kB, from /proc/PID/status
 
 int Run(const Args& a) {
   const kube::KubeConfig config = kube::LoadKubeconfig(a.kubeconfig);
-  const kube::ApiClientFactory clients = kube::HttpApiClients(config);
+  // The HTTP client linked in (lvsrs_kube_http), not the agent's plugin: this is not the agent.
+  const kube::ApiClientFactory clients = [config](const kube::ApiClientTimeouts& t) {
+    return std::make_unique<kube::HttpApiClient>(config, t);
+  };
   auto client = clients({});
   json out{{"nodes", a.nodes},
            {"virtualips_per_node", a.virtualips},

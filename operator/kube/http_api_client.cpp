@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kube/tcp_keepalive.h"
+#include "kube/token_source.h"
 
 namespace lvsrs::kube {
 namespace {
@@ -254,10 +255,6 @@ WatchResult HttpApiClient::Watch(const std::string& path, const WatchExpectation
                  e.what();
     return out;
   }
-}
-
-ApiClientFactory HttpApiClients(const KubeConfig& config) {
-  return [config](const ApiClientTimeouts& timeouts) { return std::make_unique<HttpApiClient>(config, timeouts); };
 }
 
 }  // namespace lvsrs::kube

@@ -1,4 +1,5 @@
-// The real ApiClient (api_client.h): HTTP/TLS on cpprestsdk, JSON with nlohmann-json, requests
+// The real ApiClient (api_client.h), built into the plugin lvs-rs-operator-http.so and made through
+// HttpApiClients (http_plugin.h): HTTP/TLS on cpprestsdk, JSON with nlohmann-json, requests
 // with a bearer token, and watch streams read line by line as the server sends each event.
 // Facts this relies on, checked against kube-apiserver 1.20 and cpprestsdk 2.10.18:
 // - the CA must be loaded into the asio SSL context (set_ssl_context_callback); cpprestsdk's own
@@ -45,8 +46,5 @@ class HttpApiClient final : public ApiClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// A factory of HttpApiClients for the cluster of `config`.
-ApiClientFactory HttpApiClients(const KubeConfig& config);
 
 }  // namespace lvsrs::kube

@@ -1,10 +1,7 @@
 #include "kube/kube_config.h"
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 
 #include "model/yaml_documents.h"
@@ -24,11 +21,6 @@ std::string ReadFile(const std::string& path, const std::string& what) {
   return s.str();
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // kubeconfig paths are relative to the kubeconfig file's directory.
 std::string Resolve(const std::string& base_file, const std::string& path) {
   if (path.empty() || path.front() == '/') return path;
@@ -42,8 +34,6 @@ const json& Named(const json& list, const std::string& name, const std::string& 
       if (item.is_object() && item.value("name", "") == name) return item;
   throw ConfigError("kubeconfig has no " + what + " named \"" + name + "\"");
 }
-
-std::mutex token_mutex;  // TokenSource instances are few; one lock keeps Current() simple
 
 }  // namespace
 
@@ -142,34 +132,6 @@ KubeConfig ResolveConfig(const std::string& kubeconfig_flag) {
     return LoadKubeconfig(first);
   }
   return InClusterConfig();
-}
-
-TokenSource::TokenSource(const KubeConfig& config) : static_token_(config.token), file_(config.token_file) {}
-
-std::string TokenSource::Current() {
-  if (file_.empty()) return static_token_;
-  std::lock_guard<std::mutex> lock(token_mutex);
-  struct stat st {};
-  if (stat(file_.c_str(), &st) != 0) {
-    if (!cached_.empty()) return cached_;  // mid-rotation: keep the token we had
-    throw ConfigError("cannot read token file " + file_);
-  }
-  const long long mtime = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-  if (mtime != seen_mtime_ns_ || st.st_size != seen_size_ || cached_.empty()) {
-    const std::string token = Trim(ReadFile(file_, "token file"));
-    if (!token.empty()) {
-      cached_ = token;
-      seen_mtime_ns_ = mtime;
-      seen_size_ = st.st_size;
-    }
-  }
-  return cached_;
-}
-
-void TokenSource::Invalidate() {
-  std::lock_guard<std::mutex> lock(token_mutex);
-  seen_mtime_ns_ = -1;
-  seen_size_ = -1;
 }
 
 }  // namespace lvsrs::kube

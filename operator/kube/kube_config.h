@@ -34,23 +34,4 @@ KubeConfig ResolveConfig(const std::string& kubeconfig_flag);
 
 std::string Base64Decode(const std::string& text);  // throws ConfigError on bad input
 
-// The bearer token to send now: the static token, or the token file re-read whenever its
-// modification time or size changed (kubelet rotates projected tokens by replacing the file).
-// Thread-safe.
-class TokenSource {
- public:
-  explicit TokenSource(const KubeConfig& config);
-  std::string Current();
-  // The server rejected the token (401): read the file again on the next Current(), even if its
-  // modification time and size look the same (a rewrite within the same clock tick).
-  void Invalidate();
-
- private:
-  std::string static_token_;
-  std::string file_;
-  std::string cached_;
-  long long seen_mtime_ns_ = -1;
-  long long seen_size_ = -1;
-};
-
 }  // namespace lvsrs::kube

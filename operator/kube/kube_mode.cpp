@@ -3,35 +3,14 @@
 #include <mutex>
 #include <thread>
 
-#include <pplx/threadpool.h>
-
 #include "agent/log.h"
-#include "kube/http_api_client.h"
+#include "kube/http_plugin.h"
 
 namespace lvsrs::kube {
-namespace {
-
-// cpprestsdk's shared thread pool starts 40 threads by default. Ours only run asio I/O and
-// cpprestsdk's own continuations: every blocking .get() happens on the informer, reporter and
-// summariser threads, so a few are plenty. Each idle thread still costs stack pages and a
-// scheduler entry, on every node of the fleet.
-void SizeCpprestThreadPool() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    try {
-      crossplat::threadpool::initialize_with_threads(4);
-    } catch (const std::exception& e) {  // already started by an earlier user: keep its size
-      LogWarning(std::string("cpprestsdk thread pool: ") + e.what());
-    }
-  });
-}
-
-}  // namespace
 
 KubernetesMode::KubernetesMode(const std::string& kubeconfig_flag, const std::string& node_name,
                                int watch_timeout_seconds)
     : config_(ResolveConfig(kubeconfig_flag)), clients_(HttpApiClients(config_)), node_name_(node_name) {
-  SizeCpprestThreadPool();
   KubeSource::Options options;
   options.watch_timeout_seconds = watch_timeout_seconds;
   source_ = std::make_unique<KubeSource>(clients_, node_name_, options);

@@ -13,6 +13,7 @@
 #include "kube/node_reporter.h"
 #include "kube/object_decode.h"
 #include "kube/realserver_status.h"
+#include "kube/token_source.h"
 #include "kube/vip_summariser.h"
 
 namespace lvsrs::kube {
