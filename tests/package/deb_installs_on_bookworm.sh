@@ -78,6 +78,8 @@ dpkg-deb -I "$WORK/pkg/$DEB" | sed -n '/Package:/,$p' | sed 's/^/  /'
 dpkg-deb -c "$WORK/pkg/$DEB" | awk '{print "  " $1 " " $6}'
 has_path() { dpkg-deb -c "$WORK/pkg/$DEB" | awk '{print $6}' | grep -qx "$1"; }
 expect "the binary at /usr/sbin/lvs-rs-operator" has_path ./usr/sbin/lvs-rs-operator
+expect "its HTTP client plugin at /usr/lib/lvs-rs-operator/lvs-rs-operator-http.so" \
+  has_path ./usr/lib/lvs-rs-operator/lvs-rs-operator-http.so
 expect "the systemd unit lvs-rs-operator.service" has_path ./lib/systemd/system/lvs-rs-operator.service
 expect "the example /etc/lvs-rs-operator/vips.yaml" has_path ./etc/lvs-rs-operator/vips.yaml
 expect "the state directory /var/lib/lvs-rs-operator" has_path ./var/lib/lvs-rs-operator/
@@ -210,7 +212,13 @@ expect "dpkg -i $DEB" in_root dpkg -i "/pkg/$DEB"
 # shellcheck disable=SC2016 # ${Status} is dpkg-query's field, not the shell's
 expect "dpkg says installed" test "$(in_root dpkg-query -W -f='${Status}' lvs-rs-operator)" = "install ok installed"
 expect "lvs-rs-operator is on root's PATH, and runs" in_root lvs-rs-operator version
-expect "every shared library found" in_root sh -c '! ldd /usr/sbin/lvs-rs-operator | grep -q "not found"'
+expect "every shared library found" in_root sh -c '! ldd /usr/sbin/lvs-rs-operator /usr/lib/lvs-rs-operator/lvs-rs-operator-http.so | grep -q "not found"'
+# Kubernetes mode loads the plugin from /usr/lib/lvs-rs-operator: its HTTP client (OpenSSL through
+# Boost.Asio) gets as far as the kubeconfig's CA, which is not a certificate. A missing plugin
+# would end at once with "cannot load the HTTP client plugin".
+kubeconfig='apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n'
+expect "Kubernetes mode (check without --file) loads the plugin and its HTTP client runs" \
+  in_root sh -c "printf '$kubeconfig' >/root/kubeconfig; timeout 3 lvs-rs-operator check --kubeconfig /root/kubeconfig --node-name n 2>&1 | grep -q add_certificate_authority"
 expect "lvs-rs-operator.service is enabled" test "$(in_root systemctl is-enabled lvs-rs-operator)" = enabled
 active() { [ "$(in_root systemctl is-active lvs-rs-operator)" = active ]; }
 expect "lvs-rs-operator.service was started by the install, and runs" eventually active
