@@ -37,7 +37,9 @@ extern "C" __attribute__((visibility("default"))) bool lvsrs_http_api_clients_v1
   }
   try {
     SizeCpprestThreadPool();
-    *factory = [c = *config](const ApiClientTimeouts& timeouts) { return std::make_unique<HttpApiClient>(c, timeouts); };
+    *factory = [c = *config](const ApiClientTimeouts& timeouts) {
+      return std::make_unique<HttpApiClient>(c, timeouts);
+    };
     return true;
   } catch (const std::exception& e) {
     *error = std::string("cpprestsdk: ") + e.what();
