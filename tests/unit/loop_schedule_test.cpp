@@ -108,9 +108,9 @@ TEST(LoopSchedule, HowLongItSleeps) {
 }
 
 // An idle node for an hour, turn by turn, as AgentLoop::Run drives the schedule when the sysctls
-// never move: a full pass at the start and then once per full resync period, a sysctl poll every
-// resync period in between, and never a sleep past the next thing due.
-TEST(LoopSchedule, AnIdleHourIsAPollEveryPeriodAndAPassEveryFullPeriod) {
+// never move (resync period 2 s, full resync period 5 min), sleeping at most max_sleep: how many
+// turns of each kind. A turn that would not sleep (a busy loop) fails the test.
+std::map<LoopAction, int> IdleHour(milliseconds max_sleep) {
   const milliseconds resync(2000), full_resync(300000);
   Time now = t0;
   LoopTimers timers{now, now, std::nullopt};
@@ -125,10 +125,20 @@ TEST(LoopSchedule, AnIdleHourIsAPollEveryPeriodAndAPassEveryFullPeriod) {
       timers.next_poll = now + resync;
       timers.next_full = now + full_resync;
     }
-    const milliseconds sleep = TimeToSleep(now, timers, false);
-    ASSERT_GT(sleep, milliseconds(0)) << "a busy loop at turn " << count[action];
+    const milliseconds sleep = TimeToSleep(now, timers, false, max_sleep);
+    if (sleep <= milliseconds(0)) {
+      ADD_FAILURE() << "a busy loop at turn " << count[action];
+      break;
+    }
     now += sleep;
   }
+  return count;
+}
+
+// A full pass at the start and then once per full resync period, a sysctl poll every resync
+// period in between, and never a sleep past the next thing due.
+TEST(LoopSchedule, AnIdleHourIsAPollEveryPeriodAndAPassEveryFullPeriod) {
+  auto count = IdleHour(milliseconds(1000));
   EXPECT_EQ(count[LoopAction::FullPass], 12);
   // 149 polls between two passes (the 150th coincides with the pass), twelve times.
   EXPECT_EQ(count[LoopAction::PollSysctls], 12 * 149);
@@ -139,29 +149,13 @@ TEST(LoopSchedule, AnIdleHourIsAPollEveryPeriodAndAPassEveryFullPeriod) {
 // A Kubernetes agent (nothing to poll, drain requests through inotify) sleeps up to the resync
 // period: the same polls and passes as above, without the once-a-second turns in between.
 TEST(LoopSchedule, WithNothingToPollAnIdleHourHasNoTurnButPollsAndPasses) {
-  const milliseconds resync(2000), full_resync(300000);
-  Time now = t0;
-  LoopTimers timers{now, now, std::nullopt};
-  bool pass_requested = true;
-  std::map<LoopAction, int> count;
-  while (now < t0 + std::chrono::hours(1)) {
-    const LoopAction action = DecideTurn(now, timers, pass_requested);
-    ++count[action];
-    pass_requested = false;
-    if (action == LoopAction::PollSysctls) timers.next_poll = now + resync;
-    if (action == LoopAction::FullPass) {
-      timers.next_poll = now + resync;
-      timers.next_full = now + full_resync;
-    }
-    const milliseconds sleep = TimeToSleep(now, timers, false, resync);
-    ASSERT_GT(sleep, milliseconds(0)) << "a busy loop at turn " << count[action];
-    now += sleep;
-  }
+  const milliseconds resync(2000);
+  auto count = IdleHour(resync);
   EXPECT_EQ(count[LoopAction::FullPass], 12);
   EXPECT_EQ(count[LoopAction::PollSysctls], 12 * 149);
   EXPECT_EQ(count[LoopAction::Nothing], 0);
   // Waiting for the first sync still looks every second.
-  EXPECT_EQ(TimeToSleep(t0, timers, true, resync), milliseconds(1000));
+  EXPECT_EQ(TimeToSleep(t0, LoopTimers{t0, t0, std::nullopt}, true, resync), milliseconds(1000));
 }
 
 // A retry that comes due wakes the loop for a pass on time, not at the next poll.
