@@ -30,12 +30,6 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 std::optional<std::string> HttpExchange(std::string_view received, bool ended, const IpAddress& local,
@@ -61,7 +55,7 @@ std::optional<std::string> AgentCheckExchange(std::string_view received, bool en
   if (is_vip(local)) return answer(local).agent_line;
   const auto eol = received.find('\n');
   if (eol == std::string_view::npos && !ended) return std::nullopt;
-  const std::string_view line = Trim(received.substr(0, eol));
+  const std::string_view line = TrimLine(received.substr(0, eol));
   if (line.empty()) return std::string("down #no VIP named: send one line with the VIP's address\n");
   // The first word: room for more words later without breaking this one.
   const std::string_view word = line.substr(0, line.find_first_of(" \t"));

@@ -3,12 +3,6 @@
 namespace lvsrs {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
@@ -22,6 +16,12 @@ const char* Reason(int status) {
 }
 
 }  // namespace
+
+std::string_view TrimLine(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
 
 std::string HttpResponse(const HttpAnswer& answer, bool head) {
   std::string r = "HTTP/1.1 " + std::to_string(answer.status) + " " + Reason(answer.status) +
@@ -42,7 +42,7 @@ std::optional<std::string> ServeHttp(std::string_view received, bool ended, cons
     return HttpResponse({received.size() > 2048 ? 431 : 400, "bad request\n"}, false);
   }
   // "GET /metrics HTTP/1.1"
-  const std::string_view line = Trim(received.substr(0, eol));
+  const std::string_view line = TrimLine(received.substr(0, eol));
   const auto sp1 = line.find(' ');
   const auto sp2 = line.rfind(' ');
   if (sp1 == std::string_view::npos || sp2 == sp1) return HttpResponse({400, "bad request\n"}, false);

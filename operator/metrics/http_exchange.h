@@ -26,6 +26,9 @@ using HttpRoute = std::function<HttpAnswer(std::string_view path)>;
 // method, 400 for a request line that is not "METHOD TARGET VERSION", 431 for an oversized one.
 std::optional<std::string> ServeHttp(std::string_view received, bool ended, const HttpRoute& route);
 
+// A line received without the blanks around it and its "\r" (HTTP and agent-check lines alike).
+std::string_view TrimLine(std::string_view s);
+
 // A complete response with Content-Length and "Connection: close"; without the body for HEAD.
 std::string HttpResponse(const HttpAnswer& answer, bool head);
 
